@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The project's one test command: installs what the tests need, then runs the whole suite
+# (format check, clippy, tests). Works on a fresh Debian 12 machine with only the Rust
+# toolchain, as root or with sudo, with no stdin and with CI=true.
+#
+#   bash scripts/test.sh
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Debian packages the tests need, as "command:package" pairs: the package is installed only
+# when the command is missing. Empty for now; add entries here when a test starts needing
+# an outside tool (for example "tmux:tmux").
+NEEDED_PACKAGES=()
+
+step() {
+    printf '\n==> %s\n' "$*"
+}
+
+fail() {
+    printf '\nFAILED: %s\n' "$*" >&2
+    exit 1
+}
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -n "$@"
+    else
+        fail "need root (or sudo) to run: $*"
+    fi
+}
+
+install_missing_packages() {
+    local missing=() entry cmd pkg
+    for entry in "${NEEDED_PACKAGES[@]+"${NEEDED_PACKAGES[@]}"}"; do
+        cmd="${entry%%:*}"
+        pkg="${entry#*:}"
+        if ! command -v "$cmd" >/dev/null 2>&1; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        echo "all needed system packages are present"
+        return 0
+    fi
+    command -v apt-get >/dev/null 2>&1 \
+        || fail "missing packages (${missing[*]}) and no apt-get to install them"
+    echo "installing: ${missing[*]}"
+    as_root apt-get update </dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
+}
+
+command -v cargo >/dev/null 2>&1 || fail "cargo not found: install the Rust toolchain first"
+
+step "system packages"
+install_missing_packages
+
+step "rustfmt and clippy components"
+ensure_component() { # ensure_component CARGO_SUBCOMMAND RUSTUP_COMPONENT
+    if ! cargo "$1" --version >/dev/null 2>&1; then
+        command -v rustup >/dev/null 2>&1 || fail "cargo $1 is missing and there is no rustup"
+        rustup component add "$2"
+    fi
+}
+ensure_component fmt rustfmt
+ensure_component clippy clippy
+
+# Under CI, snapshot tests compare and never write (insta's own default there; made explicit).
+if [ -n "${CI:-}" ]; then
+    export INSTA_UPDATE="${INSTA_UPDATE:-no}"
+fi
+
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check </dev/null || fail "formatting (run: cargo fmt --all)"
+
+step "cargo clippy --all-targets --locked -- -D warnings"
+cargo clippy --all-targets --locked -- -D warnings </dev/null || fail "clippy"
+
+step "cargo test --locked"
+cargo test --locked </dev/null || fail "tests"
+
+step "all checks passed"

@@ -1,0 +1,48 @@
+//! The command line: flags for the console, and subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::LogLevel;
+
+/// A terminal console for incident response, DR drills and chaos game-days.
+///
+/// Shows the live alert feed, the current runbook step, SLO burn and the drill clock in one
+/// screen that works over SSH at 80x24. `warroom --demo` plays a built-in incident with no
+/// servers at all.
+#[derive(Debug, Parser)]
+#[command(name = "warroom", version, about, long_about)]
+pub struct Cli {
+    /// Play the embedded demo scenario: a scripted incident, SLO burn and DR drill, no servers.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Config file to use instead of $XDG_CONFIG_HOME/warroom/config.yaml (must exist).
+    #[arg(long, env = "WARROOM_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Theme: dark, light, high-contrast, or a file NAME.yaml in the config dir's themes/.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// Change nothing outside the console: no silences, no commands, no Kubernetes actions.
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// How much to write to the log file (in $XDG_STATE_HOME/warroom/).
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub log_level: Option<LogLevel>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script, e.g. `warroom completions bash > ~/.local/share/bash-completion/completions/warroom`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}

@@ -1,0 +1,95 @@
+//! The `warroom` binary: parse the command line, load config and theme, set up logging and
+//! the terminal's safety nets, then hand over to the runtime.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use warroom::app::{self, Options};
+use warroom::cli::{Cli, Command};
+use warroom::config::{Config, LogLevel};
+use warroom::paths::Paths;
+use warroom::sources::demo::Scenario;
+use warroom::state::Mode;
+use warroom::{logging, term, theme};
+
+/// Exit code for bad configuration or usage, as opposed to a failure while running.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    // kube and reqwest share one rustls provider; it must be chosen before any client exists.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    if let Some(Command::Completions { shell }) = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "warroom", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    match console(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err((code, msg)) => {
+            eprintln!("warroom: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn console(cli: Cli) -> Result<u8, (u8, String)> {
+    let usage = |m: String| (EXIT_USAGE, m);
+    let paths = Paths::discover();
+    let config = Config::load(cli.config.as_deref(), paths.as_ref().map(|p| p.config_file()).as_deref())
+        .map_err(|e| usage(e.to_string()))?;
+    let theme_name = cli.theme.or(config.theme.clone()).unwrap_or_else(|| "dark".into());
+    let mut theme = theme::load(&theme_name, paths.as_ref().map(|p| p.themes_dir()).as_deref())
+        .map_err(|e| usage(e.to_string()))?;
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        theme = theme.monochrome();
+    }
+    let scenario = if cli.demo {
+        Some(Scenario::embedded().map_err(|e| (1, e))?)
+    } else {
+        None
+    };
+    if !std::io::stdout().is_terminal() {
+        return Err(usage(
+            "standard output is not a terminal; the console needs one (see `warroom --help`)".into(),
+        ));
+    }
+
+    let level = cli.log_level.or(config.log_level).unwrap_or(LogLevel::Info);
+    let _log_guard = match &paths {
+        Some(p) => match logging::init(&p.log_dir(), level) {
+            Ok((guard, file)) => {
+                tracing::info!(version = env!("CARGO_PKG_VERSION"), log = %file.display(), config = ?config.source, "starting");
+                Some(guard)
+            }
+            Err(e) => {
+                eprintln!("warroom: warning: {e}; continuing without a log file");
+                None
+            }
+        },
+        None => None,
+    };
+
+    let opts = Options {
+        mode: if cli.demo { Mode::Demo } else { Mode::Live },
+        scenario,
+        theme,
+        keymap: config.keymap,
+        read_only: cli.read_only || config.read_only,
+    };
+    term::install_panic_hook();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| (1, format!("cannot start the runtime: {e}")))?;
+    let result = runtime.block_on(app::run(opts));
+    let _ = term::restore();
+    // Producers may be parked on a terminal read; do not wait for them.
+    runtime.shutdown_background();
+    result.map_err(|e| {
+        tracing::error!("{e:#}");
+        (1, format!("{e:#}"))
+    })
+}

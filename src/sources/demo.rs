@@ -1,0 +1,447 @@
+//! The embedded demo: a scripted incident (alerts, SLO burn, a DR drill) played in real time
+//! with no servers. The player is pure (`advance(now)` returns the events due by `now`), so
+//! tests replay it at fixed instants; `spawn` merely calls it once a second.
+
+use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::timing::{Offset, Span, until_next_second};
+use crate::runbook::Runbook;
+use crate::sanitize;
+use crate::slo::{self, SloStatus};
+use crate::state::{Ack, Alert, AlertState, DrillClock, DrillEvent, Event, PhaseClock, Severity};
+
+/// The scenario shipped in `assets/`, compiled into the binary.
+pub const EMBEDDED: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-scenario.yaml"));
+
+pub const SOURCE: &str = "demo";
+const SNAPSHOT_EVERY: i64 = 5;
+const HISTORY_MINUTES: i64 = 360;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The scenario starts over after this long, so a demo left open stays alive.
+    pub loop_after: Span,
+    pub alerts: Vec<ScriptedAlert>,
+    pub slos: Vec<ScriptedSlo>,
+    pub drill: ScriptedDrill,
+    pub runbooks: Vec<Runbook>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedAlert {
+    pub name: String,
+    pub severity: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    pub runbook: Option<String>,
+    pub fires_at: Offset,
+    pub resolves_at: Offset,
+    pub acked: Option<ScriptedAck>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedAck {
+    pub at: Offset,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedSlo {
+    pub name: String,
+    pub service: String,
+    pub objective: f64,
+    pub window: Span,
+    /// Fraction of the error budget already spent when the 6 h history begins.
+    pub budget_spent_before: f64,
+    pub baseline_error_ratio: f64,
+    /// Relative noise around the baseline, 0..1.
+    pub noise: f64,
+    #[serde(default)]
+    pub burns: Vec<Burn>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Burn {
+    pub from: Offset,
+    pub to: Offset,
+    pub error_ratio: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedDrill {
+    pub name: String,
+    pub injected_at: Offset,
+    pub rto: Span,
+    pub rpo: Span,
+    pub phases: Vec<ScriptedPhase>,
+    #[serde(default)]
+    pub human_waits: Vec<HumanWait>,
+    pub finished_at: Offset,
+    pub rpo_actual: Span,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedPhase {
+    pub name: String,
+    pub target: Span,
+    pub starts_at: Offset,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HumanWait {
+    pub from: Offset,
+    pub to: Offset,
+}
+
+impl Scenario {
+    pub fn embedded() -> Result<Scenario, String> {
+        Scenario::parse(EMBEDDED)
+    }
+
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        let s: Scenario = serde_yaml::from_str(text).map_err(|e| format!("demo scenario: {e}"))?;
+        if s.loop_after.0 < Duration::from_secs(60) {
+            return Err("demo scenario: loop_after must be at least 1m".into());
+        }
+        for a in &s.alerts {
+            if Severity::parse(&a.severity).is_none() {
+                return Err(format!("demo scenario: alert {} has severity `{}` (use P0, P1 or P2)", a.name, a.severity));
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// A timed, one-off happening within a cycle (acks and the drill's steps).
+#[derive(Debug, Clone)]
+enum Cue {
+    Ack { alert: usize, by: String },
+    DrillStart,
+    Phase(usize),
+    HumanWaiting,
+    HumanAnswered,
+    DrillFinish,
+}
+
+pub struct DemoPlayer {
+    scenario: Scenario,
+    start: DateTime<Utc>,
+    cycle: i64,
+    /// Cues of the current cycle sorted by offset, and how many were sent.
+    cues: Vec<(i64, Cue)>,
+    sent: usize,
+    last_snapshot: Option<DateTime<Utc>>,
+    last_active: Vec<usize>,
+}
+
+impl DemoPlayer {
+    pub fn new(scenario: Scenario, start: DateTime<Utc>) -> DemoPlayer {
+        let cues = cues_of(&scenario);
+        DemoPlayer {
+            scenario,
+            start,
+            cycle: 0,
+            cues,
+            sent: 0,
+            last_snapshot: None,
+            last_active: Vec::new(),
+        }
+    }
+
+    fn cycle_len(&self) -> i64 {
+        self.scenario.loop_after.0.as_secs().max(60) as i64
+    }
+
+    fn cycle_start(&self) -> DateTime<Utc> {
+        self.start + chrono::Duration::seconds(self.cycle * self.cycle_len())
+    }
+
+    /// Everything that happened by `now` and was not sent yet, in order.
+    pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<Event> {
+        let mut out = Vec::new();
+        if self.sent == 0 && self.last_snapshot.is_none() && self.cycle == 0 {
+            out.push(Event::RunbooksLoaded(self.scenario.runbooks.clone()));
+        }
+        let elapsed = (now - self.start).num_seconds().max(0);
+        let cycle = elapsed / self.cycle_len();
+        if cycle != self.cycle {
+            self.cycle = cycle;
+            self.sent = 0;
+            self.last_snapshot = None;
+            self.last_active.clear();
+            out.push(Event::DemoRestart);
+        }
+        let base = self.cycle_start();
+        let t = (now - base).num_seconds();
+
+        let active: Vec<usize> = (0..self.scenario.alerts.len())
+            .filter(|&i| {
+                let a = &self.scenario.alerts[i];
+                a.fires_at.0 <= t && t < a.resolves_at.0
+            })
+            .collect();
+        let due = self
+            .last_snapshot
+            .is_none_or(|l| (now - l).num_seconds() >= SNAPSHOT_EVERY);
+        if due || active != self.last_active {
+            out.push(Event::Alerts {
+                source: SOURCE.into(),
+                at: now,
+                alerts: active.iter().map(|&i| self.alert(i, base)).collect(),
+            });
+            self.last_active = active;
+        }
+        if due {
+            out.push(Event::Slos {
+                source: SOURCE.into(),
+                at: now,
+                slos: self.scenario.slos.iter().enumerate().map(|(i, s)| slo_at(i, s, t)).collect(),
+            });
+            self.last_snapshot = Some(now);
+        }
+        while let Some((at, cue)) = self.cues.get(self.sent).cloned() {
+            if at > t {
+                break;
+            }
+            self.sent += 1;
+            if let Some(ev) = self.cue_event(cue, Offset(at).after(base)) {
+                out.push(ev);
+            }
+        }
+        out
+    }
+
+    fn alert(&self, i: usize, base: DateTime<Utc>) -> Alert {
+        let a = &self.scenario.alerts[i];
+        let clean = |m: &BTreeMap<String, String>| {
+            m.iter()
+                .map(|(k, v)| (sanitize::escape(k).into_owned(), sanitize::escape_truncated(v, 2048)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        Alert {
+            fingerprint: fingerprint(&a.name, &a.labels),
+            name: sanitize::escape(&a.name).into_owned(),
+            severity: Severity::parse(&a.severity).unwrap_or(Severity::P2),
+            state: AlertState::Active,
+            starts_at: a.fires_at.after(base),
+            labels: clean(&a.labels),
+            annotations: clean(&a.annotations),
+            runbook: a.runbook.clone(),
+        }
+    }
+
+    fn cue_event(&self, cue: Cue, at: DateTime<Utc>) -> Option<Event> {
+        let d = &self.scenario.drill;
+        Some(match cue {
+            Cue::Ack { alert, by } => {
+                let a = &self.scenario.alerts[alert];
+                Event::Acked {
+                    fingerprint: fingerprint(&a.name, &a.labels),
+                    ack: Ack { by, at },
+                }
+            }
+            Cue::DrillStart => Event::Drill(DrillEvent::Started(DrillClock {
+                name: d.name.clone(),
+                injected_at: at,
+                rto_target: d.rto.0,
+                rpo_target: d.rpo.0,
+                phases: d
+                    .phases
+                    .iter()
+                    .map(|p| PhaseClock {
+                        name: p.name.clone(),
+                        target: p.target.0,
+                        started_at: None,
+                        ended_at: None,
+                    })
+                    .collect(),
+                human_done: Duration::ZERO,
+                human_since: None,
+                ended_at: None,
+                rpo_actual: None,
+            })),
+            Cue::Phase(index) => Event::Drill(DrillEvent::PhaseStarted { index, at }),
+            Cue::HumanWaiting => Event::Drill(DrillEvent::HumanWaiting { at }),
+            Cue::HumanAnswered => Event::Drill(DrillEvent::HumanAnswered { at }),
+            Cue::DrillFinish => Event::Drill(DrillEvent::Finished {
+                at,
+                rpo: Some(d.rpo_actual.0),
+            }),
+        })
+    }
+}
+
+fn cues_of(s: &Scenario) -> Vec<(i64, Cue)> {
+    let d = &s.drill;
+    let mut cues = vec![(d.injected_at.0, Cue::DrillStart)];
+    cues.extend(d.phases.iter().enumerate().map(|(i, p)| (p.starts_at.0, Cue::Phase(i))));
+    for w in &d.human_waits {
+        cues.push((w.from.0, Cue::HumanWaiting));
+        cues.push((w.to.0, Cue::HumanAnswered));
+    }
+    cues.push((d.finished_at.0, Cue::DrillFinish));
+    for (i, a) in s.alerts.iter().enumerate() {
+        if let Some(ack) = &a.acked {
+            cues.push((ack.at.0.max(a.fires_at.0), Cue::Ack { alert: i, by: ack.by.clone() }));
+        }
+    }
+    // Stable: the drill's start sorts before a phase scripted at the same instant.
+    cues.sort_by_key(|(at, _)| *at);
+    cues
+}
+
+fn fingerprint(name: &str, labels: &BTreeMap<String, String>) -> String {
+    let mut h = DefaultHasher::new();
+    name.hash(&mut h);
+    labels.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// The scripted error ratio at `t` seconds into the cycle: a noisy baseline plus burns,
+/// each ramping up and down over a minute.
+fn error_ratio(slo_index: usize, s: &ScriptedSlo, t: i64) -> f64 {
+    let minute = t.div_euclid(60);
+    let mut h = DefaultHasher::new();
+    (slo_index, minute).hash(&mut h);
+    let noise = (h.finish() % 2001) as f64 / 1000.0 - 1.0;
+    let mut ratio = s.baseline_error_ratio * (1.0 + s.noise.clamp(0.0, 1.0) * noise);
+    for b in &s.burns {
+        let ramp_in = ((t - b.from.0) as f64 / 60.0).clamp(0.0, 1.0);
+        let ramp_out = ((b.to.0 - t) as f64 / 60.0).clamp(0.0, 1.0);
+        ratio += b.error_ratio * ramp_in.min(ramp_out);
+    }
+    ratio.clamp(0.0, 1.0)
+}
+
+/// The SLO as a Prometheus-backed source would report it at `t` seconds into the cycle.
+fn slo_at(i: usize, s: &ScriptedSlo, t: i64) -> SloStatus {
+    let now_minute = t.div_euclid(60);
+    let series: Vec<f64> = (now_minute - HISTORY_MINUTES + 1..=now_minute)
+        .map(|m| error_ratio(i, s, m * 60))
+        .collect();
+    let mean = |n: usize| {
+        let tail = &series[series.len().saturating_sub(n)..];
+        tail.iter().sum::<f64>() / tail.len().max(1) as f64
+    };
+    let window = s.window.0.as_secs_f64().max(1.0);
+    let budget = slo::budget_ratio(s.objective);
+    // Budget spent: what was spent before the history, plus every full minute shown, plus
+    // the running second-by-second part of this minute, so the burn is visible live.
+    let full: f64 = series[..series.len() - 1].iter().map(|r| r * 60.0).sum();
+    let partial = error_ratio(i, s, t) * (t - now_minute * 60) as f64;
+    let spent = s.budget_spent_before + (full + partial) / (budget * window);
+    SloStatus {
+        name: s.name.clone(),
+        service: s.service.clone(),
+        objective: s.objective,
+        window: s.window.0,
+        error_ratio_now: mean(5),
+        burn_1h: slo::burn_rate(mean(60), s.objective),
+        burn_6h: slo::burn_rate(mean(360), s.objective),
+        series,
+        step: Duration::from_secs(60),
+        budget_remaining: 1.0 - spent,
+        partial: false,
+    }
+}
+
+/// Plays the scenario into `tx` once a second, aligned to the wall clock, until the
+/// receiver is gone.
+pub fn spawn(scenario: Scenario, tx: mpsc::Sender<Event>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut player = DemoPlayer::new(scenario, Utc::now());
+        loop {
+            for ev in player.advance(Utc::now()) {
+                if tx.send(ev).await.is_err() {
+                    return;
+                }
+            }
+            tokio::time::sleep(until_next_second(Utc::now())).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn embedded_scenario_parses() {
+        let s = Scenario::embedded().unwrap();
+        assert!(s.alerts.len() >= 3);
+        assert!(s.runbooks.iter().all(|r| !r.steps.is_empty()));
+        // Every alert's runbook is shipped, and every branch lands on a real step.
+        for a in &s.alerts {
+            if let Some(id) = &a.runbook {
+                assert!(s.runbooks.iter().any(|r| &r.id == id), "{id}");
+            }
+        }
+        for r in &s.runbooks {
+            for step in &r.steps {
+                for b in &step.branches {
+                    assert!(r.step_index(&b.target).is_some(), "{}: #{}", r.id, b.target);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn first_advance_sends_runbooks_alerts_slos_and_the_drill() {
+        let mut p = DemoPlayer::new(Scenario::embedded().unwrap(), t0());
+        let evs = p.advance(t0());
+        assert!(matches!(evs[0], Event::RunbooksLoaded(_)));
+        assert!(evs.iter().any(|e| matches!(e, Event::Alerts { alerts, .. } if !alerts.is_empty())));
+        assert!(evs.iter().any(|e| matches!(e, Event::Slos { slos, .. } if slos.iter().all(|s| s.series.len() == 360))));
+        assert!(evs.iter().any(|e| matches!(e, Event::Drill(DrillEvent::Started(_)))));
+        // Nothing new one second later except what is due.
+        let again = p.advance(t0() + chrono::Duration::seconds(1));
+        assert!(!again.iter().any(|e| matches!(e, Event::RunbooksLoaded(_) | Event::Drill(DrillEvent::Started(_)))));
+    }
+
+    #[test]
+    fn the_scenario_loops() {
+        let s = Scenario::embedded().unwrap();
+        let len = s.loop_after.0.as_secs() as i64;
+        let mut p = DemoPlayer::new(s, t0());
+        p.advance(t0());
+        let evs = p.advance(t0() + chrono::Duration::seconds(len + 1));
+        assert!(matches!(evs[0], Event::DemoRestart));
+        assert!(evs.iter().any(|e| matches!(e, Event::Drill(DrillEvent::Started(_)))));
+    }
+
+    #[test]
+    fn burning_slo_spends_budget_second_by_second() {
+        let s = Scenario::embedded().unwrap();
+        let (i, burning) = s
+            .slos
+            .iter()
+            .enumerate()
+            .find(|(_, x)| x.burns.iter().any(|b| b.from.0 <= 0 && b.to.0 > 120))
+            .expect("a burn in progress at the start");
+        let a = slo_at(i, burning, 60);
+        let b = slo_at(i, burning, 90);
+        assert!(b.budget_remaining < a.budget_remaining);
+        assert!(a.burn_1h > 1.0, "burning faster than budget: {}", a.burn_1h);
+    }
+}

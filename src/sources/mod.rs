@@ -1,0 +1,4 @@
+//! Producers: tasks that own their I/O and send owned [`crate::state::Event`]s to the runtime.
+
+pub mod demo;
+pub mod timing;

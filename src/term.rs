@@ -1,0 +1,191 @@
+//! The terminal: entering and leaving full-screen mode, and making sure it is left on every
+//! way out (quit, error, panic, SIGHUP, SIGTERM) and around Ctrl-Z.
+
+use std::io::{self, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::terminal::{
+    self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::{execute, queue};
+use ratatui::Terminal;
+use ratatui::backend::{ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+
+/// Collects a whole frame and writes it to the terminal in one `write`, so a frame never
+/// arrives in pieces over a slow link and idle redraws cost one syscall.
+pub struct FrameWriter {
+    buf: Vec<u8>,
+    out: Stdout,
+}
+
+impl FrameWriter {
+    fn new() -> FrameWriter {
+        FrameWriter {
+            buf: Vec::with_capacity(16 * 1024),
+            out: io::stdout(),
+        }
+    }
+
+    /// Sends the collected frame.
+    pub fn commit(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut lock = self.out.lock();
+        let r = lock.write_all(&self.buf).and_then(|()| lock.flush());
+        self.buf.clear();
+        r
+    }
+}
+
+impl Write for FrameWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    /// ratatui flushes after every draw; the frame is sent by [`FrameWriter::commit`] instead.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// crossterm's backend, except that it never asks the terminal where the cursor is.
+///
+/// ratatui's `Terminal::clear` asks, and crossterm answers by reading the terminal's reply,
+/// which races the input task's reader (a 2 s stall, then an error) and costs a round trip
+/// over SSH. In full-screen mode with the cursor hidden, the last position set is the answer.
+pub struct Backend {
+    inner: CrosstermBackend<FrameWriter>,
+    cursor: Position,
+}
+
+impl Backend {
+    pub fn writer_mut(&mut self) -> &mut FrameWriter {
+        self.inner.writer_mut()
+    }
+}
+
+impl Write for Backend {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.inner.write(data)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Write::flush(&mut self.inner)
+    }
+}
+
+impl ratatui::backend::Backend for Backend {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        self.inner.draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        self.inner.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        Ok(self.cursor)
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        self.cursor = position.into();
+        self.inner.set_cursor_position(self.cursor)
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        ratatui::backend::Backend::flush(&mut self.inner)
+    }
+}
+
+pub type Tui = Terminal<Backend>;
+
+/// Whether the terminal is in warroom's mode, so restoring twice is harmless.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+fn enter_modes() -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    execute!(io::stdout(), EnterAlternateScreen, Hide)
+}
+
+pub fn enter() -> io::Result<Tui> {
+    enter_modes()?;
+    let mut t = Terminal::new(Backend {
+        inner: CrosstermBackend::new(FrameWriter::new()),
+        cursor: Position::ORIGIN,
+    })?;
+    t.clear()?;
+    t.backend_mut().writer_mut().commit()?;
+    Ok(t)
+}
+
+/// Puts the terminal back as it was: cooked mode, main screen, cursor shown. Safe to call
+/// from a panic hook or on a terminal that is already gone (errors are ignored there).
+pub fn restore() -> io::Result<()> {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let raw = terminal::disable_raw_mode();
+    let mut out = io::stdout();
+    let screen = execute!(out, EndSynchronizedUpdate, LeaveAlternateScreen, Show);
+    raw.and(screen)
+}
+
+/// Restores the terminal before the default panic message, so the message is readable and
+/// the shell usable.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = restore();
+        previous(info);
+    }));
+}
+
+/// Draws one frame inside a synchronized update, sent in one write.
+pub fn draw(t: &mut Tui, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
+    queue!(t.backend_mut(), BeginSynchronizedUpdate)?;
+    t.draw(render)?;
+    queue!(t.backend_mut(), EndSynchronizedUpdate)?;
+    t.backend_mut().writer_mut().commit()
+}
+
+/// Ctrl-Z: give the shell its terminal back, stop, and on `fg` take it again. The caller
+/// repaints everything afterwards.
+pub fn suspend(t: &mut Tui) -> io::Result<()> {
+    restore()?;
+    signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
+    // Execution continues here after SIGCONT.
+    enter_modes()?;
+    t.clear()?;
+    t.backend_mut().writer_mut().commit()
+}

@@ -1,0 +1,53 @@
+//! What sits on top of the panes: the help (generated from the keymap) and prompts.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+use super::layout::centered;
+use super::widgets::styled;
+use crate::state::State;
+use crate::theme::Theme;
+
+pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let rows = state.keymap.help_rows();
+    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let mut lines: Vec<Line> = rows
+        .iter()
+        .map(|(k, d)| Line::from(vec![styled(format!(" {k:<key_w$}  "), theme.key), styled(*d, theme.overlay)]))
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(styled(" Keys can be changed in the config file (docs/config.md).", theme.dim)));
+    let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
+    let r = centered(area, width, lines.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border_focused)
+        .title(styled(" Help: keys (? or esc closes) ", theme.title_focused))
+        .style(theme.overlay);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+pub fn confirm_quit(frame: &mut Frame, area: Rect, reason: &str, theme: &Theme) {
+    let lines = vec![
+        Line::from(styled(reason.to_string(), theme.overlay)),
+        Line::from(styled("Quitting the console does not stop it.", theme.dim)),
+        Line::default(),
+        Line::from(vec![
+            styled(" y ", theme.key),
+            styled("quit    ", theme.overlay),
+            styled(" n / esc ", theme.key),
+            styled("stay (default)", theme.overlay),
+        ]),
+    ];
+    let r = centered(area, 56, 6);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.warn)
+        .title(styled(" Quit? ", theme.warn))
+        .style(theme.overlay);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: true }), r);
+}

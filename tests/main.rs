@@ -1,0 +1,7 @@
+//! One integration crate for the whole suite, so the binary and the library are built once.
+
+mod e2e;
+mod snapshots;
+mod support;
+mod theme;
+mod update;
