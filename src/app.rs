@@ -102,7 +102,9 @@ fn spawn_input(tx: mpsc::Sender<Event>) {
                 return;
             }
         }
-        let _ = tx.send(Event::InputClosed("end of terminal input".into())).await;
+        let _ = tx
+            .send(Event::InputClosed("end of terminal input".into()))
+            .await;
     });
 }
 

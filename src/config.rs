@@ -90,7 +90,10 @@ pub struct Config {
 impl Config {
     /// Finds and reads the config: `explicit` (from `--config` or `WARROOM_CONFIG`, which
     /// clap merges) wins, else `default_path` if it exists, else defaults.
-    pub fn load(explicit: Option<&Path>, default_path: Option<&Path>) -> Result<Config, ConfigError> {
+    pub fn load(
+        explicit: Option<&Path>,
+        default_path: Option<&Path>,
+    ) -> Result<Config, ConfigError> {
         let (source, text) = match (explicit, default_path) {
             (Some(p), _) => {
                 let text = std::fs::read_to_string(p).map_err(|e| ConfigError {
@@ -136,7 +139,9 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let keymap = Keymap::with_overrides(file.keys).map_err(|(action, message)| {
             // serde cannot see across keys, so find the action's line ourselves.
-            let pos = text.as_deref().and_then(|t| find_key_line(t, action.config_name()));
+            let pos = text
+                .as_deref()
+                .and_then(|t| find_key_line(t, action.config_name()));
             ConfigError {
                 path: path.to_path_buf(),
                 line: pos.map(|p| p.0),
@@ -157,7 +162,10 @@ impl Config {
 /// Parses config text; `path` only names the file in errors.
 pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
     // An empty file (or only comments) is a valid "all defaults" config.
-    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         return Ok(ConfigFile::default());
     }
     serde_yaml::from_str(text).map_err(|e| yaml_error(path, &e))
@@ -218,7 +226,11 @@ mod tests {
     #[test]
     fn missing_explicit_file_is_an_error() {
         let err = Config::load(Some(Path::new("/nonexistent/warroom.yaml")), None).unwrap_err();
-        assert!(err.to_string().starts_with("/nonexistent/warroom.yaml: cannot read"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("/nonexistent/warroom.yaml: cannot read"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -230,22 +242,37 @@ mod tests {
     fn unknown_key_points_at_its_line() {
         let err = load_text("theme: dark\nread_onyl: true\n").unwrap_err();
         assert_eq!((err.line, err.column), (Some(2), Some(1)));
-        assert!(err.message.contains("unknown field `read_onyl`"), "{}", err.message);
-        assert!(err.message.contains("read_only"), "suggests the valid keys: {}", err.message);
+        assert!(
+            err.message.contains("unknown field `read_onyl`"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("read_only"),
+            "suggests the valid keys: {}",
+            err.message
+        );
     }
 
     #[test]
     fn wrong_type_points_at_the_value() {
         let err = load_text("theme: dark\nread_only: maybe\n").unwrap_err();
         assert_eq!(err.line, Some(2));
-        assert!(err.message.contains("invalid type") || err.message.contains("bool"), "{}", err.message);
+        assert!(
+            err.message.contains("invalid type") || err.message.contains("bool"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn key_conflict_points_at_the_action() {
         let err = load_text("theme: dark\nkeys:\n  zoom: q\n").unwrap_err();
         assert_eq!((err.line, err.column), (Some(3), Some(3)), "{err}");
-        assert!(err.to_string().contains("bound to both `quit` and `zoom`"), "{err}");
+        assert!(
+            err.to_string().contains("bound to both `quit` and `zoom`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -259,7 +286,9 @@ mod tests {
 
     #[test]
     fn full_config_applies() {
-        let cfg = load_text("theme: light\nread_only: true\nlog_level: debug\nkeys:\n  zoom: [Z, f2]\n").unwrap();
+        let cfg =
+            load_text("theme: light\nread_only: true\nlog_level: debug\nkeys:\n  zoom: [Z, f2]\n")
+                .unwrap();
         assert_eq!(cfg.theme.as_deref(), Some("light"));
         assert!(cfg.read_only);
         assert_eq!(cfg.log_level, Some(LogLevel::Debug));

@@ -184,7 +184,11 @@ impl Key {
                 "ctrl" | "c" => ctrl = true,
                 "alt" | "a" | "m" | "meta" => alt = true,
                 "shift" | "s" => shift = true,
-                _ => return Err(format!("unknown modifier `{prefix}` in key `{spec}` (use ctrl-, alt- or shift-)")),
+                _ => {
+                    return Err(format!(
+                        "unknown modifier `{prefix}` in key `{spec}` (use ctrl-, alt- or shift-)"
+                    ));
+                }
             }
             rest = tail;
         }
@@ -220,7 +224,11 @@ impl Key {
                 "end" => KeyCodeOrd::End,
                 f if f.starts_with('f') && f.len() > 1 => match f[1..].parse::<u8>() {
                     Ok(n @ 1..=12) => KeyCodeOrd::F(n),
-                    _ => return Err(format!("unknown key `{spec}` (function keys are f1 to f12)")),
+                    _ => {
+                        return Err(format!(
+                            "unknown key `{spec}` (function keys are f1 to f12)"
+                        ));
+                    }
                 },
                 _ => {
                     return Err(format!(
@@ -239,7 +247,11 @@ impl Key {
         if ctrl {
             if let KeyCodeOrd::Char(c) = code {
                 // Terminals send ctrl-letter in lower case; ctrl-G and ctrl-g are one key.
-                return Ok(Key { code: KeyCodeOrd::Char(c.to_ascii_lowercase()), ctrl, alt });
+                return Ok(Key {
+                    code: KeyCodeOrd::Char(c.to_ascii_lowercase()),
+                    ctrl,
+                    alt,
+                });
             }
         }
         Ok(Key { code, ctrl, alt })
@@ -342,17 +354,23 @@ impl Keymap {
         for (&action, keys) in &map.bindings {
             for key in keys {
                 if reserved.contains(key) {
-                    return Err((action, format!(
-                        "key `{key}` for `{}` is reserved (digits choose branches; y, n and esc answer prompts)",
-                        action.config_name()
-                    )));
+                    return Err((
+                        action,
+                        format!(
+                            "key `{key}` for `{}` is reserved (digits choose branches; y, n and esc answer prompts)",
+                            action.config_name()
+                        ),
+                    ));
                 }
                 if let Some(other) = seen.insert(*key, action) {
-                    return Err((action, format!(
-                        "key `{key}` is bound to both `{}` and `{}`; give each action its own keys",
-                        other.config_name(),
-                        action.config_name()
-                    )));
+                    return Err((
+                        action,
+                        format!(
+                            "key `{key}` is bound to both `{}` and `{}`; give each action its own keys",
+                            other.config_name(),
+                            action.config_name()
+                        ),
+                    ));
                 }
             }
         }
@@ -390,7 +408,10 @@ impl Keymap {
             })
             .collect();
         rows.push(("1-9".into(), "choose a numbered branch in the runbook"));
-        rows.push(("y / n, esc".into(), "answer a prompt (the default is always No)"));
+        rows.push((
+            "y / n, esc".into(),
+            "answer a prompt (the default is always No)",
+        ));
         rows
     }
 }
@@ -418,12 +439,27 @@ mod tests {
 
     #[test]
     fn key_specs_round_trip() {
-        for spec in ["q", "G", "?", "ctrl-c", "alt-x", "shift-tab", "enter", "f1", "space", "-"] {
+        for spec in [
+            "q",
+            "G",
+            "?",
+            "ctrl-c",
+            "alt-x",
+            "shift-tab",
+            "enter",
+            "f1",
+            "space",
+            "-",
+        ] {
             let key = Key::parse(spec).unwrap();
             assert_eq!(Key::parse(&key.to_string()), Ok(key), "{spec}");
         }
         assert_eq!(Key::parse("shift-g"), Key::parse("G"));
-        assert!(Key::parse("hyper-x").unwrap_err().contains("unknown modifier"));
+        assert!(
+            Key::parse("hyper-x")
+                .unwrap_err()
+                .contains("unknown modifier")
+        );
         assert!(Key::parse("f13").unwrap_err().contains("f1 to f12"));
         assert!(Key::parse("shift-1").unwrap_err().contains("shift-"));
     }
@@ -434,19 +470,36 @@ mod tests {
         o.insert(Action::Zoom, KeyList::One(Key::parse("Z").unwrap()));
         let map = Keymap::with_overrides(o).unwrap();
         assert_eq!(map.keys(Action::Zoom), &[Key::parse("Z").unwrap()]);
-        assert!(map.help_rows().iter().any(|(k, d)| k == "Z" && d.starts_with("zoom")));
+        assert!(
+            map.help_rows()
+                .iter()
+                .any(|(k, d)| k == "Z" && d.starts_with("zoom"))
+        );
 
         let mut o = BTreeMap::new();
         o.insert(Action::Zoom, KeyList::One(Key::parse("q").unwrap()));
         let (_, err) = Keymap::with_overrides(o).unwrap_err();
-        assert!(err.contains("`q` is bound to both `quit` and `zoom`"), "{err}");
+        assert!(
+            err.contains("`q` is bound to both `quit` and `zoom`"),
+            "{err}"
+        );
 
         let mut o = BTreeMap::new();
         o.insert(Action::Zoom, KeyList::One(Key::parse("y").unwrap()));
-        assert!(Keymap::with_overrides(o).unwrap_err().1.contains("reserved"));
+        assert!(
+            Keymap::with_overrides(o)
+                .unwrap_err()
+                .1
+                .contains("reserved")
+        );
 
         let mut o = BTreeMap::new();
         o.insert(Action::Quit, KeyList::Many(vec![]));
-        assert!(Keymap::with_overrides(o).unwrap_err().1.contains("at least one key"));
+        assert!(
+            Keymap::with_overrides(o)
+                .unwrap_err()
+                .1
+                .contains("at least one key")
+        );
     }
 }

@@ -22,7 +22,12 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     if let Some(Command::Completions { shell }) = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "warroom", &mut std::io::stdout());
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "warroom",
+            &mut std::io::stdout(),
+        );
         return ExitCode::SUCCESS;
     }
     match console(cli) {
@@ -37,11 +42,20 @@ fn main() -> ExitCode {
 fn console(cli: Cli) -> Result<u8, (u8, String)> {
     let usage = |m: String| (EXIT_USAGE, m);
     let paths = Paths::discover();
-    let config = Config::load(cli.config.as_deref(), paths.as_ref().map(|p| p.config_file()).as_deref())
-        .map_err(|e| usage(e.to_string()))?;
-    let theme_name = cli.theme.or(config.theme.clone()).unwrap_or_else(|| "dark".into());
-    let mut theme = theme::load(&theme_name, paths.as_ref().map(|p| p.themes_dir()).as_deref())
-        .map_err(|e| usage(e.to_string()))?;
+    let config = Config::load(
+        cli.config.as_deref(),
+        paths.as_ref().map(|p| p.config_file()).as_deref(),
+    )
+    .map_err(|e| usage(e.to_string()))?;
+    let theme_name = cli
+        .theme
+        .or(config.theme.clone())
+        .unwrap_or_else(|| "dark".into());
+    let mut theme = theme::load(
+        &theme_name,
+        paths.as_ref().map(|p| p.themes_dir()).as_deref(),
+    )
+    .map_err(|e| usage(e.to_string()))?;
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         theme = theme.monochrome();
     }
@@ -52,7 +66,8 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
     };
     if !std::io::stdout().is_terminal() {
         return Err(usage(
-            "standard output is not a terminal; the console needs one (see `warroom --help`)".into(),
+            "standard output is not a terminal; the console needs one (see `warroom --help`)"
+                .into(),
         ));
     }
 

@@ -135,7 +135,10 @@ mod tests {
     fn exhaustion_at_burn_rate() {
         let window = Duration::from_secs(30 * DAY);
         // Half the budget left, burning 15x: 0.5 * 30 d / 15 = 1 day.
-        assert_eq!(time_to_exhaustion(0.5, 15.0, window), Some(Duration::from_secs(DAY)));
+        assert_eq!(
+            time_to_exhaustion(0.5, 15.0, window),
+            Some(Duration::from_secs(DAY))
+        );
         assert_eq!(time_to_exhaustion(0.5, 0.8, window), None);
         assert_eq!(time_to_exhaustion(-0.1, 3.0, window), Some(Duration::ZERO));
     }

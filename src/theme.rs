@@ -151,7 +151,7 @@ pub enum ThemeError {
         roles: Vec<&'static str>,
     },
     #[error(
-        "{path}: says `name: {found}` but the file makes it theme {expected:?}; \
+        "{path}: says `name: {found}` but its file name makes it theme {expected:?}; \
          change the line to `name: {expected}` or remove it"
     )]
     NameMismatch {
@@ -180,6 +180,7 @@ fn location_prefix(path: &str, location: &Option<(usize, usize)>) -> String {
     }
 }
 
+/// The same names as `BUILTINS`, in the same order, as a slice `builtin_names` can lend out.
 const BUILTIN_NAMES: &[&str] = &["dark", "light", "high-contrast"];
 
 /// (name, where it lives in the source tree, contents). The path only appears in errors.

@@ -1,5 +1,6 @@
 //! One integration crate for the whole suite, so the binary and the library are built once.
 
+mod common;
 mod e2e;
 mod snapshots;
 mod support;

@@ -303,7 +303,7 @@ fn unknown_base_and_name_mismatch() {
 
     let msg = err_text(theme::parse("t/copy.yaml", "name: dark\nextends: dark\n"));
     assert!(
-        msg.starts_with("t/copy.yaml: says `name: dark` but the file makes it theme \"copy\""),
+        msg.starts_with("t/copy.yaml: says `name: dark` but its file name makes it theme \"copy\""),
         "{msg}"
     );
     assert!(msg.contains("`name: copy`"), "{msg}");

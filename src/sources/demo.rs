@@ -3,7 +3,6 @@
 //! tests replay it at fixed instants; `spawn` merely calls it once a second.
 
 use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +16,10 @@ use crate::slo::{self, SloStatus};
 use crate::state::{Ack, Alert, AlertState, DrillClock, DrillEvent, Event, PhaseClock, Severity};
 
 /// The scenario shipped in `assets/`, compiled into the binary.
-pub const EMBEDDED: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-scenario.yaml"));
+pub const EMBEDDED: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/demo-scenario.yaml"
+));
 
 pub const SOURCE: &str = "demo";
 const SNAPSHOT_EVERY: i64 = 5;
@@ -121,7 +123,10 @@ impl Scenario {
         }
         for a in &s.alerts {
             if Severity::parse(&a.severity).is_none() {
-                return Err(format!("demo scenario: alert {} has severity `{}` (use P0, P1 or P2)", a.name, a.severity));
+                return Err(format!(
+                    "demo scenario: alert {} has severity `{}` (use P0, P1 or P2)",
+                    a.name, a.severity
+                ));
             }
         }
         Ok(s)
@@ -211,7 +216,13 @@ impl DemoPlayer {
             out.push(Event::Slos {
                 source: SOURCE.into(),
                 at: now,
-                slos: self.scenario.slos.iter().enumerate().map(|(i, s)| slo_at(i, s, t)).collect(),
+                slos: self
+                    .scenario
+                    .slos
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| slo_at(i, s, t))
+                    .collect(),
             });
             self.last_snapshot = Some(now);
         }
@@ -231,7 +242,12 @@ impl DemoPlayer {
         let a = &self.scenario.alerts[i];
         let clean = |m: &BTreeMap<String, String>| {
             m.iter()
-                .map(|(k, v)| (sanitize::escape(k).into_owned(), sanitize::escape_truncated(v, 2048)))
+                .map(|(k, v)| {
+                    (
+                        sanitize::escape(k).into_owned(),
+                        sanitize::escape_truncated(v, 2048),
+                    )
+                })
                 .collect::<BTreeMap<_, _>>()
         };
         Alert {
@@ -290,7 +306,12 @@ impl DemoPlayer {
 fn cues_of(s: &Scenario) -> Vec<(i64, Cue)> {
     let d = &s.drill;
     let mut cues = vec![(d.injected_at.0, Cue::DrillStart)];
-    cues.extend(d.phases.iter().enumerate().map(|(i, p)| (p.starts_at.0, Cue::Phase(i))));
+    cues.extend(
+        d.phases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.starts_at.0, Cue::Phase(i))),
+    );
     for w in &d.human_waits {
         cues.push((w.from.0, Cue::HumanWaiting));
         cues.push((w.to.0, Cue::HumanAnswered));
@@ -298,7 +319,13 @@ fn cues_of(s: &Scenario) -> Vec<(i64, Cue)> {
     cues.push((d.finished_at.0, Cue::DrillFinish));
     for (i, a) in s.alerts.iter().enumerate() {
         if let Some(ack) = &a.acked {
-            cues.push((ack.at.0.max(a.fires_at.0), Cue::Ack { alert: i, by: ack.by.clone() }));
+            cues.push((
+                ack.at.0.max(a.fires_at.0),
+                Cue::Ack {
+                    alert: i,
+                    by: ack.by.clone(),
+                },
+            ));
         }
     }
     // Stable: the drill's start sorts before a phase scripted at the same instant.
@@ -306,20 +333,34 @@ fn cues_of(s: &Scenario) -> Vec<(i64, Cue)> {
     cues
 }
 
+/// FNV-1a: a fixed hash, so fingerprints and noise are the same on every build and run
+/// (std's hasher makes no such promise across Rust releases).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.iter().chain(&[0xff]) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
 fn fingerprint(name: &str, labels: &BTreeMap<String, String>) -> String {
-    let mut h = DefaultHasher::new();
-    name.hash(&mut h);
-    labels.hash(&mut h);
-    format!("{:016x}", h.finish())
+    let mut parts: Vec<&[u8]> = vec![name.as_bytes()];
+    for (k, v) in labels {
+        parts.push(k.as_bytes());
+        parts.push(v.as_bytes());
+    }
+    format!("{:016x}", fnv1a(&parts))
 }
 
 /// The scripted error ratio at `t` seconds into the cycle: a noisy baseline plus burns,
 /// each ramping up and down over a minute.
 fn error_ratio(slo_index: usize, s: &ScriptedSlo, t: i64) -> f64 {
     let minute = t.div_euclid(60);
-    let mut h = DefaultHasher::new();
-    (slo_index, minute).hash(&mut h);
-    let noise = (h.finish() % 2001) as f64 / 1000.0 - 1.0;
+    let h = fnv1a(&[&slo_index.to_le_bytes(), &minute.to_le_bytes()]);
+    let noise = (h % 2001) as f64 / 1000.0 - 1.0;
     let mut ratio = s.baseline_error_ratio * (1.0 + s.noise.clamp(0.0, 1.0) * noise);
     for b in &s.burns {
         let ramp_in = ((t - b.from.0) as f64 / 60.0).clamp(0.0, 1.0);
@@ -411,12 +452,23 @@ mod tests {
         let mut p = DemoPlayer::new(Scenario::embedded().unwrap(), t0());
         let evs = p.advance(t0());
         assert!(matches!(evs[0], Event::RunbooksLoaded(_)));
-        assert!(evs.iter().any(|e| matches!(e, Event::Alerts { alerts, .. } if !alerts.is_empty())));
-        assert!(evs.iter().any(|e| matches!(e, Event::Slos { slos, .. } if slos.iter().all(|s| s.series.len() == 360))));
-        assert!(evs.iter().any(|e| matches!(e, Event::Drill(DrillEvent::Started(_)))));
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::Alerts { alerts, .. } if !alerts.is_empty()))
+        );
+        assert!(evs.iter().any(
+            |e| matches!(e, Event::Slos { slos, .. } if slos.iter().all(|s| s.series.len() == 360))
+        ));
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::Drill(DrillEvent::Started(_))))
+        );
         // Nothing new one second later except what is due.
         let again = p.advance(t0() + chrono::Duration::seconds(1));
-        assert!(!again.iter().any(|e| matches!(e, Event::RunbooksLoaded(_) | Event::Drill(DrillEvent::Started(_)))));
+        assert!(!again.iter().any(|e| matches!(
+            e,
+            Event::RunbooksLoaded(_) | Event::Drill(DrillEvent::Started(_))
+        )));
     }
 
     #[test]
@@ -427,7 +479,10 @@ mod tests {
         p.advance(t0());
         let evs = p.advance(t0() + chrono::Duration::seconds(len + 1));
         assert!(matches!(evs[0], Event::DemoRestart));
-        assert!(evs.iter().any(|e| matches!(e, Event::Drill(DrillEvent::Started(_)))));
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::Drill(DrillEvent::Started(_))))
+        );
     }
 
     #[test]

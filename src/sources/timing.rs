@@ -42,9 +42,9 @@ pub struct Span(pub Duration);
 impl<'de> Deserialize<'de> for Span {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        humantime::parse_duration(s.trim())
-            .map(Span)
-            .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a duration like 30m or 1h30m: {e}")))
+        humantime::parse_duration(s.trim()).map(Span).map_err(|e| {
+            serde::de::Error::custom(format!("`{s}` is not a duration like 30m or 1h30m: {e}"))
+        })
     }
 }
 
@@ -94,7 +94,11 @@ mod tests {
         assert_eq!(Offset::parse("-6m"), Ok(Offset(-360)));
         assert_eq!(Offset::parse("1h30m"), Ok(Offset(5400)));
         assert_eq!(Offset::parse("+40s"), Ok(Offset(40)));
-        assert!(Offset::parse("soon").unwrap_err().contains("not a duration"));
+        assert!(
+            Offset::parse("soon")
+                .unwrap_err()
+                .contains("not a duration")
+        );
     }
 
     #[test]

@@ -60,7 +60,9 @@ impl Pane {
 pub enum Overlay {
     Help,
     /// Quit while something is running: asks, default No.
-    ConfirmQuit { reason: String },
+    ConfirmQuit {
+        reason: String,
+    },
 }
 
 /// A producer of data, and how fresh its data is.
@@ -174,10 +176,20 @@ pub enum Signal {
 #[derive(Debug, Clone)]
 pub enum DrillEvent {
     Started(DrillClock),
-    PhaseStarted { index: usize, at: DateTime<Utc> },
-    HumanWaiting { at: DateTime<Utc> },
-    HumanAnswered { at: DateTime<Utc> },
-    Finished { at: DateTime<Utc>, rpo: Option<Duration> },
+    PhaseStarted {
+        index: usize,
+        at: DateTime<Utc>,
+    },
+    HumanWaiting {
+        at: DateTime<Utc>,
+    },
+    HumanAnswered {
+        at: DateTime<Utc>,
+    },
+    Finished {
+        at: DateTime<Utc>,
+        rpo: Option<Duration>,
+    },
 }
 
 /// What the runtime must do after an update.
@@ -252,9 +264,10 @@ impl State {
             self.notify("No alert selected.");
             return;
         };
-        let found = alert.runbook.as_deref().and_then(|id| {
-            self.runbooks.iter().position(|r| r.id == id)
-        });
+        let found = alert
+            .runbook
+            .as_deref()
+            .and_then(|id| self.runbooks.iter().position(|r| r.id == id));
         match found {
             Some(i) => {
                 self.runbook.open(i);
@@ -397,7 +410,10 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 state.dirty = true;
                 return Vec::new();
             }
-            if !matches!(action, Some(Action::Quit | Action::Suspend | Action::Redraw)) {
+            if !matches!(
+                action,
+                Some(Action::Quit | Action::Suspend | Action::Redraw)
+            ) {
                 return Vec::new();
             }
         }
@@ -466,7 +482,9 @@ fn choose_branch(state: &mut State, n: usize) {
         .map(|b| (b.target.clone(), rb.step_index(&b.target)));
     match target {
         Some((_, Some(i))) => state.runbook.go(i),
-        Some((anchor, None)) => state.notify(format!("Branch {n} points at #{anchor}, which this runbook does not have.")),
+        Some((anchor, None)) => state.notify(format!(
+            "Branch {n} points at #{anchor}, which this runbook does not have."
+        )),
         None => state.notify(format!("This step has no choice {n}.")),
     }
     state.dirty = true;

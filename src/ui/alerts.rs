@@ -25,13 +25,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
     let feed = &state.alerts;
     if feed.alerts.is_empty() {
         let text = match (state.mode, state.sources.is_empty()) {
-            (Mode::Live, true) => "No alert source is configured yet. Try `warroom --demo` to see the console at work.",
+            (Mode::Live, true) => {
+                "No alert source is configured yet. Try `warroom --demo` to see the console at work."
+            }
             _ => "No alerts firing.",
         };
-        frame.render_widget(Paragraph::new(text).style(theme.dim).wrap(Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(theme.dim)
+                .wrap(Wrap { trim: true }),
+            area,
+        );
         return;
     }
-    let detail_h = if area.height >= 8 { 2 } else { 0 };
+    // The selected alert's details under the table, as much as the height allows.
+    let detail_h = match area.height {
+        0..8 => 0,
+        8..14 => 2,
+        _ => 4,
+    };
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_h)]).areas(area);
 
@@ -53,23 +65,49 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             Constraint::Length(11),
         ]
     } else {
-        &[Constraint::Length(3), Constraint::Fill(1), Constraint::Length(6), Constraint::Length(11)]
+        &[
+            Constraint::Length(3),
+            Constraint::Fill(1),
+            Constraint::Length(6),
+            Constraint::Length(11),
+        ]
     };
     let table = Table::new(rows, widths.to_vec())
         .header(header)
-        .row_highlight_style(if focused { theme.selected } else { Style::new() })
+        .row_highlight_style(if focused {
+            theme.selected
+        } else {
+            Style::new()
+        })
         .highlight_symbol(if focused { "›" } else { " " });
     let mut ts = TableState::default().with_selected(feed.selected_index());
     frame.render_stateful_widget(table, table_area, &mut ts);
 
     if let Some(a) = feed.selected_alert().filter(|_| detail_h > 0) {
-        let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
+        let summary = a
+            .annotations
+            .get("summary")
+            .map(String::as_str)
+            .unwrap_or("");
         let runbook = match &a.runbook {
-            Some(id) => vec![styled("runbook ", theme.dim), styled(id.clone(), theme.key), styled("  enter opens it", theme.dim)],
+            Some(id) => vec![
+                styled("runbook ", theme.dim),
+                styled(id.clone(), theme.key),
+                styled("  enter opens it", theme.dim),
+            ],
             None => vec![styled("no runbook mapped to this alert", theme.warn)],
         };
-        let text = vec![Line::from(styled(summary.to_string(), theme.base)), Line::from(runbook)];
-        frame.render_widget(Paragraph::new(text), detail_area);
+        let mut text = vec![Line::from(styled(summary.to_string(), theme.base))];
+        if detail_h > 2 {
+            let mut labels = vec![styled("labels ", theme.dim)];
+            for (k, v) in &a.labels {
+                labels.push(styled(format!("{k}="), theme.dim));
+                labels.push(styled(format!("{v} "), theme.base));
+            }
+            text.push(Line::from(labels));
+        }
+        text.push(Line::from(runbook));
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), detail_area);
     }
 }
 
@@ -99,9 +137,15 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
     }
     let n = feed.count_by_severity();
     let mut spans = vec![styled(format!("{} firing ", feed.alerts.len()), theme.base)];
-    for (i, sev) in [Severity::P0, Severity::P1, Severity::P2].into_iter().enumerate() {
+    for (i, sev) in [Severity::P0, Severity::P1, Severity::P2]
+        .into_iter()
+        .enumerate()
+    {
         if n[i] > 0 {
-            spans.push(styled(format!("{}×{}", n[i], sev.tag()), severity_style(theme, sev)));
+            spans.push(styled(
+                format!("{}×{}", n[i], sev.tag()),
+                severity_style(theme, sev),
+            ));
             spans.push(Span::raw(" "));
         }
     }
@@ -110,7 +154,10 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
         spans.push(styled(format!("· {unacked} unacked "), theme.warn));
     }
     if let Some(top) = feed.alerts.first() {
-        spans.push(styled(format!("· {} {}", top.name, Age(since(top.starts_at, state.now))), theme.dim));
+        spans.push(styled(
+            format!("· {} {}", top.name, Age(since(top.starts_at, state.now))),
+            theme.dim,
+        ));
     }
     spans
 }

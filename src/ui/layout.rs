@@ -36,7 +36,8 @@ pub fn compute(area: Rect, focus: Pane, zoomed: bool) -> Option<ScreenLayout> {
         vec![(focus, Slot::Full(body))]
     } else if area.width >= WIDE_WIDTH && area.height >= WIDE_HEIGHT {
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(body);
         let [alerts, slo] =
             Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
         let [runbook, drill] =
@@ -59,7 +60,16 @@ pub fn compute(area: Rect, focus: Pane, zoomed: bool) -> Option<ScreenLayout> {
         Pane::ALL
             .iter()
             .zip(rows.iter())
-            .map(|(&p, &r)| (p, if p == focus { Slot::Full(r) } else { Slot::Summary(r) }))
+            .map(|(&p, &r)| {
+                (
+                    p,
+                    if p == focus {
+                        Slot::Full(r)
+                    } else {
+                        Slot::Summary(r)
+                    },
+                )
+            })
             .collect()
     };
     Some(ScreenLayout { panes, status })
@@ -86,14 +96,21 @@ mod tests {
         let wide = compute(Rect::new(0, 0, 120, 40), Pane::Alerts, false).unwrap();
         assert!(wide.panes.iter().all(|(_, s)| matches!(s, Slot::Full(_))));
         let narrow = compute(Rect::new(0, 0, 80, 24), Pane::Slo, false).unwrap();
-        let full: Vec<_> = narrow.panes.iter().filter(|(_, s)| matches!(s, Slot::Full(_))).collect();
+        let full: Vec<_> = narrow
+            .panes
+            .iter()
+            .filter(|(_, s)| matches!(s, Slot::Full(_)))
+            .collect();
         assert_eq!(full.len(), 1);
         assert_eq!(full[0].0, Pane::Slo);
         if let Slot::Full(r) = full[0].1 {
             assert_eq!(r.height, 20);
         }
         let zoom = compute(Rect::new(0, 0, 120, 40), Pane::Drill, true).unwrap();
-        assert_eq!(zoom.panes, vec![(Pane::Drill, Slot::Full(Rect::new(0, 0, 120, 39)))]);
+        assert_eq!(
+            zoom.panes,
+            vec![(Pane::Drill, Slot::Full(Rect::new(0, 0, 120, 39)))]
+        );
         assert!(compute(Rect::new(0, 0, 39, 24), Pane::Alerts, false).is_none());
         assert!(compute(Rect::new(0, 0, 1, 1), Pane::Alerts, false).is_none());
     }

@@ -43,7 +43,14 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     }
 }
 
-fn draw_pane(frame: &mut Frame, area: Rect, pane: Pane, state: &State, theme: &Theme, focused: bool) {
+fn draw_pane(
+    frame: &mut Frame,
+    area: Rect,
+    pane: Pane,
+    state: &State,
+    theme: &Theme,
+    focused: bool,
+) {
     let block = widgets::pane_block(pane, state, theme, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -78,7 +85,10 @@ fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     let h = 3.min(area.height);
     let r = layout::centered(area, area.width, h);
     frame.render_widget(
-        Paragraph::new(text).style(theme.warn).wrap(Wrap { trim: true }).centered(),
+        Paragraph::new(text)
+            .style(theme.warn)
+            .wrap(Wrap { trim: true })
+            .centered(),
         r,
     );
 }

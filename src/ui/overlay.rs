@@ -12,19 +12,34 @@ use crate::theme::Theme;
 
 pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = state.keymap.help_rows();
-    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut lines: Vec<Line> = rows
         .iter()
-        .map(|(k, d)| Line::from(vec![styled(format!(" {k:<key_w$}  "), theme.key), styled(*d, theme.overlay)]))
+        .map(|(k, d)| {
+            Line::from(vec![
+                styled(format!(" {k:<key_w$}  "), theme.key),
+                styled(*d, theme.overlay),
+            ])
+        })
         .collect();
     lines.push(Line::default());
-    lines.push(Line::from(styled(" Keys can be changed in the config file (docs/config.md).", theme.dim)));
+    lines.push(Line::from(styled(
+        " Keys can be changed in the config file (docs/config.md).",
+        theme.dim,
+    )));
     let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
     let r = centered(area, width, lines.len() as u16 + 2);
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.border_focused)
-        .title(styled(" Help: keys (? or esc closes) ", theme.title_focused))
+        .title(styled(
+            " Help: keys (? or esc closes) ",
+            theme.title_focused,
+        ))
         .style(theme.overlay);
     frame.render_widget(Clear, r);
     frame.render_widget(Paragraph::new(lines).block(block), r);
@@ -49,5 +64,8 @@ pub fn confirm_quit(frame: &mut Frame, area: Rect, reason: &str, theme: &Theme) 
         .title(styled(" Quit? ", theme.warn))
         .style(theme.overlay);
     frame.render_widget(Clear, r);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: true }), r);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        r,
+    );
 }

@@ -24,7 +24,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             "Select an alert and press enter to open its runbook."
         };
-        frame.render_widget(Paragraph::new(hint).style(theme.dim).wrap(Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(hint)
+                .style(theme.dim)
+                .wrap(Wrap { trim: true }),
+            area,
+        );
         return;
     };
     let Some(step) = rb.steps.get(step_i) else {
@@ -46,20 +51,34 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     lines.push(Line::from(crumbs));
     lines.push(Line::from(vec![
-        styled(format!("Step {}/{} · ", step_i + 1, rb.steps.len()), theme.dim),
-        styled(escape(&step.title).into_owned(), theme.header.add_modifier(Modifier::UNDERLINED)),
+        styled(
+            format!("Step {}/{} · ", step_i + 1, rb.steps.len()),
+            theme.dim,
+        ),
+        styled(
+            escape(&step.title).into_owned(),
+            theme.header.add_modifier(Modifier::UNDERLINED),
+        ),
     ]));
     lines.push(Line::default());
     for b in &step.body {
         lines.push(Line::from(styled(escape(b).into_owned(), theme.base)));
     }
-    for c in &step.commands {
-        lines.push(Line::default());
+    for (i, c) in step.commands.iter().enumerate() {
+        if i > 0 || !step.body.is_empty() {
+            lines.push(Line::default());
+        }
         let (kind, kind_style) = match c.kind {
             CommandKind::Check => ("check", theme.ok),
             CommandKind::Mitigation => ("MITIGATION", theme.warn),
         };
-        let mut head = vec![styled(format!(" {kind} "), kind_style.add_modifier(Modifier::REVERSED)), styled(format!(" {}", escape(&c.name)), theme.base)];
+        let mut head = vec![
+            styled(
+                format!(" {kind} "),
+                kind_style.add_modifier(Modifier::REVERSED),
+            ),
+            styled(format!(" {}", escape(&c.name)), theme.base),
+        ];
         if c.kind == CommandKind::Mitigation {
             let (d, st) = match c.danger {
                 Danger::Low => ("danger=low", theme.dim),
@@ -70,17 +89,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         lines.push(Line::from(head));
         for code in c.code.lines() {
-            lines.push(Line::from(styled(format!("  $ {}", escape(code)), theme.code)));
+            lines.push(Line::from(styled(
+                format!("  $ {}", escape(code)),
+                theme.code,
+            )));
         }
         if let Some(q) = &c.safety_question {
-            lines.push(Line::from(vec![styled("  safety: ", theme.warn), styled(escape(q).into_owned(), theme.base)]));
+            lines.push(Line::from(vec![
+                styled("  safety: ", theme.warn),
+                styled(escape(q).into_owned(), theme.base),
+            ]));
         }
     }
     if !step.branches.is_empty() {
         lines.push(Line::default());
         for (i, b) in step.branches.iter().enumerate().take(9) {
             lines.push(Line::from(vec![
-                styled(format!(" {} ", i + 1), theme.choice.add_modifier(Modifier::REVERSED)),
+                styled(
+                    format!(" {} ", i + 1),
+                    theme.choice.add_modifier(Modifier::REVERSED),
+                ),
                 styled(format!(" {}", escape(&b.label)), theme.base),
                 styled(format!("  → #{}", escape(&b.target)), theme.dim),
             ]));
@@ -93,7 +121,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .filter_map(|&i| rb.steps.get(i))
         .map(|s| escape(&s.title).into_owned())
         .collect();
-    lines.push(Line::from(styled(format!("path: {}", path.join(" › ")), theme.dim)));
+    lines.push(Line::from(styled(
+        format!("path: {}", path.join(" › ")),
+        theme.dim,
+    )));
     let hint = if step.branches.is_empty() {
         "enter next step · backspace back"
     } else {
@@ -102,12 +133,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     lines.push(Line::from(styled(hint, theme.dim)));
 
     let scroll = view.scroll.min(lines.len().saturating_sub(1)) as u16;
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
 }
 
 pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
     let view = &state.runbook;
-    match view.runbook.and_then(|i| state.runbooks.get(i)).zip(view.current_step()) {
+    match view
+        .runbook
+        .and_then(|i| state.runbooks.get(i))
+        .zip(view.current_step())
+    {
         Some((rb, i)) => {
             let step = rb.steps.get(i);
             vec![
@@ -124,6 +164,9 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
                 ),
             ]
         }
-        None => vec![styled("select an alert, enter opens its runbook", theme.dim)],
+        None => vec![styled(
+            "select an alert, enter opens its runbook",
+            theme.dim,
+        )],
     }
 }

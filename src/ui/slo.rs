@@ -68,7 +68,14 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
     let mut head = vec![
         styled(if selected { "▸ " } else { "  " }, theme.key),
         styled(s.name.clone(), name_style),
-        styled(format!("  {}/{}d  ", objective(s.objective), s.window.as_secs() / 86_400), theme.dim),
+        styled(
+            format!(
+                "  {}/{}d  ",
+                objective(s.objective),
+                s.window.as_secs() / 86_400
+            ),
+            theme.dim,
+        ),
         styled(format!("[{}]", tier.label()), tier_style(theme, tier)),
     ];
     if s.partial {
@@ -79,12 +86,18 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
     let spark_w = width.saturating_sub(2 + tail.chars().count()).max(4);
     let spark = vec![
         Span::raw("  "),
-        styled(sparkline(&s.series, spark_w, crate::slo::budget_ratio(s.objective)), theme.sparkline),
+        styled(
+            sparkline(&s.series, spark_w, crate::slo::budget_ratio(s.objective)),
+            theme.sparkline,
+        ),
         styled(tail, theme.dim),
     ];
     let mut burn = vec![
         styled("  budget ", theme.dim),
-        styled(format!("{} left", percent(s.budget_remaining)), tier_style(theme, tier)),
+        styled(
+            format!("{} left", percent(s.budget_remaining)),
+            tier_style(theme, tier),
+        ),
         styled(" · burn 1h ", theme.dim),
         styled(format!("{:.1}×", s.burn_1h), burn_style(theme, s.burn_1h)),
     ];
@@ -92,7 +105,10 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
         burn.push(styled(" PAGE", theme.over));
     }
     burn.push(styled(" · 6h ", theme.dim));
-    burn.push(styled(format!("{:.1}×", s.burn_6h), burn_style(theme, s.burn_6h)));
+    burn.push(styled(
+        format!("{:.1}×", s.burn_6h),
+        burn_style(theme, s.burn_6h),
+    ));
     match s.exhaustion() {
         Some(d) if d.is_zero() => burn.push(styled(" · budget spent", theme.over)),
         Some(d) => burn.push(styled(format!(" · gone in {}", Age(d)), theme.warn)),
@@ -107,7 +123,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Mode::Live => "No SLOs configured yet. Try `warroom --demo` to see the panel at work.",
             Mode::Demo => "Waiting for SLO data…",
         };
-        frame.render_widget(Paragraph::new(text).style(theme.dim).wrap(Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(theme.dim)
+                .wrap(Wrap { trim: true }),
+            area,
+        );
         return;
     }
     let per = 4usize;
@@ -116,7 +137,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let first = state.slo_selected.saturating_sub(fit - 1);
     let mut lines = Vec::new();
     for (i, s) in state.slos.iter().enumerate().skip(first).take(fit) {
-        lines.extend(slo_lines(s, area.width as usize, i == state.slo_selected, theme));
+        lines.extend(slo_lines(
+            s,
+            area.width as usize,
+            i == state.slo_selected,
+            theme,
+        ));
         lines.push(Line::default());
     }
     frame.render_widget(Paragraph::new(lines), area);
@@ -133,8 +159,14 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
     let hottest = state.slos.iter().map(|s| s.burn_1h).fold(0.0, f64::max);
     vec![
         styled("lowest budget ", theme.dim),
-        styled(format!("{} {} ", worst.name, percent(worst.budget_remaining)), tier_style(theme, worst.tier())),
-        styled(format!("[{}]", worst.tier().label()), tier_style(theme, worst.tier())),
+        styled(
+            format!("{} {} ", worst.name, percent(worst.budget_remaining)),
+            tier_style(theme, worst.tier()),
+        ),
+        styled(
+            format!("[{}]", worst.tier().label()),
+            tier_style(theme, worst.tier()),
+        ),
         styled(" · burn 1h ", theme.dim),
         styled(format!("{hottest:.1}×"), burn_style(theme, hottest)),
     ]

@@ -29,10 +29,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         left.push(Span::raw(" "));
         match (s.last_ok, &s.error) {
             (Some(t), None) if !s.is_stale(state.now) => {
-                left.push(styled(format!("{} ✓{}", s.name, Age(since(t, state.now))), theme.dim));
+                left.push(styled(
+                    format!("{} ✓{}", s.name, Age(since(t, state.now))),
+                    theme.dim,
+                ));
             }
             (Some(t), _) => {
-                left.push(styled(format!("{} STALE since {}", s.name, t.format("%H:%M:%S")), theme.stale));
+                left.push(styled(
+                    format!("{} STALE since {}", s.name, t.format("%H:%M:%S")),
+                    theme.stale,
+                ));
             }
             (None, _) => left.push(styled(format!("{} no data yet", s.name), theme.stale)),
         }
@@ -46,7 +52,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     let clock = state.now.format(" %H:%M:%S UTC ").to_string();
     let mut hints: Vec<Span> = Vec::new();
-    for (action, label) in [(Action::Help, "help"), (Action::FocusNext, "pane"), (Action::Zoom, "zoom"), (Action::Quit, "quit")] {
+    for (action, label) in [
+        (Action::Help, "help"),
+        (Action::FocusNext, "pane"),
+        (Action::Zoom, "zoom"),
+        (Action::Quit, "quit"),
+    ] {
         if let Some(k) = state.keymap.hint(action) {
             hints.push(styled(k, theme.key));
             hints.push(styled(format!(" {label}  "), theme.status_bar));
@@ -58,7 +69,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     // Hints go first when space runs out: the mode, freshness and clock matter more.
     let show_hints = left_w + hints_w + clock.len() <= room;
     let right_w = clock.len() + if show_hints { hints_w } else { 0 };
-    let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w as u16)]).areas(area);
+    let [l, r] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_w as u16)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)).style(theme.status_bar), l);
     let mut right = if show_hints { hints } else { Vec::new() };
     right.push(styled(clock, theme.header));

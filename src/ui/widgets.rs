@@ -10,11 +10,19 @@ use crate::theme::Theme;
 /// The pane's frame. Focus shows as a thick border and a marker, not only as a colour.
 pub fn pane_block<'a>(pane: Pane, state: &State, theme: &Theme, focused: bool) -> Block<'a> {
     let (border, title_style, marker, kind) = if focused {
-        (theme.border_focused, theme.title_focused, "▶ ", BorderType::Thick)
+        (
+            theme.border_focused,
+            theme.title_focused,
+            "▶ ",
+            BorderType::Thick,
+        )
     } else {
         (theme.border, theme.title, "", BorderType::Plain)
     };
-    let mut spans = vec![Span::styled(format!(" {marker}{} ", pane.title()), title_style)];
+    let mut spans = vec![Span::styled(
+        format!(" {marker}{} ", pane.title()),
+        title_style,
+    )];
     if state.mode == Mode::Demo {
         spans.push(Span::styled(" DEMO ", theme.mode_demo));
         spans.push(Span::raw(" "));

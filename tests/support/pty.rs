@@ -59,6 +59,8 @@ pub enum Key {
     Enter,
     Tab,
     BackTab,
+    /// A lone ESC. Wait for its effect before sending the next key: a program that reads
+    /// ESC and the next key in one read sees Alt+key, exactly as with a real terminal.
     Esc,
     Backspace,
     Up,
