@@ -1,0 +1,10 @@
+//! Incidents: the append-only journal that is the source of truth for everything a human did,
+//! and the fold that turns it back into state.
+
+pub mod journal;
+pub mod lock;
+pub mod record;
+
+pub use journal::{Journal, JournalError, Replay};
+pub use lock::{IncidentLock, LockHolder};
+pub use record::{ActionItem, Record, RecordKind, SCHEMA_VERSION};

@@ -1,0 +1,163 @@
+//! One journal line: what happened, when, in order. The format is versioned so a newer
+//! console can read an older incident, and an older one refuses a newer incident clearly.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Bumped when a record changes meaning; readers refuse versions they do not know.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// (`deny_unknown_fields` sits on [`RecordKind`]: serde cannot combine it with `flatten`.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Schema version of this record.
+    pub v: u32,
+    /// Position in the journal, from 1, without gaps: a gap means a lost line.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// Who did it (the console user), when a person did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(flatten)]
+    pub kind: RecordKind,
+}
+
+/// A follow-up from a note: tracked until done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionItem {
+    pub owner: String,
+    pub due: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+}
+
+/// Everything the journal records. Tagged by `type` so lines read well with `jq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RecordKind {
+    IncidentOpened {
+        id: String,
+        title: String,
+        severity: String,
+        commander: String,
+    },
+    IncidentResolved {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+    },
+    SeverityChanged {
+        from: String,
+        to: String,
+    },
+    RoleAssigned {
+        role: String,
+        person: String,
+    },
+    AlertSeen {
+        fingerprint: String,
+        name: String,
+        severity: String,
+        #[serde(default)]
+        labels: BTreeMap<String, String>,
+        starts_at: DateTime<Utc>,
+    },
+    AlertAcked {
+        fingerprint: String,
+    },
+    AlertSilenced {
+        fingerprint: String,
+        silence_id: String,
+        until: DateTime<Utc>,
+        comment: String,
+    },
+    AlertResolved {
+        fingerprint: String,
+    },
+    RunbookOpened {
+        runbook: String,
+    },
+    StepViewed {
+        runbook: String,
+        step: String,
+    },
+    BranchChosen {
+        runbook: String,
+        from: String,
+        to: String,
+        choice: u8,
+    },
+    CheckRun {
+        runbook: String,
+        name: String,
+        argv: Vec<String>,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+    },
+    /// Written, and fsynced, after the human confirmed and before anything runs.
+    MitigationIntent {
+        id: String,
+        runbook: String,
+        name: String,
+        plan: String,
+    },
+    /// Written when the mitigation ended, whatever the outcome.
+    MitigationOutcome {
+        id: String,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+        outcome: String,
+    },
+    Note {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action_item: Option<ActionItem>,
+    },
+}
+
+impl Record {
+    pub fn new(seq: u64, at: DateTime<Utc>, by: Option<String>, kind: RecordKind) -> Record {
+        Record {
+            v: SCHEMA_VERSION,
+            seq,
+            at,
+            by,
+            kind,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_record_is_one_readable_json_line() {
+        let r = Record::new(
+            3,
+            Utc.with_ymd_and_hms(2026, 3, 14, 9, 26, 0).unwrap(),
+            Some("alice".into()),
+            RecordKind::AlertAcked {
+                fingerprint: "abc".into(),
+            },
+        );
+        let line = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            line,
+            r#"{"v":1,"seq":3,"at":"2026-03-14T09:26:00Z","by":"alice","type":"alert_acked","fingerprint":"abc"}"#
+        );
+        assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), r);
+    }
+
+    #[test]
+    fn unknown_types_and_fields_are_refused() {
+        let bad =
+            r#"{"v":1,"seq":1,"at":"2026-03-14T09:26:00Z","type":"alert_eaten","fingerprint":"x"}"#;
+        assert!(serde_json::from_str::<Record>(bad).is_err());
+        let extra = r#"{"v":1,"seq":1,"at":"2026-03-14T09:26:00Z","type":"alert_acked","fingerprint":"x","mood":"bad"}"#;
+        assert!(serde_json::from_str::<Record>(extra).is_err());
+    }
+}
