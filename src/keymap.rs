@@ -244,15 +244,13 @@ impl Key {
                 "`shift-` works only with letters and tab in `{spec}` (write the shifted character itself, e.g. `?`)"
             ));
         }
-        if ctrl {
-            if let KeyCodeOrd::Char(c) = code {
-                // Terminals send ctrl-letter in lower case; ctrl-G and ctrl-g are one key.
-                return Ok(Key {
-                    code: KeyCodeOrd::Char(c.to_ascii_lowercase()),
-                    ctrl,
-                    alt,
-                });
-            }
+        // Terminals send ctrl-letter in lower case; ctrl-G and ctrl-g are one key.
+        if ctrl && let KeyCodeOrd::Char(c) = code {
+            return Ok(Key {
+                code: KeyCodeOrd::Char(c.to_ascii_lowercase()),
+                ctrl,
+                alt,
+            });
         }
         Ok(Key { code, ctrl, alt })
     }

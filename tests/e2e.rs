@@ -33,13 +33,24 @@ fn demo_ready(screen: &vt100::Screen) -> bool {
     screen.alternate_screen() && shows_all_titles(screen) && screen.contents().contains("DEMO")
 }
 
-/// Starts `warroom --demo` and waits for its first full frame.
+/// The demo's scripted drill is on screen and running: its clock (`T+ mm:ss`) shows and it
+/// has not finished. (The first frames can come before the demo's data; `q` only asks
+/// while a drill runs.)
+fn drill_running(screen: &vt100::Screen) -> bool {
+    let text = screen.contents();
+    text.contains("T+ ") && !text.to_lowercase().contains("finished")
+}
+
+/// Starts `warroom --demo` and waits for a full frame with the demo's data in it.
 fn demo(cols: u16, rows: u16) -> Session {
     let s = Session::spawn(&["--demo"], cols, rows);
     s.wait_for(
-        &format!("the demo at {cols}x{rows}: alternate screen, four pane titles and DEMO"),
+        &format!(
+            "the demo at {cols}x{rows}: alternate screen, four pane titles, DEMO and a running \
+             drill clock"
+        ),
         TIMEOUT,
-        demo_ready,
+        |sc| demo_ready(sc) && drill_running(sc),
     );
     s
 }
@@ -74,31 +85,23 @@ fn help_open(screen: &vt100::Screen) -> bool {
 /// mode.
 fn assert_terminal_restored(s: &Session) {
     let raw = s.raw_output();
-    let tail_of = |from: usize| escape(&raw[from.saturating_sub(200)..]);
+    let tail = || escape(&raw[raw.len().saturating_sub(200)..]);
     let entered =
         rfind(&raw, b"\x1b[?1049h").expect("the program never entered the alternate screen");
-    let left = rfind(&raw, b"\x1b[?1049l").unwrap_or_else(|| {
-        panic!(
-            "never left the alternate screen; output ends:\n{}",
-            tail_of(raw.len())
-        )
-    });
+    let left = rfind(&raw, b"\x1b[?1049l")
+        .unwrap_or_else(|| panic!("never left the alternate screen; output ends:\n{}", tail()));
     assert!(
         left > entered,
         "re-entered the alternate screen after leaving it; output ends:\n{}",
-        tail_of(raw.len())
+        tail()
     );
-    let shown = rfind(&raw, b"\x1b[?25h").unwrap_or_else(|| {
-        panic!(
-            "never showed the cursor; output ends:\n{}",
-            tail_of(raw.len())
-        )
-    });
+    let shown = rfind(&raw, b"\x1b[?25h")
+        .unwrap_or_else(|| panic!("never showed the cursor; output ends:\n{}", tail()));
     if let Some(hidden) = rfind(&raw, b"\x1b[?25l") {
         assert!(
             shown > hidden,
             "the cursor was hidden again after being shown; output ends:\n{}",
-            tail_of(raw.len())
+            tail()
         );
     }
     // Nothing that looks like a frame may follow the switch back to the main screen.
