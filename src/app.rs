@@ -10,7 +10,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::keymap::Keymap;
-use crate::sources::demo::{self, Scenario};
+use crate::sources::demo::{self, DemoPlayer, Scenario};
 use crate::sources::timing::until_next_second;
 use crate::state::{Effect, Event, Mode, Signal, State, update};
 use crate::term;
@@ -39,12 +39,16 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     spawn_signals(tx.clone())?;
     spawn_input(tx.clone());
     spawn_ticks(tx.clone());
+    let mut state = State::new(opts.mode, opts.keymap, opts.read_only, Utc::now());
     if let Some(s) = opts.scenario {
-        demo::spawn(s, tx.clone());
+        let mut player = DemoPlayer::new(s, state.now);
+        for ev in player.advance(state.now) {
+            update(&mut state, ev);
+        }
+        demo::spawn(player, tx.clone());
     }
     drop(tx);
 
-    let mut state = State::new(opts.mode, opts.keymap, opts.read_only, Utc::now());
     let theme = opts.theme;
     let mut terminal = term::enter()?;
     term::draw(&mut terminal, |f| ui::draw(f, &state, &theme))?;

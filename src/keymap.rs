@@ -294,11 +294,38 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// One key or a list of keys, as written in the config file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum KeyList {
     One(Key),
     Many(Vec<Key>),
+}
+
+/// By hand rather than `#[serde(untagged)]`, which would replace a precise "unknown key"
+/// message with "did not match any variant".
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyList;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key like `q` or `ctrl-c`, or a list of keys")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyList, E> {
+                Key::parse(v).map(KeyList::One).map_err(E::custom)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = seq.next_element::<Key>()? {
+                    keys.push(k);
+                }
+                Ok(KeyList::Many(keys))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl KeyList {

@@ -402,18 +402,18 @@ fn slo_at(i: usize, s: &ScriptedSlo, t: i64) -> SloStatus {
     }
 }
 
-/// Plays the scenario into `tx` once a second, aligned to the wall clock, until the
-/// receiver is gone.
-pub fn spawn(scenario: Scenario, tx: mpsc::Sender<Event>) -> tokio::task::JoinHandle<()> {
+/// Plays on into `tx` once a second, aligned to the wall clock, until the receiver is gone.
+/// The caller folds the player's first `advance` itself, so the first frame already shows
+/// the scenario (and a key pressed at once meets the same state a person sees).
+pub fn spawn(mut player: DemoPlayer, tx: mpsc::Sender<Event>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut player = DemoPlayer::new(scenario, Utc::now());
         loop {
+            tokio::time::sleep(until_next_second(Utc::now())).await;
             for ev in player.advance(Utc::now()) {
                 if tx.send(ev).await.is_err() {
                     return;
                 }
             }
-            tokio::time::sleep(until_next_second(Utc::now())).await;
         }
     })
 }
