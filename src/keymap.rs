@@ -316,7 +316,10 @@ impl<'de> Deserialize<'de> for KeyList {
                 Key::parse(v).map(KeyList::One).map_err(E::custom)
             }
 
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<KeyList, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyList, A::Error> {
                 let mut keys = Vec::new();
                 while let Some(k) = seq.next_element::<Key>()? {
                     keys.push(k);
