@@ -9,10 +9,16 @@ use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
+use std::path::PathBuf;
+
+use crate::incident::Journal;
+use crate::incident::lock::{IncidentLock, LockError, LockHolder};
+use crate::incident::store::{self, IncidentSummary};
 use crate::keymap::Keymap;
 use crate::sources::demo::{self, DemoPlayer, Scenario};
+use crate::sources::journal;
 use crate::sources::timing::until_next_second;
-use crate::state::{Effect, Event, Mode, Signal, State, update};
+use crate::state::{Effect, Event, JournalStatus, Mode, Severity, Signal, State, update};
 use crate::term;
 use crate::theme::Theme;
 use crate::ui;
@@ -30,6 +36,12 @@ pub struct Options {
     pub theme: Theme,
     pub keymap: Keymap,
     pub read_only: bool,
+    /// The author of this console's records.
+    pub user: String,
+    /// `$XDG_DATA_HOME/warroom/incidents`; without it nothing can be journaled.
+    pub incidents_dir: Option<PathBuf>,
+    /// `warroom follow`: view this incident read-only instead of resuming one.
+    pub follow: Option<IncidentSummary>,
 }
 
 /// Runs the console until an effect asks to exit; returns the exit code. The terminal is
@@ -39,13 +51,40 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     spawn_signals(tx.clone())?;
     spawn_input(tx.clone());
     spawn_ticks(tx.clone());
-    let mut state = State::new(opts.mode, opts.keymap, opts.read_only, Utc::now());
+    let mut state = State::new(opts.mode, opts.keymap.clone(), opts.read_only, Utc::now());
+    state.user = opts.user.clone();
+    // Runbooks first, so replayed records can point into them.
+    if let Some(s) = &opts.scenario {
+        update(&mut state, Event::RunbooksLoaded(s.runbooks.clone()));
+    }
+    let resumed = resume(&mut state, &opts, &tx)?;
     if let Some(s) = opts.scenario {
-        let mut player = DemoPlayer::new(s, state.now);
+        // A resumed demo incident continues the scenario from when it was opened.
+        let start = resumed.as_ref().map_or(state.now, |r| r.opened_at);
+        let mut player = DemoPlayer::new(s, start);
         for ev in player.advance(state.now) {
             update(&mut state, ev);
         }
         demo::spawn(player, tx.clone());
+    }
+    let writer = opts.incidents_dir.clone().map(|root| {
+        journal::spawn_writer(
+            root,
+            opts.user.clone(),
+            resumed.and_then(|r| r.writer),
+            tx.clone(),
+        )
+    });
+    if opts.mode == Mode::Demo && state.incident.is_none() && opts.follow.is_none() {
+        // The demo opens its incident so the journal, follow and postmortem can be tried.
+        let effects = state.open_incident(
+            "Catalog p99 latency for acme-books (demo)".into(),
+            Severity::P1,
+        );
+        state.expect_replies(&effects);
+        for e in effects {
+            send_journal(&writer, e, &mut state);
+        }
     }
     drop(tx);
 
@@ -76,6 +115,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                     terminal.clear()?;
                     state.dirty = true;
                 }
+                e @ (Effect::Journal { .. } | Effect::OpenIncident { .. }) => {
+                    send_journal(&writer, e, &mut state)
+                }
             }
         }
         if state.dirty {
@@ -84,6 +126,107 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// What resuming found: when the incident began, and its journal if this console writes.
+struct Resumed {
+    opened_at: chrono::DateTime<Utc>,
+    writer: Option<journal::OpenJournal>,
+}
+
+/// Folds the incident to resume (or follow) into the state, through the same `Journaled`
+/// events a live session produces. A second console on the same incident becomes a
+/// read-only follower and says who holds it.
+fn resume(
+    state: &mut State,
+    opts: &Options,
+    tx: &mpsc::Sender<Event>,
+) -> anyhow::Result<Option<Resumed>> {
+    let Some(root) = &opts.incidents_dir else {
+        return Ok(None);
+    };
+    let (summary, follow_only) = match &opts.follow {
+        Some(s) => (s.clone(), true),
+        None => match store::latest_open(root, opts.mode == Mode::Demo) {
+            Some(s) => (s, false),
+            None => return Ok(None),
+        },
+    };
+    let lock = if follow_only {
+        Err(None)
+    } else {
+        match IncidentLock::acquire(&summary.dir, &LockHolder::me(&opts.user, Utc::now())) {
+            Ok(lock) => Ok(lock),
+            Err(LockError::Held(holder)) => Err(holder),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    match lock {
+        Ok(lock) => {
+            let (journal, replay) = Journal::open(&summary.dir).map_err(|e| {
+                anyhow::anyhow!("{e}\nThe incident journal is damaged. Fix or remove that line (keep a copy), then start again.")
+            })?;
+            tracing::info!(incident = %summary.id, records = replay.records.len(), "resuming");
+            for r in replay.records {
+                update(state, Event::Journaled(r));
+            }
+            if let Some(t) = replay.torn {
+                update(
+                    state,
+                    Event::Warning(format!(
+                        "A torn last journal line ({} bytes, from a crash mid-write) was set aside in {}",
+                        t.bytes,
+                        t.sidecar.display()
+                    )),
+                );
+            }
+            update(state, Event::JournalReady(JournalStatus::Writable));
+            Ok(Some(Resumed {
+                opened_at: summary.opened_at,
+                writer: Some((journal, lock)),
+            }))
+        }
+        Err(holder) => {
+            let records = store::read_records(&summary.dir)?;
+            let n = records.len();
+            for r in records {
+                update(state, Event::Journaled(r));
+            }
+            let why = match holder {
+                Some(h) => format!(
+                    "incident {} is open for writing by {}",
+                    summary.id,
+                    h.describe()
+                ),
+                None => format!("following incident {}", summary.id),
+            };
+            update(state, Event::JournalReady(JournalStatus::ReadOnly(why)));
+            journal::spawn_follower(summary.dir.clone(), n, tx.clone());
+            Ok(Some(Resumed {
+                opened_at: summary.opened_at,
+                writer: None,
+            }))
+        }
+    }
+}
+
+fn send_journal(
+    writer: &Option<mpsc::UnboundedSender<journal::Command>>,
+    effect: Effect,
+    state: &mut State,
+) {
+    let cmd = match effect {
+        Effect::Journal { kind, by } => journal::Command::Append { kind, by },
+        Effect::OpenIncident { id, opened, by } => journal::Command::Open { id, opened, by },
+        _ => return,
+    };
+    let sent = writer.as_ref().is_some_and(|w| w.send(cmd).is_ok());
+    if !sent {
+        update(
+            state,
+            Event::JournalFailed("no data directory for incident journals".into()),
+        );
+    }
 }
 
 /// Terminal input. A read error means the terminal is gone: report it once and stop,

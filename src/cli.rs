@@ -40,9 +40,43 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Watch an incident live, read-only, beside the console that is writing it.
+    Follow {
+        /// Incident id (default: the most recent open incident).
+        incident: Option<String>,
+    },
+    /// Write a blameless postmortem draft from an incident's journal.
+    Postmortem {
+        /// Incident id (default: the most recent open incident, else the most recent).
+        incident: Option<String>,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Template to fill (default: runbooks/postmortem-template.md if present, else the built-in one).
+        #[arg(long, value_name = "FILE")]
+        template: Option<PathBuf>,
+    },
+    /// Open or list incidents without the full-screen console.
+    Incident {
+        #[command(subcommand)]
+        action: IncidentCommand,
+    },
     /// Print a shell completion script, e.g. `warroom completions bash > ~/.local/share/bash-completion/completions/warroom`.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Open a new incident and print its id.
+    Open {
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "P1", value_parser = ["P0", "P1", "P2"])]
+        severity: String,
+    },
+    /// List incidents, newest last.
+    List,
 }

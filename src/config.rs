@@ -21,6 +21,8 @@ pub struct ConfigFile {
     pub log_level: Option<LogLevel>,
     /// Key overrides: action name → key or list of keys.
     pub keys: BTreeMap<Action, KeyList>,
+    /// The name recorded as the author of this console's acks and notes (default: $USER).
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -85,6 +87,7 @@ pub struct Config {
     pub read_only: bool,
     pub log_level: Option<LogLevel>,
     pub keymap: Keymap,
+    pub user: Option<String>,
 }
 
 impl Config {
@@ -155,6 +158,7 @@ impl Config {
             read_only: file.read_only,
             log_level: file.log_level,
             keymap,
+            user: file.user,
         })
     }
 }

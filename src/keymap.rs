@@ -26,11 +26,15 @@ pub enum Action {
     Zoom,
     Redraw,
     Suspend,
+    Ack,
+    Note,
+    OpenIncident,
+    ResolveIncident,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 19] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -43,6 +47,10 @@ impl Action {
         Action::Bottom,
         Action::Select,
         Action::Back,
+        Action::Ack,
+        Action::Note,
+        Action::OpenIncident,
+        Action::ResolveIncident,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -66,6 +74,10 @@ impl Action {
             Action::Zoom => "zoom",
             Action::Redraw => "redraw",
             Action::Suspend => "suspend",
+            Action::Ack => "ack",
+            Action::Note => "note",
+            Action::OpenIncident => "open_incident",
+            Action::ResolveIncident => "resolve_incident",
         }
     }
 
@@ -86,6 +98,10 @@ impl Action {
             Action::Zoom => "zoom the focused pane / unzoom",
             Action::Redraw => "redraw the whole screen",
             Action::Suspend => "suspend to the shell (resume with fg)",
+            Action::Ack => "ack the selected alert: you are on it (a P0/P1 opens an incident)",
+            Action::Note => "add a note to the incident (action: … @owner due:YYYY-MM-DD)",
+            Action::OpenIncident => "open an incident for the selected alert",
+            Action::ResolveIncident => "resolve the incident (asks first)",
         }
     }
 
@@ -106,6 +122,10 @@ impl Action {
             Action::Zoom => &["z"],
             Action::Redraw => &["ctrl-l"],
             Action::Suspend => &["ctrl-z"],
+            Action::Ack => &["a"],
+            Action::Note => &["i"],
+            Action::OpenIncident => &["I"],
+            Action::ResolveIncident => &["R"],
         }
     }
 }

@@ -1,14 +1,18 @@
 //! The `warroom` binary: parse the command line, load config and theme, set up logging and
-//! the terminal's safety nets, then hand over to the runtime.
+//! the terminal's safety nets, then hand over to the runtime or run a subcommand.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::Utc;
 use clap::{CommandFactory, Parser};
 
 use warroom::app::{self, Options};
-use warroom::cli::{Cli, Command};
+use warroom::cli::{Cli, Command, IncidentCommand};
 use warroom::config::{Config, LogLevel};
+use warroom::incident::lock::{IncidentLock, LockHolder};
+use warroom::incident::{Journal, RecordKind, postmortem, store};
 use warroom::paths::Paths;
 use warroom::sources::demo::Scenario;
 use warroom::state::Mode;
@@ -17,20 +21,40 @@ use warroom::{logging, term, theme};
 /// Exit code for bad configuration or usage, as opposed to a failure while running.
 const EXIT_USAGE: u8 = 2;
 
+type Failure = (u8, String);
+
 fn main() -> ExitCode {
     // kube and reqwest share one rustls provider; it must be chosen before any client exists.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
-    if let Some(Command::Completions { shell }) = cli.command {
-        clap_complete::generate(
-            shell,
-            &mut Cli::command(),
-            "warroom",
-            &mut std::io::stdout(),
-        );
-        return ExitCode::SUCCESS;
-    }
-    match console(cli) {
+    let result = match cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "warroom",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+        Some(Command::Postmortem {
+            ref incident,
+            ref output,
+            ref template,
+        }) => write_postmortem(
+            &cli,
+            incident.as_deref(),
+            output.as_deref(),
+            template.as_deref(),
+        ),
+        Some(Command::Incident { ref action }) => incident_command(&cli, action),
+        Some(Command::Follow { ref incident }) => {
+            let incident = incident.clone();
+            console(cli, Some(incident))
+        }
+        None => console(cli, None),
+    };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err((code, msg)) => {
             eprintln!("warroom: {msg}");
@@ -39,27 +63,75 @@ fn main() -> ExitCode {
     }
 }
 
-fn console(cli: Cli) -> Result<u8, (u8, String)> {
-    let usage = |m: String| (EXIT_USAGE, m);
+fn usage(m: String) -> Failure {
+    (EXIT_USAGE, m)
+}
+
+struct Setup {
+    paths: Option<Paths>,
+    config: Config,
+}
+
+fn setup(cli: &Cli) -> Result<Setup, Failure> {
     let paths = Paths::discover();
     let config = Config::load(
         cli.config.as_deref(),
         paths.as_ref().map(|p| p.config_file()).as_deref(),
     )
     .map_err(|e| usage(e.to_string()))?;
+    Ok(Setup { paths, config })
+}
+
+fn user(config: &Config) -> String {
+    config
+        .user
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "operator".into())
+}
+
+fn incidents_dir(s: &Setup) -> Result<PathBuf, Failure> {
+    s.paths
+        .as_ref()
+        .map(|p| p.data_dir.join("incidents"))
+        .ok_or_else(|| {
+            (
+                1,
+                "no home directory: cannot find where incidents are kept".into(),
+            )
+        })
+}
+
+/// `follow`: `Some(id or None for the latest)`; the plain console: `None`.
+fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
+    let s = setup(&cli)?;
+    let config = s.config.clone();
     let theme_name = cli
         .theme
+        .clone()
         .or(config.theme.clone())
         .unwrap_or_else(|| "dark".into());
     let mut theme = theme::load(
         &theme_name,
-        paths.as_ref().map(|p| p.themes_dir()).as_deref(),
+        s.paths.as_ref().map(|p| p.themes_dir()).as_deref(),
     )
     .map_err(|e| usage(e.to_string()))?;
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         theme = theme.monochrome();
     }
-    let scenario = if cli.demo {
+    let incidents = s.paths.as_ref().map(|p| p.data_dir.join("incidents"));
+    let follow = match follow {
+        Some(id) => {
+            let root = incidents_dir(&s)?;
+            Some(store::pick(&root, id.as_deref()).map_err(|e| (1, e))?)
+        }
+        None => None,
+    };
+    // A followed demo incident is shown with the demo's panes, like its writer's.
+    let demo = cli.demo || follow.as_ref().is_some_and(|f| f.is_demo());
+    let scenario = if demo {
         Some(Scenario::embedded().map_err(|e| (1, e))?)
     } else {
         None
@@ -72,7 +144,7 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
     }
 
     let level = cli.log_level.or(config.log_level).unwrap_or(LogLevel::Info);
-    let _log_guard = match &paths {
+    let _log_guard = match &s.paths {
         Some(p) => match logging::init(&p.log_dir(), level) {
             Ok((guard, file)) => {
                 tracing::info!(version = env!("CARGO_PKG_VERSION"), log = %file.display(), config = ?config.source, "starting");
@@ -87,11 +159,14 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
     };
 
     let opts = Options {
-        mode: if cli.demo { Mode::Demo } else { Mode::Live },
+        mode: if demo { Mode::Demo } else { Mode::Live },
         scenario,
         theme,
-        keymap: config.keymap,
+        keymap: config.keymap.clone(),
         read_only: cli.read_only || config.read_only,
+        user: user(&config),
+        incidents_dir: incidents,
+        follow,
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -107,4 +182,85 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
         tracing::error!("{e:#}");
         (1, format!("{e:#}"))
     })
+}
+
+fn write_postmortem(
+    cli: &Cli,
+    id: Option<&str>,
+    output: Option<&std::path::Path>,
+    template: Option<&std::path::Path>,
+) -> Result<u8, Failure> {
+    let s = setup(cli)?;
+    let root = incidents_dir(&s)?;
+    let summary = store::pick(&root, id).map_err(|e| (1, e))?;
+    let records = store::read_records(&summary.dir).map_err(|e| (1, e.to_string()))?;
+    let default_file = PathBuf::from("runbooks/postmortem-template.md");
+    let template_text = match template {
+        Some(p) => {
+            std::fs::read_to_string(p).map_err(|e| usage(format!("{}: {e}", p.display())))?
+        }
+        None => std::fs::read_to_string(&default_file)
+            .unwrap_or_else(|_| postmortem::DEFAULT_TEMPLATE.to_string()),
+    };
+    let text = postmortem::render(&records, &template_text, Utc::now())
+        .map_err(|e| (1, format!("{}: {e}", summary.dir.display())))?;
+    match output {
+        Some(p) => {
+            postmortem::write_atomically(p, &text)
+                .map_err(|e| (1, format!("{}: {e}", p.display())))?;
+            eprintln!(
+                "warroom: postmortem draft for {} written to {}",
+                summary.id,
+                p.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
+fn incident_command(cli: &Cli, action: &IncidentCommand) -> Result<u8, Failure> {
+    let s = setup(cli)?;
+    let root = incidents_dir(&s)?;
+    match action {
+        IncidentCommand::List => {
+            for i in store::list(&root) {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    i.id,
+                    i.severity,
+                    if i.resolved { "resolved" } else { "open" },
+                    i.opened_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    warroom::sanitize::escape(&i.title)
+                );
+            }
+            Ok(0)
+        }
+        IncidentCommand::Open { title, severity } => {
+            let me = user(&s.config);
+            let now = Utc::now();
+            let id = format!("inc-{}", now.format("%Y%m%d-%H%M%S"));
+            let dir = root.join(&id);
+            let _lock = IncidentLock::acquire(&dir, &LockHolder::me(&me, now))
+                .map_err(|e| (1, e.to_string()))?;
+            let (mut journal, replay) = Journal::open(&dir).map_err(|e| (1, e.to_string()))?;
+            if !replay.records.is_empty() {
+                return Err((
+                    1,
+                    format!("incident {id} already exists; try again in a second"),
+                ));
+            }
+            let kind = RecordKind::IncidentOpened {
+                id: id.clone(),
+                title: title.clone(),
+                severity: severity.clone(),
+                commander: me.clone(),
+            };
+            journal
+                .append(now, Some(me), kind)
+                .map_err(|e| (1, e.to_string()))?;
+            println!("{id}");
+            Ok(0)
+        }
+    }
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use warroom::keymap::{Action, Key, KeyList, Keymap};
 use warroom::state::{
-    Ack, Alert, AlertState, Effect, Event, Mode, Overlay, Pane, Severity, Signal, State, update,
+    Ack, Alert, AlertState, Effect, Event, Mode, Overlay, Pane, Pending, Severity, Signal, State,
+    update,
 };
 
 use crate::common::{at, demo_state, key, press, t0};
@@ -59,10 +60,22 @@ fn quit_during_a_drill_asks_and_defaults_to_no() {
     let mut s = demo_state(5);
     assert!(s.drill.as_ref().is_some_and(|d| d.is_running()));
     assert!(press(&mut s, &["q"]).is_empty());
-    assert!(matches!(s.overlay, Some(Overlay::ConfirmQuit { .. })));
+    assert!(matches!(
+        s.overlay,
+        Some(Overlay::Confirm {
+            on_yes: Pending::Quit,
+            ..
+        })
+    ));
     // A stray Enter, or any other key, neither quits nor dismisses.
     assert!(press(&mut s, &["enter", "tab", "q", "z"]).is_empty());
-    assert!(matches!(s.overlay, Some(Overlay::ConfirmQuit { .. })));
+    assert!(matches!(
+        s.overlay,
+        Some(Overlay::Confirm {
+            on_yes: Pending::Quit,
+            ..
+        })
+    ));
     assert_eq!(s.focus, Pane::Alerts, "keys do not leak through the prompt");
     assert!(!s.zoomed);
     press(&mut s, &["n"]);
@@ -175,12 +188,19 @@ fn acks_last_until_the_alert_resolves() {
             ack: ack.clone(),
         },
     );
-    assert_eq!(s.alerts.acks.len(), 1);
+    assert_eq!(
+        s.alerts.acks.len(),
+        2,
+        "an ack of an alert not polled yet is kept"
+    );
     assert_eq!(s.alerts.unacked(), 0);
     update(&mut s, alerts_event(vec![alert("x", Severity::P1, -60)]));
     assert_eq!(s.alerts.acks.get("fp-x"), Some(&ack), "survives a refresh");
     update(&mut s, alerts_event(vec![]));
-    assert!(s.alerts.acks.is_empty(), "gone once the alert resolved");
+    assert!(
+        !s.alerts.acks.contains_key("fp-x"),
+        "gone once the alert resolved"
+    );
 }
 
 #[test]
@@ -265,17 +285,18 @@ fn only_changes_mark_the_state_dirty() {
     s.dirty = false;
     press(&mut s, &["x"]);
     assert!(!s.dirty, "an unbound key changes nothing");
-    update(
-        &mut s,
-        Event::Acked {
-            fingerprint: "nope".into(),
-            ack: Ack {
-                by: "a".into(),
-                at: t0(),
-            },
+    let ack = |by: &str| Event::Acked {
+        fingerprint: "fp".into(),
+        ack: Ack {
+            by: by.into(),
+            at: t0(),
         },
-    );
-    assert!(!s.dirty);
+    };
+    update(&mut s, ack("a"));
+    assert!(s.dirty);
+    s.dirty = false;
+    update(&mut s, ack("b"));
+    assert!(!s.dirty, "a second ack keeps the first and changes nothing");
     update(&mut s, Event::Tick(at(1)));
     assert!(s.dirty);
     assert_eq!(s.now, at(1));

@@ -3,7 +3,9 @@
 
 pub mod journal;
 pub mod lock;
+pub mod postmortem;
 pub mod record;
+pub mod store;
 
 pub use journal::{Journal, JournalError, Replay};
 pub use lock::{IncidentLock, LockHolder};

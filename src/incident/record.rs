@@ -89,6 +89,10 @@ pub enum RecordKind {
         to: String,
         choice: u8,
     },
+    /// Backspace: one step back along the path taken.
+    StepBack {
+        runbook: String,
+    },
     CheckRun {
         runbook: String,
         name: String,

@@ -77,8 +77,9 @@ pub struct AlertFeed {
 }
 
 impl AlertFeed {
-    /// Replaces the alert set with a fresh snapshot. Acks of alerts that are gone are
-    /// dropped: an ack lasts until the alert resolves.
+    /// Replaces the alert set with a fresh snapshot. Acks of alerts that were firing and are
+    /// gone now are dropped: an ack lasts until the alert resolves. An ack of an alert not
+    /// seen yet is kept (a replayed journal can be read before the first poll answers).
     pub fn replace(&mut self, mut alerts: Vec<Alert>) {
         alerts.sort_by(|a, b| {
             (a.severity, a.starts_at, &a.name, &a.fingerprint).cmp(&(
@@ -88,8 +89,15 @@ impl AlertFeed {
                 &b.fingerprint,
             ))
         });
-        self.acks
-            .retain(|fp, _| alerts.iter().any(|a| &a.fingerprint == fp));
+        let resolved: Vec<String> = self
+            .alerts
+            .iter()
+            .filter(|old| !alerts.iter().any(|a| a.fingerprint == old.fingerprint))
+            .map(|a| a.fingerprint.clone())
+            .collect();
+        for fp in resolved {
+            self.acks.remove(&fp);
+        }
         self.alerts = alerts;
         let still_there = self
             .selected
@@ -120,13 +128,14 @@ impl AlertFeed {
         self.selected = Some(self.alerts[next].fingerprint.clone());
     }
 
+    /// Records who is on an alert; a second ack keeps the first (who got there first).
+    /// Returns whether anything changed.
     pub fn ack(&mut self, fingerprint: &str, ack: Ack) -> bool {
-        if self.alerts.iter().any(|a| a.fingerprint == fingerprint) {
-            self.acks.insert(fingerprint.to_string(), ack);
-            true
-        } else {
-            false
+        if self.acks.contains_key(fingerprint) {
+            return false;
         }
+        self.acks.insert(fingerprint.to_string(), ack);
+        true
     }
 
     pub fn count_by_severity(&self) -> [usize; 3] {

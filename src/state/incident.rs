@@ -32,7 +32,11 @@ pub fn targets(sev: Severity) -> Targets {
             postmortem: Some(Duration::from_secs(48 * 60 * MIN)),
         },
         // One business day to ack, mitigate "when convenient", no postmortem required.
-        Severity::P2 => Targets { ack: Some(Duration::from_secs(24 * 60 * MIN)), mitigate: None, postmortem: None },
+        Severity::P2 => Targets {
+            ack: Some(Duration::from_secs(24 * 60 * MIN)),
+            mitigate: None,
+            postmortem: None,
+        },
     }
 }
 
@@ -52,12 +56,15 @@ pub struct Incident {
     pub commander: String,
     pub roles: BTreeMap<String, String>,
     pub opened_at: DateTime<Utc>,
-    /// The earliest start of an alert seen in the incident: when the page went out.
+    /// The earliest start of a paging (P0/P1) alert seen in the incident, or the opening:
+    /// when the page went out.
     pub paged_at: DateTime<Utc>,
     pub first_ack_at: Option<DateTime<Utc>>,
     pub mitigated_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub notes: Vec<Note>,
+    /// Fingerprints with an `alert_seen` record.
+    pub alerts_seen: std::collections::BTreeSet<String>,
     /// Every record, in order: the postmortem timeline and the follow view read it.
     pub records: Vec<Record>,
 }
@@ -65,7 +72,13 @@ pub struct Incident {
 impl Incident {
     /// Starts an incident from its `incident_opened` record; `None` for any other record.
     pub fn from_opened(r: &Record) -> Option<Incident> {
-        let RecordKind::IncidentOpened { id, title, severity, commander } = &r.kind else {
+        let RecordKind::IncidentOpened {
+            id,
+            title,
+            severity,
+            commander,
+        } = &r.kind
+        else {
             return None;
         };
         Some(Incident {
@@ -80,6 +93,7 @@ impl Incident {
             mitigated_at: None,
             resolved_at: None,
             notes: Vec::new(),
+            alerts_seen: Default::default(),
             records: vec![r.clone()],
         })
     }
@@ -98,7 +112,18 @@ impl Incident {
             RecordKind::RoleAssigned { role, person } => {
                 self.roles.insert(role.clone(), person.clone());
             }
-            RecordKind::AlertSeen { starts_at, .. } => self.paged_at = self.paged_at.min(*starts_at),
+            RecordKind::AlertSeen {
+                starts_at,
+                fingerprint,
+                severity,
+                ..
+            } => {
+                // Only P0 and P1 page; a P2 that was already firing does not start the clock.
+                if Severity::parse(severity).is_some_and(|s| s <= Severity::P1) {
+                    self.paged_at = self.paged_at.min(*starts_at);
+                }
+                self.alerts_seen.insert(fingerprint.clone());
+            }
             RecordKind::AlertAcked { .. } => {
                 self.first_ack_at.get_or_insert(r.at);
             }
@@ -125,7 +150,10 @@ impl Incident {
     }
 
     pub fn time_to_mitigate(&self, now: DateTime<Utc>) -> Duration {
-        since(self.paged_at, self.mitigated_at.or(self.resolved_at).unwrap_or(now))
+        since(
+            self.paged_at,
+            self.mitigated_at.or(self.resolved_at).unwrap_or(now),
+        )
     }
 
     /// Time left until the postmortem is due, once resolved; negative as `Err(overdue)`.
@@ -133,7 +161,11 @@ impl Incident {
         let window = targets(self.severity).postmortem?;
         let resolved = self.resolved_at?;
         let elapsed = since(resolved, now);
-        Some(if elapsed <= window { Ok(window - elapsed) } else { Err(elapsed - window) })
+        Some(if elapsed <= window {
+            Ok(window - elapsed)
+        } else {
+            Err(elapsed - window)
+        })
     }
 }
 
@@ -144,7 +176,10 @@ pub fn parse_note(input: &str) -> Result<(String, Option<ActionItem>), String> {
     if text.is_empty() {
         return Err("the note is empty".into());
     }
-    let Some(rest) = text.strip_prefix("action:").or_else(|| text.strip_prefix("Action:")) else {
+    let Some(rest) = text
+        .strip_prefix("action:")
+        .or_else(|| text.strip_prefix("Action:"))
+    else {
         return Ok((text.to_string(), None));
     };
     let mut owner = None;
@@ -179,14 +214,34 @@ mod tests {
 
     #[test]
     fn notes_and_action_items_parse() {
-        assert_eq!(parse_note("  db lag 40s  "), Ok(("db lag 40s".into(), None)));
-        let (text, item) = parse_note("action: alert on pool saturation @bob due:2026-12-01 ticket:OPS-42").unwrap();
+        assert_eq!(
+            parse_note("  db lag 40s  "),
+            Ok(("db lag 40s".into(), None))
+        );
+        let (text, item) =
+            parse_note("action: alert on pool saturation @bob due:2026-12-01 ticket:OPS-42")
+                .unwrap();
         assert_eq!(text, "alert on pool saturation");
         let item = item.unwrap();
-        assert_eq!((item.owner.as_str(), item.ticket.as_deref()), ("bob", Some("OPS-42")));
-        assert!(parse_note("action: fix it due:2026-12-01").unwrap_err().contains("owner"));
-        assert!(parse_note("action: fix it @bob").unwrap_err().contains("due date"));
-        assert!(parse_note("action: fix it @bob due:tomorrow").unwrap_err().contains("YYYY-MM-DD"));
+        assert_eq!(
+            (item.owner.as_str(), item.ticket.as_deref()),
+            ("bob", Some("OPS-42"))
+        );
+        assert!(
+            parse_note("action: fix it due:2026-12-01")
+                .unwrap_err()
+                .contains("owner")
+        );
+        assert!(
+            parse_note("action: fix it @bob")
+                .unwrap_err()
+                .contains("due date")
+        );
+        assert!(
+            parse_note("action: fix it @bob due:tomorrow")
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
         assert!(parse_note("   ").is_err());
     }
 }

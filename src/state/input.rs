@@ -25,7 +25,10 @@ pub const MAX_CHARS: usize = 1000;
 
 impl LineInput {
     fn byte_at(&self, chars: usize) -> usize {
-        self.text.char_indices().nth(chars).map_or(self.text.len(), |(i, _)| i)
+        self.text
+            .char_indices()
+            .nth(chars)
+            .map_or(self.text.len(), |(i, _)| i)
     }
 
     pub fn handle(&mut self, key: &KeyEvent) -> InputOutcome {

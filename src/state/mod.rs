@@ -1,20 +1,32 @@
 //! The model: [`State`] is plain data, [`update`] is the only place it changes. `update` does
 //! no I/O: what must happen outside is returned as [`Effect`]s for the runtime to perform.
+//!
+//! Everything a human does during an incident is a journal record first: `update` asks for
+//! the record ([`Effect::Journal`]), the runtime writes and fsyncs it, and only the record
+//! coming back ([`Event::Journaled`]) changes the state, through [`apply_record`]. A replayed
+//! journal and a follower take exactly that path too.
 
 pub mod alerts;
 pub mod drill;
+pub mod incident;
+pub mod input;
+mod keys;
 pub mod runbook_view;
 
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
-use crate::keymap::{Action, Key, Keymap};
+use crate::incident::{Record, RecordKind};
+use crate::keymap::Keymap;
 use crate::runbook::Runbook;
 use crate::slo::SloStatus;
 pub use alerts::{Ack, Alert, AlertFeed, AlertState, Severity};
 pub use drill::{DrillClock, Pace, PhaseClock};
+pub use incident::Incident;
+pub use input::LineInput;
 pub use runbook_view::RunbookView;
 
 /// Where the data on screen comes from.
@@ -55,14 +67,38 @@ impl Pane {
     }
 }
 
+/// What a confirmation prompt will do on `y`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    Quit,
+    OpenIncident { title: String, severity: Severity },
+    ResolveIncident,
+}
+
 /// What sits on top of the panes and takes the keys first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     Help,
-    /// Quit while something is running: asks, default No.
-    ConfirmQuit {
-        reason: String,
+    /// A yes/no question; the default answer is No and Enter alone does nothing.
+    Confirm {
+        title: String,
+        detail: String,
+        on_yes: Pending,
     },
+    /// The scribe's note input.
+    Note(LineInput),
+}
+
+/// Whether human actions can be recorded, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalStatus {
+    /// No incident is open: actions change only this console's view.
+    NoIncident,
+    Writable,
+    /// Writing failed: every action that needs a record is refused.
+    Failed(String),
+    /// Another console holds the incident, or this one is `follow`: look, don't touch.
+    ReadOnly(String),
 }
 
 /// A producer of data, and how fresh its data is.
@@ -112,6 +148,8 @@ pub struct State {
     pub read_only: bool,
     pub now: DateTime<Utc>,
     pub keymap: Keymap,
+    /// Who is at this console: the author of its records.
+    pub user: String,
     pub focus: Pane,
     pub zoomed: bool,
     pub overlay: Option<Overlay>,
@@ -121,6 +159,16 @@ pub struct State {
     pub slos: Vec<SloStatus>,
     pub slo_selected: usize,
     pub drill: Option<DrillClock>,
+    pub incident: Option<Incident>,
+    pub journal: JournalStatus,
+    /// Alerts whose `alert_seen` record is on its way, so a quick second poll does not ask twice.
+    pub seen_pending: BTreeSet<String>,
+    /// Problems that stay on screen until dealt with (e.g. a torn journal line set aside).
+    pub warnings: Vec<String>,
+    /// Journal writes asked for and not yet answered.
+    pub in_flight: usize,
+    /// Keys typed while records were in flight, to act on once they land, in order.
+    pub key_queue: VecDeque<KeyEvent>,
     pub sources: Vec<SourceHealth>,
     pub notice: Option<Notice>,
     /// Something visible changed since the last draw.
@@ -142,6 +190,7 @@ pub enum Event {
         at: DateTime<Utc>,
         alerts: Vec<Alert>,
     },
+    /// Someone else acked (the demo's scripted responders).
     Acked {
         fingerprint: String,
         ack: Ack,
@@ -158,9 +207,17 @@ pub enum Event {
     },
     RunbooksLoaded(Vec<Runbook>),
     Drill(DrillEvent),
-    /// The demo scenario starts over: clear what it showed.
+    /// The demo scenario starts over: clear the alerts and the drill it showed.
     DemoRestart,
-    /// SIGHUP (terminal gone) or SIGTERM.
+    /// A record is safely on disk (or was read back from it): fold it in.
+    Journaled(Record),
+    /// The journal could not be written; nothing that needs a record may happen now.
+    JournalFailed(String),
+    /// The journal is open, or read-only and why.
+    JournalReady(JournalStatus),
+    /// Something to keep on screen, e.g. a torn journal tail set aside.
+    Warning(String),
+    /// SIGHUP (terminal gone), SIGTERM or SIGINT.
     Signal(Signal),
     /// Terminal input failed for good (e.g. the tty is gone).
     InputClosed(String),
@@ -193,7 +250,7 @@ pub enum DrillEvent {
 }
 
 /// What the runtime must do after an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Restore the terminal and exit with this code.
     Exit(u8),
@@ -201,6 +258,17 @@ pub enum Effect {
     Suspend,
     /// Repaint every cell, not just what changed.
     FullRedraw,
+    /// Create the incident's journal (and take its lock) with this first record.
+    OpenIncident {
+        id: String,
+        opened: RecordKind,
+        by: Option<String>,
+    },
+    /// Append and fsync a record, then send it back as [`Event::Journaled`].
+    Journal {
+        kind: RecordKind,
+        by: Option<String>,
+    },
 }
 
 impl State {
@@ -210,6 +278,7 @@ impl State {
             read_only,
             now,
             keymap,
+            user: "operator".into(),
             focus: Pane::Alerts,
             zoomed: false,
             overlay: None,
@@ -219,6 +288,12 @@ impl State {
             slos: Vec::new(),
             slo_selected: 0,
             drill: None,
+            incident: None,
+            journal: JournalStatus::NoIncident,
+            seen_pending: BTreeSet::new(),
+            warnings: Vec::new(),
+            in_flight: 0,
+            key_queue: VecDeque::new(),
             sources: Vec::new(),
             notice: None,
             dirty: true,
@@ -251,45 +326,207 @@ impl State {
         s.failing_since = None;
     }
 
-    fn notify(&mut self, text: impl Into<String>) {
+    pub fn notify(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice {
             text: text.into(),
             at: self.now,
         });
+        self.dirty = true;
     }
 
-    /// Opens the runbook mapped to the selected alert, if there is one.
-    fn open_selected_runbook(&mut self) {
-        let Some(alert) = self.alerts.selected_alert() else {
-            self.notify("No alert selected.");
-            return;
-        };
-        let found = alert
-            .runbook
-            .as_deref()
-            .and_then(|id| self.runbooks.iter().position(|r| r.id == id));
-        match found {
-            Some(i) => {
-                self.runbook.open(i);
-                self.focus = Pane::Runbook;
-            }
-            None => {
-                let text = match &alert.runbook {
-                    Some(id) => format!("Runbook `{id}` for {} is not loaded.", alert.name),
-                    None => format!("No runbook is mapped to {}.", alert.name),
-                };
+    pub fn current_runbook(&self) -> Option<&Runbook> {
+        self.runbook.runbook.and_then(|i| self.runbooks.get(i))
+    }
+
+    /// The anchor of the step on screen, if a runbook is open.
+    pub fn current_step_anchor(&self) -> Option<(String, String)> {
+        let rb = self.current_runbook()?;
+        let step = rb.steps.get(self.runbook.current_step()?)?;
+        Some((rb.id.clone(), step.anchor.clone()))
+    }
+
+    pub fn incident_open(&self) -> bool {
+        self.incident.as_ref().is_some_and(Incident::is_open)
+    }
+
+    /// The single gate for every human action that changes something: it becomes a
+    /// journal record when an incident is open, is refused when the journal cannot take
+    /// it, and applies directly when there is no incident to record it in.
+    pub fn record_or_apply(&mut self, kind: RecordKind) -> Vec<Effect> {
+        match &self.journal {
+            JournalStatus::ReadOnly(why) => {
+                let text = format!("Read-only: {why}");
                 self.notify(text);
+                Vec::new()
+            }
+            JournalStatus::Failed(why) if self.incident_open() => {
+                let text = format!("Refused: the journal cannot be written ({why})");
+                self.notify(text);
+                Vec::new()
+            }
+            JournalStatus::Writable if self.incident_open() => {
+                vec![Effect::Journal {
+                    kind,
+                    by: Some(self.user.clone()),
+                }]
+            }
+            _ => {
+                let (now, user) = (self.now, self.user.clone());
+                apply_kind(self, &kind, now, Some(&user));
+                Vec::new()
             }
         }
     }
 
-    fn current_runbook(&self) -> Option<&Runbook> {
-        self.runbook.runbook.and_then(|i| self.runbooks.get(i))
+    /// A new incident id from the clock: sortable, readable, unique per second.
+    pub fn new_incident_id(&self) -> String {
+        let prefix = match self.mode {
+            Mode::Demo => "demo",
+            Mode::Live => "inc",
+        };
+        format!("{prefix}-{}", self.now.format("%Y%m%d-%H%M%S"))
+    }
+
+    /// Effects that open an incident with this title and severity, commanded by this user.
+    pub fn open_incident(&mut self, title: String, severity: Severity) -> Vec<Effect> {
+        if let JournalStatus::ReadOnly(why) = &self.journal {
+            let text = format!("Read-only: {why}");
+            self.notify(text);
+            return Vec::new();
+        }
+        if self.incident_open() {
+            self.notify("An incident is already open.");
+            return Vec::new();
+        }
+        let id = self.new_incident_id();
+        let opened = RecordKind::IncidentOpened {
+            id: id.clone(),
+            title,
+            severity: severity.tag().to_string(),
+            commander: self.user.clone(),
+        };
+        let mut effects = vec![Effect::OpenIncident {
+            id,
+            opened,
+            by: Some(self.user.clone()),
+        }];
+        // The alerts already firing belong to the incident's timeline.
+        for a in &self.alerts.alerts {
+            self.seen_pending.insert(a.fingerprint.clone());
+            effects.push(Effect::Journal {
+                kind: alert_seen(a),
+                by: None,
+            });
+        }
+        effects
+    }
+}
+
+fn alert_seen(a: &Alert) -> RecordKind {
+    RecordKind::AlertSeen {
+        fingerprint: a.fingerprint.clone(),
+        name: a.name.clone(),
+        severity: a.severity.tag().to_string(),
+        labels: a.labels.clone(),
+        starts_at: a.starts_at,
+    }
+}
+
+/// Folds one journal record: the incident's own facts, then what the record means for the
+/// alerts and the runbook on screen.
+pub fn apply_record(state: &mut State, record: &Record) {
+    match (&mut state.incident, &record.kind) {
+        (_, RecordKind::IncidentOpened { .. }) => {
+            state.incident = Incident::from_opened(record);
+            state.seen_pending.clear();
+        }
+        (Some(inc), _) => inc.apply(record),
+        (None, _) => {}
+    }
+    apply_kind(state, &record.kind, record.at, record.by.as_deref());
+    state.dirty = true;
+}
+
+/// What a record (or an unrecorded action, outside incidents) does to the view.
+fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Option<&str>) {
+    state.dirty = true;
+    match kind {
+        RecordKind::AlertAcked { fingerprint } => {
+            let ack = Ack {
+                by: by.unwrap_or("someone").to_string(),
+                at,
+            };
+            state.alerts.ack(fingerprint, ack);
+        }
+        RecordKind::AlertSeen { fingerprint, .. } => {
+            state.seen_pending.remove(fingerprint);
+        }
+        RecordKind::RunbookOpened { runbook } => {
+            if let Some(i) = state.runbooks.iter().position(|r| &r.id == runbook) {
+                state.runbook.open(i);
+            }
+        }
+        RecordKind::StepViewed { runbook, step }
+        | RecordKind::BranchChosen {
+            runbook, to: step, ..
+        } => {
+            if let Some(i) = state.runbooks.iter().position(|r| &r.id == runbook) {
+                state.runbook.open(i);
+                if let Some(s) = state.runbooks[i].step_index(step) {
+                    state.runbook.go(s);
+                }
+            }
+        }
+        RecordKind::StepBack { .. } => {
+            state.runbook.back();
+        }
+        _ => {}
+    }
+}
+
+/// Typed ahead while records are in flight; more than this is dropped (a stuck key).
+const MAX_QUEUED_KEYS: usize = 64;
+
+impl State {
+    /// Counts journal writes among `effects`: each gets exactly one answer
+    /// ([`Event::Journaled`] or [`Event::JournalFailed`]).
+    pub fn expect_replies(&mut self, effects: &[Effect]) {
+        self.in_flight += effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Journal { .. } | Effect::OpenIncident { .. }))
+            .count();
     }
 }
 
 /// Folds one event into the state. Pure: no I/O, no terminal, no clock but the event's.
+///
+/// A key that arrives while records are in flight waits for them, so that every key acts
+/// on the state the previous key left, exactly as a replay of the journal will see it.
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
+    if let Event::Key(k) = &event
+        && state.in_flight > 0
+    {
+        if state.key_queue.len() < MAX_QUEUED_KEYS {
+            state.key_queue.push_back(*k);
+        }
+        return Vec::new();
+    }
+    if matches!(event, Event::Journaled(_) | Event::JournalFailed(_)) {
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+    let mut effects = update_one(state, event);
+    state.expect_replies(&effects);
+    while state.in_flight == 0
+        && let Some(k) = state.key_queue.pop_front()
+    {
+        let more = update_one(state, Event::Key(k));
+        state.expect_replies(&more);
+        effects.extend(more);
+    }
+    effects
+}
+
+fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
     match event {
         Event::Tick(now) => {
             state.now = now;
@@ -304,7 +541,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             state.dirty = true;
             Vec::new()
         }
-        Event::Key(key) => on_key(state, key),
+        Event::Key(key) => keys::on_key(state, key),
         Event::Resize(..) => {
             state.dirty = true;
             Vec::new()
@@ -315,11 +552,27 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         }
         Event::Alerts { source, at, alerts } => {
             state.source_ok(&source, at);
+            let before: BTreeSet<String> = state
+                .alerts
+                .alerts
+                .iter()
+                .map(|a| a.fingerprint.clone())
+                .collect();
             state.alerts.replace(alerts);
             state.dirty = true;
-            Vec::new()
+            alert_records(state, &before)
         }
         Event::Acked { fingerprint, ack } => {
+            if state.alerts.acks.contains_key(&fingerprint) {
+                return Vec::new();
+            }
+            if state.journal == JournalStatus::Writable && state.incident_open() {
+                // Someone else's ack is a fact of the incident too.
+                return vec![Effect::Journal {
+                    kind: RecordKind::AlertAcked { fingerprint },
+                    by: Some(ack.by),
+                }];
+            }
             state.dirty |= state.alerts.ack(&fingerprint, ack);
             Vec::new()
         }
@@ -338,8 +591,13 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::RunbooksLoaded(runbooks) => {
+            // Keep the open runbook and path across a reload when the runbook is still there.
+            let open_id = state.current_runbook().map(|r| r.id.clone());
             state.runbooks = runbooks;
-            state.runbook = RunbookView::default();
+            match open_id.and_then(|id| state.runbooks.iter().position(|r| r.id == id)) {
+                Some(i) => state.runbook.runbook = Some(i),
+                None => state.runbook = RunbookView::default(),
+            }
             state.dirty = true;
             Vec::new()
         }
@@ -349,10 +607,30 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::DemoRestart => {
-            state.alerts = AlertFeed::default();
+            state.alerts.replace(Vec::new());
             state.drill = None;
-            state.runbook = RunbookView::default();
             state.notify("Demo scenario restarted.");
+            Vec::new()
+        }
+        Event::Journaled(record) => {
+            apply_record(state, &record);
+            Vec::new()
+        }
+        Event::JournalFailed(why) => {
+            state.notify(format!("Journal write failed: {why}"));
+            state.journal = JournalStatus::Failed(why);
+            // Whatever was typed ahead assumed records that will never land.
+            state.key_queue.clear();
+            state.in_flight = 0;
+            Vec::new()
+        }
+        Event::JournalReady(status) => {
+            state.journal = status;
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::Warning(text) => {
+            state.warnings.push(text);
             state.dirty = true;
             Vec::new()
         }
@@ -361,6 +639,53 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Signal(Signal::Interrupt) => vec![Effect::Exit(130)],
         Event::InputClosed(_) => vec![Effect::Exit(1)],
     }
+}
+
+/// During a writable incident, alerts that appear or resolve go on the timeline.
+fn alert_records(state: &mut State, before: &BTreeSet<String>) -> Vec<Effect> {
+    if state.journal != JournalStatus::Writable || !state.incident_open() {
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    let now: BTreeSet<String> = state
+        .alerts
+        .alerts
+        .iter()
+        .map(|a| a.fingerprint.clone())
+        .collect();
+    let recorded = state
+        .incident
+        .as_ref()
+        .map(|i| i.alerts_seen.clone())
+        .unwrap_or_default();
+    for a in &state.alerts.alerts {
+        if !recorded.contains(&a.fingerprint) && !state.seen_pending.contains(&a.fingerprint) {
+            effects.push(Effect::Journal {
+                kind: alert_seen(a),
+                by: None,
+            });
+        }
+    }
+    for fp in before.difference(&now) {
+        if recorded.contains(fp) {
+            effects.push(Effect::Journal {
+                kind: RecordKind::AlertResolved {
+                    fingerprint: fp.clone(),
+                },
+                by: None,
+            });
+        }
+    }
+    for e in &effects {
+        if let Effect::Journal {
+            kind: RecordKind::AlertSeen { fingerprint, .. },
+            ..
+        } = e
+        {
+            state.seen_pending.insert(fingerprint.clone());
+        }
+    }
+    effects
 }
 
 fn on_drill(state: &mut State, ev: DrillEvent) {
@@ -377,127 +702,5 @@ fn on_drill(state: &mut State, ev: DrillEvent) {
         DrillEvent::HumanWaiting { at } => d.human_wait(at),
         DrillEvent::HumanAnswered { at } => d.human_answered(at),
         DrillEvent::Finished { at, rpo } => d.finish(at, rpo),
-    }
-}
-
-fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
-    let Some(key) = Key::from_event(&ev) else {
-        return Vec::new();
-    };
-    // Prompts take the keys first; anything they do not know is ignored, never passed on.
-    match &state.overlay {
-        Some(Overlay::ConfirmQuit { .. }) => {
-            let yes = Key::parse("y").ok();
-            let big_yes = Key::parse("Y").ok();
-            let no_keys: Vec<Key> = ["n", "N", "esc"]
-                .iter()
-                .filter_map(|s| Key::parse(s).ok())
-                .collect();
-            if Some(key) == yes || Some(key) == big_yes {
-                return vec![Effect::Exit(0)];
-            }
-            if no_keys.contains(&key) {
-                state.overlay = None;
-                state.dirty = true;
-            }
-            return Vec::new();
-        }
-        Some(Overlay::Help) => {
-            let action = state.keymap.action_for(&key);
-            let esc = Key::parse("esc").ok();
-            if matches!(action, Some(Action::Help)) || Some(key) == esc {
-                state.overlay = None;
-                state.dirty = true;
-                return Vec::new();
-            }
-            if !matches!(
-                action,
-                Some(Action::Quit | Action::Suspend | Action::Redraw)
-            ) {
-                return Vec::new();
-            }
-        }
-        None => {}
-    }
-
-    if let Some(n) = branch_digit(&key) {
-        choose_branch(state, n);
-        return Vec::new();
-    }
-    let Some(action) = state.keymap.action_for(&key) else {
-        return Vec::new();
-    };
-    state.dirty = true;
-    match action {
-        Action::Help => state.overlay = Some(Overlay::Help),
-        Action::Quit => match state.running_work() {
-            Some(reason) => state.overlay = Some(Overlay::ConfirmQuit { reason }),
-            None => return vec![Effect::Exit(0)],
-        },
-        Action::FocusNext => state.focus = state.focus.offset(1),
-        Action::FocusPrev => state.focus = state.focus.offset(-1),
-        Action::Zoom => state.zoomed = !state.zoomed,
-        Action::Redraw => return vec![Effect::FullRedraw],
-        Action::Suspend => return vec![Effect::Suspend],
-        Action::Up => move_in_pane(state, -1),
-        Action::Down => move_in_pane(state, 1),
-        Action::PageUp => move_in_pane(state, -10),
-        Action::PageDown => move_in_pane(state, 10),
-        Action::Top => move_in_pane(state, isize::MIN / 2),
-        Action::Bottom => move_in_pane(state, isize::MAX / 2),
-        Action::Select => match state.focus {
-            Pane::Alerts => state.open_selected_runbook(),
-            Pane::Runbook => {
-                let steps = state.current_runbook().map_or(0, |r| r.steps.len());
-                if !state.runbook.next(steps) {
-                    state.notify("This is the last step of the runbook.");
-                }
-            }
-            Pane::Slo | Pane::Drill => {}
-        },
-        Action::Back => {
-            if !state.runbook.back() {
-                state.notify("Already at the first step on this path.");
-            }
-        }
-    }
-    Vec::new()
-}
-
-fn branch_digit(key: &Key) -> Option<usize> {
-    (1..=9).find(|n| Key::parse(&n.to_string()).ok().as_ref() == Some(key))
-}
-
-fn choose_branch(state: &mut State, n: usize) {
-    let Some(rb) = state.current_runbook() else {
-        state.notify("Open a runbook first: select an alert and press enter.");
-        state.dirty = true;
-        return;
-    };
-    let target = state
-        .runbook
-        .current_step()
-        .and_then(|i| rb.steps.get(i))
-        .and_then(|s| s.branches.get(n - 1))
-        .map(|b| (b.target.clone(), rb.step_index(&b.target)));
-    match target {
-        Some((_, Some(i))) => state.runbook.go(i),
-        Some((anchor, None)) => state.notify(format!(
-            "Branch {n} points at #{anchor}, which this runbook does not have."
-        )),
-        None => state.notify(format!("This step has no choice {n}.")),
-    }
-    state.dirty = true;
-}
-
-fn move_in_pane(state: &mut State, delta: isize) {
-    match state.focus {
-        Pane::Alerts => state.alerts.move_selection(delta),
-        Pane::Runbook => state.runbook.scroll_by(delta),
-        Pane::Slo => {
-            let last = state.slos.len().saturating_sub(1) as isize;
-            state.slo_selected = (state.slo_selected as isize + delta).clamp(0, last) as usize;
-        }
-        Pane::Drill => {}
     }
 }

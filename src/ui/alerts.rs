@@ -22,6 +22,11 @@ pub fn severity_style(theme: &Theme, s: Severity) -> Style {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) {
+    let banner = super::incident::banner(state, theme);
+    let [banner_area, area] =
+        Layout::vertical([Constraint::Length(banner.len() as u16), Constraint::Fill(1)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(banner), banner_area);
     let feed = &state.alerts;
     if feed.alerts.is_empty() {
         let text = match (state.mode, state.sources.is_empty()) {
@@ -132,11 +137,17 @@ fn row<'a>(a: &'a Alert, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
 
 pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
     let feed = &state.alerts;
+    let mut spans = state
+        .incident
+        .as_ref()
+        .map(|i| super::incident::short(i, state, theme))
+        .unwrap_or_default();
     if feed.alerts.is_empty() {
-        return vec![styled("no alerts firing", theme.dim)];
+        spans.push(styled("no alerts firing", theme.dim));
+        return spans;
     }
     let n = feed.count_by_severity();
-    let mut spans = vec![styled(format!("{} firing ", feed.alerts.len()), theme.base)];
+    spans.push(styled(format!("{} firing ", feed.alerts.len()), theme.base));
     for (i, sev) in [Severity::P0, Severity::P1, Severity::P2]
         .into_iter()
         .enumerate()

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod drill;
+mod incident;
 pub mod layout;
 mod overlay;
 mod runbook;
@@ -38,7 +39,10 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     status::draw(frame, screen.status, state, theme);
     match &state.overlay {
         Some(Overlay::Help) => overlay::help(frame, area, state, theme),
-        Some(Overlay::ConfirmQuit { reason }) => overlay::confirm_quit(frame, area, reason, theme),
+        Some(Overlay::Confirm { title, detail, .. }) => {
+            overlay::confirm(frame, area, title, detail, theme)
+        }
+        Some(Overlay::Note(input)) => overlay::note(frame, area, input, theme),
         None => {}
     }
 }

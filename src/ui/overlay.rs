@@ -7,7 +7,8 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::layout::centered;
 use super::widgets::styled;
-use crate::state::State;
+use crate::sanitize::escape;
+use crate::state::{LineInput, State};
 use crate::theme::Theme;
 
 pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -45,27 +46,68 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).block(block), r);
 }
 
-pub fn confirm_quit(frame: &mut Frame, area: Rect, reason: &str, theme: &Theme) {
+/// A yes/no prompt. The keys are spelled out; the default is always No.
+pub fn confirm(frame: &mut Frame, area: Rect, title: &str, detail: &str, theme: &Theme) {
     let lines = vec![
-        Line::from(styled(reason.to_string(), theme.overlay)),
-        Line::from(styled("Quitting the console does not stop it.", theme.dim)),
+        Line::from(styled(escape(detail).into_owned(), theme.overlay)),
         Line::default(),
         Line::from(vec![
             styled(" y ", theme.key),
-            styled("quit    ", theme.overlay),
+            styled("yes    ", theme.overlay),
             styled(" n / esc ", theme.key),
-            styled("stay (default)", theme.overlay),
+            styled("no (default)", theme.overlay),
         ]),
     ];
-    let r = centered(area, 56, 6);
+    let r = centered(area, 60, 7);
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.warn)
-        .title(styled(" Quit? ", theme.warn))
+        .title(styled(format!(" {title} "), theme.warn))
         .style(theme.overlay);
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
         r,
     );
+}
+
+/// The scribe's note input, with the action-item syntax shown and any error under it.
+pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
+    let r = centered(area, area.width.saturating_sub(4).min(100), 7);
+    let inner_w = r.width.saturating_sub(2) as usize;
+    // Keep the cursor in view on long notes: show the tail that ends at the cursor.
+    let chars: Vec<char> = input.text.chars().collect();
+    let start = input.cursor.saturating_sub(inner_w.saturating_sub(3));
+    let before: String = chars[start..input.cursor.min(chars.len())].iter().collect();
+    let after: String = chars[input.cursor.min(chars.len())..].iter().collect();
+    let mut lines = vec![Line::from(vec![
+        styled("> ", theme.key),
+        styled(escape(&before).into_owned(), theme.overlay),
+        styled("▏", theme.key),
+        styled(escape(&after).into_owned(), theme.overlay),
+    ])];
+    lines.push(match &input.error {
+        Some(e) => Line::from(styled(e.clone(), theme.error)),
+        None => Line::default(),
+    });
+    lines.push(Line::from(styled(
+        "action: TEXT @owner due:YYYY-MM-DD ticket:ID makes an action item",
+        theme.dim,
+    )));
+    lines.push(Line::from(vec![
+        styled(" enter ", theme.key),
+        styled("save   ", theme.overlay),
+        styled(" esc ", theme.key),
+        styled("cancel", theme.overlay),
+    ]));
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border_focused)
+        .title(styled(
+            " Note for the incident journal ",
+            theme.title_focused,
+        ))
+        .style(theme.overlay);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).block(block), r);
 }

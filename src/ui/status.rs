@@ -8,9 +8,10 @@ use ratatui::widgets::Paragraph;
 
 use super::widgets::styled;
 use crate::keymap::Action;
+use crate::sanitize::escape;
 use crate::sources::timing::Age;
 use crate::state::drill::since;
-use crate::state::{Mode, State};
+use crate::state::{JournalStatus, Mode, State};
 use crate::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -21,6 +22,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.read_only {
         left.push(Span::raw(" "));
         left.push(styled(" READ-ONLY ", theme.mode_read_only));
+    }
+    match &state.journal {
+        JournalStatus::ReadOnly(why) => {
+            left.push(Span::raw(" "));
+            left.push(styled(" FOLLOWING ", theme.mode_read_only));
+            left.push(styled(format!(" {}", escape(why)), theme.dim));
+        }
+        JournalStatus::Failed(why) => {
+            left.push(Span::raw(" "));
+            left.push(styled(
+                " JOURNAL FAILED ",
+                theme.error.add_modifier(ratatui::style::Modifier::REVERSED),
+            ));
+            left.push(styled(format!(" {}", escape(why)), theme.error));
+        }
+        JournalStatus::Writable | JournalStatus::NoIncident => {}
+    }
+    if let Some(w) = state.warnings.last() {
+        left.push(styled(format!(" ⚠ {}", escape(w)), theme.stale));
     }
     if state.sources.is_empty() {
         left.push(styled(" no sources", theme.dim));

@@ -1,0 +1,140 @@
+//! The journal's own thread: it appends and fsyncs records in the order the runtime asks,
+//! off the UI task (an fsync can take milliseconds), and sends each record back once it is
+//! on disk. A follower task does the reading side for read-only viewers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use crate::incident::lock::{IncidentLock, LockHolder};
+use crate::incident::{Journal, RecordKind, journal::Follower};
+use crate::state::{Event, JournalStatus};
+
+pub enum Command {
+    /// Create `<root>/<id>/`, take its lock, write the first record.
+    Open {
+        id: String,
+        opened: RecordKind,
+        by: Option<String>,
+    },
+    Append {
+        kind: RecordKind,
+        by: Option<String>,
+    },
+}
+
+/// An incident journal already open (resumed at start) with its lock.
+pub type OpenJournal = (Journal, IncidentLock);
+
+/// Starts the writer thread. `root` is the incidents directory.
+pub fn spawn_writer(
+    root: PathBuf,
+    user: String,
+    open: Option<OpenJournal>,
+    events: mpsc::Sender<Event>,
+) -> mpsc::UnboundedSender<Command> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Command>();
+    std::thread::Builder::new()
+        .name("journal".into())
+        .spawn(move || {
+            let mut current = open;
+            // After one failed write the file may end in a partial line: never append to it
+            // again in this run (the next start sets that tail aside).
+            let mut broken: Option<String> = None;
+            while let Some(cmd) = rx.blocking_recv() {
+                let reply = match (cmd, &mut current, &broken) {
+                    (_, _, Some(why)) => Event::JournalFailed(why.clone()),
+                    (Command::Open { id, opened, by }, _, None) => {
+                        match open_new(&root, &id, &user, opened, by) {
+                            Ok((journal, lock, first)) => {
+                                current = Some((journal, lock));
+                                let _ = events
+                                    .blocking_send(Event::JournalReady(JournalStatus::Writable));
+                                Event::Journaled(first)
+                            }
+                            Err(e) => {
+                                broken = Some(e.clone());
+                                Event::JournalFailed(e)
+                            }
+                        }
+                    }
+                    (Command::Append { kind, by }, Some((journal, _)), None) => {
+                        match journal.append(Utc::now(), by, kind) {
+                            Ok(record) => Event::Journaled(record),
+                            Err(e) => {
+                                tracing::error!("journal append failed: {e}");
+                                broken = Some(e.to_string());
+                                Event::JournalFailed(e.to_string())
+                            }
+                        }
+                    }
+                    (Command::Append { .. }, None, None) => {
+                        Event::JournalFailed("no incident journal is open".into())
+                    }
+                };
+                if events.blocking_send(reply).is_err() {
+                    return;
+                }
+            }
+        })
+        .expect("spawning the journal thread");
+    tx
+}
+
+fn open_new(
+    root: &std::path::Path,
+    id: &str,
+    user: &str,
+    opened: RecordKind,
+    by: Option<String>,
+) -> Result<(Journal, IncidentLock, crate::incident::Record), String> {
+    if !crate::incident::store::valid_id(id) {
+        return Err(format!("`{id}` is not a valid incident id"));
+    }
+    let dir = root.join(id);
+    let lock = IncidentLock::acquire(&dir, &LockHolder::me(user, Utc::now()))
+        .map_err(|e| e.to_string())?;
+    let (mut journal, replay) = Journal::open(&dir).map_err(|e| e.to_string())?;
+    if !replay.records.is_empty() {
+        return Err(format!("incident {id} already exists"));
+    }
+    let first = journal
+        .append(Utc::now(), by, opened)
+        .map_err(|e| e.to_string())?;
+    Ok((journal, lock, first))
+}
+
+/// Follows a journal written by another console, sending each new record as it lands.
+/// Starts after `skip` records (those already replayed).
+pub fn spawn_follower(dir: PathBuf, skip: usize, events: mpsc::Sender<Event>) {
+    tokio::spawn(async move {
+        let mut follower = Follower::new(&dir);
+        let mut skipped = 0;
+        loop {
+            match follower.poll() {
+                Ok(records) => {
+                    for r in records {
+                        if skipped < skip {
+                            skipped += 1;
+                            continue;
+                        }
+                        if events.send(Event::Journaled(r)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = events
+                        .send(Event::Warning(format!(
+                            "following the journal stopped: {e}"
+                        )))
+                        .await;
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+}

@@ -1,0 +1,122 @@
+//! The incident banner: id, severity, commander, and the on-call clocks against the
+//! severity's response targets (time to ack, time to mitigate, postmortem due).
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::widgets::styled;
+use crate::sanitize::escape;
+use crate::sources::timing::Clock;
+use crate::state::drill::since;
+use crate::state::incident::targets;
+use crate::state::{Incident, State};
+use crate::theme::Theme;
+
+fn clock_vs(
+    theme: &Theme,
+    label: &str,
+    took: std::time::Duration,
+    target: Option<std::time::Duration>,
+    done: bool,
+) -> Vec<Span<'static>> {
+    let mut spans = vec![styled(format!("{label} "), theme.dim)];
+    let (style, mark): (Style, &str) = match target {
+        Some(t) if took > t => (theme.over, if done { " LATE" } else { " OVER" }),
+        Some(_) if done => (theme.ok, " ✓"),
+        _ => (theme.base, ""),
+    };
+    spans.push(styled(Clock(took).to_string(), style));
+    if let Some(t) = target {
+        spans.push(styled(format!("/{}", Clock(t)), theme.dim));
+    }
+    spans.push(styled(mark.to_string(), style));
+    spans
+}
+
+/// One or two lines about the incident; empty when there is none.
+pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(inc) = &state.incident else {
+        return Vec::new();
+    };
+    let now = state.now;
+    let t = targets(inc.severity);
+    let sev = super::alerts::severity_style(theme, inc.severity);
+    let mut head = vec![
+        styled(
+            if inc.is_open() {
+                "INCIDENT "
+            } else {
+                "RESOLVED "
+            },
+            theme.header,
+        ),
+        styled(inc.severity.tag(), sev),
+        styled(format!(" {} ", escape(&inc.title)), theme.base),
+        styled(
+            format!("· IC {} · {}", escape(&inc.commander), inc.id),
+            theme.dim,
+        ),
+    ];
+    if !inc.is_open() {
+        head.push(styled(" ", theme.dim));
+    }
+    let mut clocks = vec![
+        styled("T+ ", theme.dim),
+        styled(
+            Clock(since(inc.paged_at, inc.resolved_at.unwrap_or(now))).to_string(),
+            theme.header,
+        ),
+        styled(" · ", theme.dim),
+    ];
+    clocks.extend(clock_vs(
+        theme,
+        "ack",
+        inc.time_to_ack(now),
+        t.ack,
+        inc.first_ack_at.is_some(),
+    ));
+    if inc.first_ack_at.is_none() && since(inc.paged_at, now).as_secs() >= 15 * 60 && inc.is_open()
+    {
+        clocks.push(styled(" ESCALATE TO SECONDARY", theme.over));
+    }
+    clocks.push(styled(" · ", theme.dim));
+    clocks.extend(clock_vs(
+        theme,
+        "mitigate",
+        inc.time_to_mitigate(now),
+        t.mitigate,
+        inc.mitigated_at.is_some() || !inc.is_open(),
+    ));
+    if let Some(due) = inc.postmortem_due(now) {
+        clocks.push(styled(" · ", theme.dim));
+        match due {
+            Ok(left) => clocks.push(styled(
+                format!("postmortem due in {}", Clock(left)),
+                theme.warn,
+            )),
+            Err(over) => clocks.push(styled(
+                format!("POSTMORTEM OVERDUE by {}", Clock(over)),
+                theme.over,
+            )),
+        }
+    }
+    vec![Line::from(head), Line::from(clocks)]
+}
+
+/// For the collapsed Alerts line.
+pub fn short(inc: &Incident, state: &State, theme: &Theme) -> Vec<Span<'static>> {
+    vec![
+        styled("INC ", theme.header),
+        styled(
+            inc.severity.tag(),
+            super::alerts::severity_style(theme, inc.severity),
+        ),
+        styled(
+            format!(
+                " T+{} · ",
+                Clock(since(inc.paged_at, inc.resolved_at.unwrap_or(state.now)))
+            ),
+            theme.dim,
+        ),
+    ]
+}
