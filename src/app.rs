@@ -193,12 +193,8 @@ fn resume(
                 update(state, Event::Journaled(r));
             }
             let why = match holder {
-                Some(h) => format!(
-                    "incident {} is open for writing by {}",
-                    summary.id,
-                    h.describe()
-                ),
-                None => format!("following incident {}", summary.id),
+                Some(h) => format!("held by {}", h.describe()),
+                None => "following".to_string(),
             };
             update(state, Event::JournalReady(JournalStatus::ReadOnly(why)));
             journal::spawn_follower(summary.dir.clone(), n, tx.clone());

@@ -98,8 +98,8 @@ impl Action {
             Action::Zoom => "zoom the focused pane / unzoom",
             Action::Redraw => "redraw the whole screen",
             Action::Suspend => "suspend to the shell (resume with fg)",
-            Action::Ack => "ack the selected alert: you are on it (a P0/P1 opens an incident)",
-            Action::Note => "add a note to the incident (action: … @owner due:YYYY-MM-DD)",
+            Action::Ack => "ack the selected alert (a P0/P1 opens an incident)",
+            Action::Note => "add a note (or an action item) to the incident",
             Action::OpenIncident => "open an incident for the selected alert",
             Action::ResolveIncident => "resolve the incident (asks first)",
         }

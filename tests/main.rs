@@ -2,6 +2,7 @@
 
 mod common;
 mod e2e;
+mod e2e_incident;
 mod journal;
 mod snapshots;
 mod support;

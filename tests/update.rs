@@ -91,7 +91,13 @@ fn quit_during_a_drill_asks_and_defaults_to_no() {
 fn help_toggles_and_swallows_pane_keys() {
     let mut s = live();
     press(&mut s, &["?"]);
-    assert_eq!(s.overlay, Some(Overlay::Help));
+    assert_eq!(s.overlay, Some(Overlay::Help { scroll: 0 }));
+    press(&mut s, &["j", "j", "k"]);
+    assert_eq!(
+        s.overlay,
+        Some(Overlay::Help { scroll: 1 }),
+        "j/k scroll the help"
+    );
     press(&mut s, &["tab", "z"]);
     assert_eq!((s.focus, s.zoomed), (Pane::Alerts, false));
     press(&mut s, &["?"]);

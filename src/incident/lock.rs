@@ -36,7 +36,7 @@ impl LockHolder {
             self.user,
             self.host,
             self.pid,
-            self.since.format("%Y-%m-%d %H:%M:%S UTC")
+            self.since.format("%H:%M:%S UTC")
         )
     }
 }

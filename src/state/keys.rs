@@ -40,17 +40,26 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             }
             return Vec::new();
         }
-        Some(Overlay::Help) => {
+        Some(Overlay::Help { scroll }) => {
+            let scroll = *scroll;
             let action = state.keymap.action_for(&key);
-            if matches!(action, Some(Action::Help)) || is("esc") {
-                state.overlay = None;
-                state.dirty = true;
-                return Vec::new();
+            state.dirty = true;
+            match action {
+                Some(Action::Help) => state.overlay = None,
+                _ if is("esc") => state.overlay = None,
+                Some(Action::Down) => state.overlay = Some(Overlay::Help { scroll: scroll + 1 }),
+                Some(Action::Up) => {
+                    state.overlay = Some(Overlay::Help {
+                        scroll: scroll.saturating_sub(1),
+                    })
+                }
+                Some(Action::Quit | Action::Suspend | Action::Redraw) => {}
+                _ => {
+                    state.dirty = false;
+                    return Vec::new();
+                }
             }
-            if !matches!(
-                action,
-                Some(Action::Quit | Action::Suspend | Action::Redraw)
-            ) {
+            if state.overlay.is_none() || matches!(action, Some(Action::Down | Action::Up)) {
                 return Vec::new();
             }
         }
@@ -65,7 +74,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     };
     state.dirty = true;
     match action {
-        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Quit => match state.running_work() {
             Some(reason) => {
                 state.overlay = Some(Overlay::Confirm {

@@ -78,7 +78,8 @@ pub enum Pending {
 /// What sits on top of the panes and takes the keys first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
-    Help,
+    /// The key help, scrolled down this many lines.
+    Help { scroll: usize },
     /// A yes/no question; the default answer is No and Enter alone does nothing.
     Confirm {
         title: String,

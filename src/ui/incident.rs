@@ -9,7 +9,7 @@ use crate::sanitize::escape;
 use crate::sources::timing::Clock;
 use crate::state::drill::since;
 use crate::state::incident::targets;
-use crate::state::{Incident, State};
+use crate::state::{Incident, JournalStatus, State};
 use crate::theme::Theme;
 
 fn clock_vs(
@@ -33,7 +33,8 @@ fn clock_vs(
     spans
 }
 
-/// One or two lines about the incident; empty when there is none.
+/// Three lines about the incident (what, who, clocks), a fourth when read-only; none
+/// when there is no incident.
 pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let Some(inc) = &state.incident else {
         return Vec::new();
@@ -41,7 +42,7 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let now = state.now;
     let t = targets(inc.severity);
     let sev = super::alerts::severity_style(theme, inc.severity);
-    let mut head = vec![
+    let head = vec![
         styled(
             if inc.is_open() {
                 "INCIDENT "
@@ -51,15 +52,24 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
             theme.header,
         ),
         styled(inc.severity.tag(), sev),
-        styled(format!(" {} ", escape(&inc.title)), theme.base),
-        styled(
-            format!("· IC {} · {}", escape(&inc.commander), inc.id),
-            theme.dim,
-        ),
+        styled(format!(" {}", escape(&inc.title)), theme.base),
     ];
-    if !inc.is_open() {
-        head.push(styled(" ", theme.dim));
+    let mut who = vec![styled(format!("IC {}", escape(&inc.commander)), theme.dim)];
+    let items = inc.notes.iter().filter(|n| n.action_item.is_some()).count();
+    if !inc.notes.is_empty() {
+        who.push(styled(
+            format!(" · notes {} (actions {items})", inc.notes.len()),
+            theme.base,
+        ));
     }
+    who.push(styled(format!(" · {}", inc.id), theme.dim));
+    let read_only = match &state.journal {
+        JournalStatus::ReadOnly(why) => Some(Line::from(styled(
+            format!("read-only: {}", escape(why)),
+            theme.stale,
+        ))),
+        _ => None,
+    };
     let mut clocks = vec![
         styled("T+ ", theme.dim),
         styled(
@@ -100,7 +110,9 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
             )),
         }
     }
-    vec![Line::from(head), Line::from(clocks)]
+    let mut lines = vec![Line::from(head), Line::from(who), Line::from(clocks)];
+    lines.extend(read_only);
+    lines
 }
 
 /// For the collapsed Alerts line.

@@ -38,7 +38,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     }
     status::draw(frame, screen.status, state, theme);
     match &state.overlay {
-        Some(Overlay::Help) => overlay::help(frame, area, state, theme),
+        Some(Overlay::Help { scroll }) => overlay::help(frame, area, *scroll, state, theme),
         Some(Overlay::Confirm { title, detail, .. }) => {
             overlay::confirm(frame, area, title, detail, theme)
         }

@@ -11,7 +11,9 @@ use crate::sanitize::escape;
 use crate::state::{LineInput, State};
 use crate::theme::Theme;
 
-pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// The key help, generated from the keymap in force; scrolls with the up/down keys when
+/// the terminal is shorter than the list.
+pub fn help(frame: &mut Frame, area: Rect, scroll: usize, state: &State, theme: &Theme) {
     let rows = state.keymap.help_rows();
     let key_w = rows
         .iter()
@@ -34,16 +36,31 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     )));
     let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
     let r = centered(area, width, lines.len() as u16 + 2);
+    let visible = r.height.saturating_sub(2) as usize;
+    let overflow = lines.len().saturating_sub(visible);
+    let scroll = scroll.min(overflow);
+    let title = if overflow > 0 {
+        format!(
+            " Help: keys ({}-{} of {}; j/k scroll; ? or esc closes) ",
+            scroll + 1,
+            scroll + visible,
+            lines.len()
+        )
+    } else {
+        " Help: keys (? or esc closes) ".to_string()
+    };
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.border_focused)
-        .title(styled(
-            " Help: keys (? or esc closes) ",
-            theme.title_focused,
-        ))
+        .title(styled(title, theme.title_focused))
         .style(theme.overlay);
     frame.render_widget(Clear, r);
-    frame.render_widget(Paragraph::new(lines).block(block), r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll as u16, 0)),
+        r,
+    );
 }
 
 /// A yes/no prompt. The keys are spelled out; the default is always No.

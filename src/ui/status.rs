@@ -23,11 +23,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         left.push(Span::raw(" "));
         left.push(styled(" READ-ONLY ", theme.mode_read_only));
     }
+    // Notices first: they answer the key just pressed.
+    if let Some(n) = &state.notice {
+        left.push(styled(format!(" {}", escape(&n.text)), theme.warn));
+    }
     match &state.journal {
-        JournalStatus::ReadOnly(why) => {
+        JournalStatus::ReadOnly(_) => {
             left.push(Span::raw(" "));
             left.push(styled(" FOLLOWING ", theme.mode_read_only));
-            left.push(styled(format!(" {}", escape(why)), theme.dim));
         }
         JournalStatus::Failed(why) => {
             left.push(Span::raw(" "));
@@ -65,9 +68,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         if let Some(e) = &s.error {
             left.push(styled(format!(" ({e})"), theme.error));
         }
-    }
-    if let Some(n) = &state.notice {
-        left.push(styled(format!("  {}", n.text), theme.warn));
     }
 
     let clock = state.now.format(" %H:%M:%S UTC ").to_string();
