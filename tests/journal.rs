@@ -240,3 +240,154 @@ fn notes_need_an_incident_and_bad_action_items_say_what_is_missing() {
     );
     let _ = at(0);
 }
+
+#[test]
+fn resolving_asks_first_then_starts_the_postmortem_clock() {
+    let mut s = demo_state(90);
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = None;
+    press(&mut s, &["R"]);
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("No incident is open"))
+    );
+    let effects = s.open_incident("t".into(), warroom::state::Severity::P1);
+    s.expect_replies(&effects);
+    perform(&mut s, &mut j, dir.path(), effects);
+    assert!(
+        press(&mut s, &["R", "enter"]).is_empty(),
+        "a stray enter does not resolve"
+    );
+    assert!(s.incident_open());
+    let effects = press(&mut s, &["y"]);
+    perform(&mut s, &mut j, dir.path(), effects);
+    let inc = s.incident.as_ref().unwrap();
+    assert!(!inc.is_open());
+    let due = inc
+        .postmortem_due(s.now + chrono::Duration::hours(1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(due.as_secs(), 47 * 3600, "P1: due 48 h after resolution");
+}
+
+#[test]
+fn postmortem_draft_snapshot() {
+    use chrono::TimeZone;
+    use warroom::incident::{ActionItem, Record, postmortem};
+    let t = |m: i64, s: i64| {
+        chrono::Utc.with_ymd_and_hms(2026, 3, 14, 9, 0, 0).unwrap()
+            + chrono::Duration::seconds(m * 60 + s)
+    };
+    let by = || Some("alice".to_string());
+    let kinds = vec![
+        (
+            t(0, 0),
+            by(),
+            RecordKind::IncidentOpened {
+                id: "inc-20260314-090000".into(),
+                title: "Catalog p99 latency (acme-books, us-east)".into(),
+                severity: "P1".into(),
+                commander: "alice".into(),
+            },
+        ),
+        (
+            t(0, 0),
+            None,
+            RecordKind::AlertSeen {
+                fingerprint: "f1".into(),
+                name: "CatalogP99LatencyHigh".into(),
+                severity: "P1".into(),
+                labels: [
+                    ("tenant".to_string(), "acme-books".to_string()),
+                    ("region".to_string(), "us-east".to_string()),
+                ]
+                .into(),
+                starts_at: t(-4, 0),
+            },
+        ),
+        (
+            t(1, 10),
+            by(),
+            RecordKind::AlertAcked {
+                fingerprint: "f1".into(),
+            },
+        ),
+        (
+            t(1, 30),
+            by(),
+            RecordKind::RunbookOpened {
+                runbook: "catalog-p99-latency".into(),
+            },
+        ),
+        (
+            t(2, 0),
+            by(),
+            RecordKind::BranchChosen {
+                runbook: "catalog-p99-latency".into(),
+                from: "where-is-the-time-going".into(),
+                to: "catalog-saturated".into(),
+                choice: 1,
+            },
+        ),
+        (
+            t(3, 0),
+            by(),
+            RecordKind::Note {
+                text: "HPA at max, CPU 95% | all pods".into(),
+                action_item: None,
+            },
+        ),
+        (
+            t(9, 0),
+            by(),
+            RecordKind::MitigationIntent {
+                id: "m1".into(),
+                runbook: "catalog-p99-latency".into(),
+                name: "scale-catalog".into(),
+                plan: "kubectl -n catalog scale deployment/catalog --replicas=12".into(),
+            },
+        ),
+        (
+            t(9, 40),
+            None,
+            RecordKind::MitigationOutcome {
+                id: "m1".into(),
+                exit_code: Some(0),
+                duration_ms: 40_000,
+                outcome: "success".into(),
+            },
+        ),
+        (
+            t(12, 0),
+            by(),
+            RecordKind::Note {
+                text: "raise HPA max for catalog".into(),
+                action_item: Some(ActionItem {
+                    owner: "bob".into(),
+                    due: chrono::NaiveDate::from_ymd_opt(2026, 3, 21).unwrap(),
+                    ticket: Some("OPS-481".into()),
+                }),
+            },
+        ),
+        (
+            t(20, 0),
+            None,
+            RecordKind::AlertResolved {
+                fingerprint: "f1".into(),
+            },
+        ),
+        (
+            t(21, 0),
+            by(),
+            RecordKind::IncidentResolved { summary: None },
+        ),
+    ];
+    let records: Vec<Record> = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, by, k))| Record::new(i as u64 + 1, at, by, k))
+        .collect();
+    let text = postmortem::render(&records, postmortem::DEFAULT_TEMPLATE, t(60, 0)).unwrap();
+    insta::assert_snapshot!(text);
+}
