@@ -350,3 +350,61 @@ fn zoom_shows_only_the_focused_pane_and_follows_focus() {
         "Tab and Shift-Tab moved the focus to the same pane"
     );
 }
+
+/// The process state letter from /proc (`T` when stopped).
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
+}
+
+#[test]
+fn ctrl_z_gives_the_terminal_back_and_resuming_repaints_everything() {
+    let s = demo(100, 30);
+    let before = s.raw_output().len();
+    s.send("\x1a");
+    // Under a job-control shell the process stops; in an orphaned process group (as here,
+    // under the test's own pseudo-terminal) the kernel discards SIGTSTP. Either way the
+    // terminal must be handed back (main screen, cursor shown) and then fully repainted.
+    s.wait_for_output("leaving the alternate screen on ctrl-z", TIMEOUT, |raw| {
+        rfind(&raw[before..], b"\x1b[?1049l").is_some()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        if proc_state(s.pid()) == Some('T') {
+            s.signal("CONT");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    s.wait_for_output(
+        "re-entering the alternate screen after resume",
+        TIMEOUT,
+        |raw| {
+            let tail = &raw[before..];
+            let left = rfind(tail, b"\x1b[?1049l");
+            left.is_some_and(|l| rfind(&tail[l..], b"\x1b[?1049h").is_some())
+        },
+    );
+    let raw = s.raw_output();
+    let tail = &raw[before..];
+    let left = rfind(tail, b"\x1b[?1049l").unwrap();
+    assert!(
+        tail[left..].starts_with(b"\x1b[?1049l\x1b[?25h"),
+        "main screen and cursor shown while suspended: {}",
+        escape(&tail[left..left.saturating_add(40).min(tail.len())])
+    );
+    s.wait_for("all four panes repainted", TIMEOUT, demo_ready);
+    // A full repaint: the pane titles were written again after resuming.
+    let after_resume = &tail[left..];
+    for title in TITLES {
+        assert!(
+            rfind(after_resume, title.as_bytes()).is_some(),
+            "{title} repainted"
+        );
+    }
+}
