@@ -30,6 +30,8 @@ pub struct Options {
     pub theme: Theme,
     pub keymap: Keymap,
     pub read_only: bool,
+    /// Runbooks loaded from the runbooks directory (live mode), sent as the first event.
+    pub runbooks: Option<Vec<crate::runbook::Runbook>>,
 }
 
 /// Runs the console until an effect asks to exit; returns the exit code. The terminal is
@@ -39,6 +41,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     spawn_signals(tx.clone())?;
     spawn_input(tx.clone());
     spawn_ticks(tx.clone());
+    if let Some(r) = opts.runbooks {
+        tx.send(Event::RunbooksLoaded(r)).await?;
+    }
     if let Some(s) = opts.scenario {
         demo::spawn(s, tx.clone());
     }

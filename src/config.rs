@@ -21,6 +21,8 @@ pub struct ConfigFile {
     pub log_level: Option<LogLevel>,
     /// Key overrides: action name → key or list of keys.
     pub keys: BTreeMap<Action, KeyList>,
+    /// Where the runbooks live; relative to the config file's directory.
+    pub runbooks_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -85,6 +87,18 @@ pub struct Config {
     pub read_only: bool,
     pub log_level: Option<LogLevel>,
     pub keymap: Keymap,
+    /// `runbooks_dir` from the file, resolved against the file's directory.
+    pub runbooks_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// The runbooks directory in force: the configured one, else `./runbooks` when it exists.
+    pub fn runbooks_dir(&self) -> Option<PathBuf> {
+        self.runbooks_dir.clone().or_else(|| {
+            let local = PathBuf::from("runbooks");
+            local.is_dir().then_some(local)
+        })
+    }
 }
 
 impl Config {
@@ -155,6 +169,10 @@ impl Config {
             read_only: file.read_only,
             log_level: file.log_level,
             keymap,
+            runbooks_dir: file.runbooks_dir.map(|d| match path.parent() {
+                Some(base) if d.is_relative() && !base.as_os_str().is_empty() => base.join(d),
+                _ => d,
+            }),
         })
     }
 }

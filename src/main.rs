@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use warroom::app::{self, Options};
-use warroom::cli::{Cli, Command};
+use warroom::cli::{Cli, Command, LintFormat};
 use warroom::config::{Config, LogLevel};
 use warroom::paths::Paths;
 use warroom::sources::demo::Scenario;
@@ -30,11 +30,52 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    if let Some(Command::Lint {
+        paths,
+        format,
+        deny_warnings,
+    }) = &cli.command
+    {
+        return lint(&cli, paths, *format == LintFormat::Json, *deny_warnings);
+    }
     match console(cli) {
         Ok(code) => ExitCode::from(code),
         Err((code, msg)) => {
             eprintln!("warroom: {msg}");
             ExitCode::from(code)
+        }
+    }
+}
+
+/// `warroom lint`: runs before anything touches the terminal.
+fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool) -> ExitCode {
+    let paths = if paths.is_empty() {
+        let config = Config::load(
+            cli.config.as_deref(),
+            Paths::discover().map(|p| p.config_file()).as_deref(),
+        );
+        match config.map(|c| c.runbooks_dir()) {
+            Ok(Some(dir)) => vec![dir],
+            Ok(None) => {
+                eprintln!(
+                    "warroom: no runbooks directory: name files or directories, set runbooks_dir in the config, or run where ./runbooks exists"
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Err(e) => {
+                eprintln!("warroom: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    } else {
+        paths.to_vec()
+    };
+    let today = chrono::Utc::now().date_naive();
+    match warroom::runbook::command::run(&paths, json, deny_warnings, today, &mut std::io::stdout()) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("warroom: lint: {e}");
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }
@@ -64,6 +105,15 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
     } else {
         None
     };
+    // Live mode reads the runbooks directory once, before the screen is taken over.
+    let (runbooks, runbook_problems) = match (cli.demo, config.runbooks_dir()) {
+        (false, Some(dir)) => {
+            let (books, problems) =
+                warroom::runbook::load::load_dir(&dir, chrono::Utc::now().date_naive());
+            (Some(books), problems)
+        }
+        _ => (None, Vec::new()),
+    };
     if !std::io::stdout().is_terminal() {
         return Err(usage(
             "standard output is not a terminal; the console needs one (see `warroom --help`)"
@@ -86,12 +136,16 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
         None => None,
     };
 
+    for p in &runbook_problems {
+        tracing::warn!("runbook: {p}");
+    }
     let opts = Options {
         mode: if cli.demo { Mode::Demo } else { Mode::Live },
         scenario,
         theme,
         keymap: config.keymap,
         read_only: cli.read_only || config.read_only,
+        runbooks,
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -2,6 +2,9 @@
 
 mod common;
 mod e2e;
+mod lint_cli;
+mod runbook_pane;
+mod runbooks;
 mod snapshots;
 mod support;
 mod theme;

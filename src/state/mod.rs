@@ -3,18 +3,20 @@
 
 pub mod alerts;
 pub mod drill;
+pub mod picker;
 pub mod runbook_view;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::keymap::{Action, Key, Keymap};
-use crate::runbook::Runbook;
+use crate::runbook::{Runbook, SectionKind};
 use crate::slo::SloStatus;
 pub use alerts::{Ack, Alert, AlertFeed, AlertState, Severity};
 pub use drill::{DrillClock, Pace, PhaseClock};
+pub use picker::Picker;
 pub use runbook_view::RunbookView;
 
 /// Where the data on screen comes from.
@@ -63,6 +65,8 @@ pub enum Overlay {
     ConfirmQuit {
         reason: String,
     },
+    /// The runbook picker: typed characters go to its query until enter or esc.
+    Picker(Picker),
 }
 
 /// A producer of data, and how fresh its data is.
@@ -258,26 +262,47 @@ impl State {
         });
     }
 
+    /// The runbook that answers `alert`: the file its `runbook_url` names, else the one
+    /// whose front matter lists the alert's name. The error says which file would answer.
+    pub fn runbook_for(&self, alert: &Alert) -> Result<usize, String> {
+        if let Some(id) = &alert.runbook
+            && let Some(i) = self.runbooks.iter().position(|r| &r.id == id)
+        {
+            return Ok(i);
+        }
+        if let Some(i) = self
+            .runbooks
+            .iter()
+            .position(|r| r.meta.alerts.iter().any(|a| a == &alert.name))
+        {
+            return Ok(i);
+        }
+        Err(match &alert.runbook {
+            Some(id) => format!(
+                "No runbook answers {}: its runbook_url names {id}.md, which is not loaded.",
+                alert.name
+            ),
+            None => format!(
+                "No runbook answers {}: add a runbook with `alerts: [{}]` in its front matter, or a runbook_url annotation.",
+                alert.name, alert.name
+            ),
+        })
+    }
+
     /// Opens the runbook mapped to the selected alert, if there is one.
     fn open_selected_runbook(&mut self) {
         let Some(alert) = self.alerts.selected_alert() else {
             self.notify("No alert selected.");
             return;
         };
-        let found = alert
-            .runbook
-            .as_deref()
-            .and_then(|id| self.runbooks.iter().position(|r| r.id == id));
-        match found {
-            Some(i) => {
-                self.runbook.open(i);
+        match self.runbook_for(alert) {
+            Ok(i) => {
+                let (name, labels) = (alert.name.clone(), alert.labels.clone());
+                self.runbook.open(i, Some(name), labels);
                 self.focus = Pane::Runbook;
             }
-            None => {
-                let text = match &alert.runbook {
-                    Some(id) => format!("Runbook `{id}` for {} is not loaded.", alert.name),
-                    None => format!("No runbook is mapped to {}.", alert.name),
-                };
+            Err(text) => {
+                self.runbook.not_found(text.clone());
                 self.notify(text);
             }
         }
@@ -385,6 +410,11 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     // Prompts take the keys first; anything they do not know is ignored, never passed on.
+    // The picker is modal too: while it is open, typed characters go to its query.
+    if let Some(Overlay::Picker(_)) = &state.overlay {
+        on_picker_key(state, &ev);
+        return Vec::new();
+    }
     match &state.overlay {
         Some(Overlay::ConfirmQuit { .. }) => {
             let yes = Key::parse("y").ok();
@@ -402,6 +432,7 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             }
             return Vec::new();
         }
+        Some(Overlay::Picker(_)) => return Vec::new(),
         Some(Overlay::Help) => {
             let action = state.keymap.action_for(&key);
             let esc = Key::parse("esc").ok();
@@ -460,6 +491,15 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 state.notify("Already at the first step on this path.");
             }
         }
+        Action::NextSection => jump_section(state, 1),
+        Action::PrevSection => jump_section(state, -1),
+        Action::FindRunbook => {
+            if state.runbooks.is_empty() {
+                state.notify("No runbooks loaded.");
+            } else {
+                state.overlay = Some(Overlay::Picker(Picker::default()));
+            }
+        }
     }
     Vec::new()
 }
@@ -499,5 +539,87 @@ fn move_in_pane(state: &mut State, delta: isize) {
             state.slo_selected = (state.slo_selected as isize + delta).clamp(0, last) as usize;
         }
         Pane::Drill => {}
+    }
+}
+
+/// Moves to the first step of the next (or previous) section that has steps, as a step on
+/// the path, so Backspace comes back.
+fn jump_section(state: &mut State, dir: isize) {
+    let Some(rb) = state.current_runbook() else {
+        state.notify("Open a runbook first: select an alert and press enter.");
+        return;
+    };
+    let Some(cur) = state.runbook.current_step().and_then(|i| rb.steps.get(i)) else {
+        return;
+    };
+    let here = SectionKind::ALL
+        .iter()
+        .position(|s| *s == cur.section)
+        .unwrap_or(0) as isize;
+    let mut k = here + dir;
+    let mut target = None;
+    while (0..SectionKind::ALL.len() as isize).contains(&k) {
+        if let Some(i) = rb.first_step_of(SectionKind::ALL[k as usize]) {
+            target = Some(i);
+            break;
+        }
+        k += dir;
+    }
+    match target {
+        Some(i) => {
+            state.focus = Pane::Runbook;
+            state.runbook.go(i);
+        }
+        None if dir > 0 => state.notify("This is the last section."),
+        None => state.notify("This is the first section."),
+    }
+}
+
+fn on_picker_key(state: &mut State, ev: &KeyEvent) {
+    let Some(Overlay::Picker(picker)) = state.overlay.as_mut() else {
+        return;
+    };
+    if ev.kind == crossterm::event::KeyEventKind::Release {
+        return;
+    }
+    state.dirty = true;
+    let plain = !ev
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    let found = picker::matches(&state.runbooks, &picker.query);
+    match ev.code {
+        KeyCode::Esc => state.overlay = None,
+        KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            state.overlay = None;
+        }
+        KeyCode::Enter => {
+            let Some(&i) = found.get(picker.selected) else {
+                return;
+            };
+            state.overlay = None;
+            // Labels only come along when the selected alert is one this runbook answers.
+            let alert = state
+                .alerts
+                .selected_alert()
+                .filter(|a| state.runbook_for(a) == Ok(i));
+            let (name, labels) = alert.map_or((None, Default::default()), |a| {
+                (Some(a.name.clone()), a.labels.clone())
+            });
+            state.runbook.open(i, name, labels);
+            state.focus = Pane::Runbook;
+        }
+        KeyCode::Backspace => {
+            picker.query.pop();
+            picker.selected = 0;
+        }
+        KeyCode::Up => picker.selected = picker.selected.saturating_sub(1),
+        KeyCode::Down => {
+            picker.selected = (picker.selected + 1).min(found.len().saturating_sub(1));
+        }
+        KeyCode::Char(c) if plain && !crate::sanitize::is_hazard(c) && picker.query.len() < 64 => {
+            picker.query.push(c);
+            picker.selected = 0;
+        }
+        _ => {}
     }
 }

@@ -39,6 +39,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     match &state.overlay {
         Some(Overlay::Help) => overlay::help(frame, area, state, theme),
         Some(Overlay::ConfirmQuit { reason }) => overlay::confirm_quit(frame, area, reason, theme),
+        Some(Overlay::Picker(p)) => overlay::picker(frame, area, state, p, theme),
         None => {}
     }
 }

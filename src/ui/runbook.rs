@@ -1,4 +1,7 @@
-//! The runbook pane: the current step with its commands and numbered branch choices.
+//! The runbook pane: the current step (prose, lists, commands set apart) with placeholders
+//! filled from the alert's labels, numbered branch choices, and the STALE banner.
+
+use std::collections::BTreeMap;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,10 +10,27 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::widgets::styled;
-use crate::runbook::{CommandKind, Danger, SectionKind};
+use crate::runbook::lint::STALE_AFTER_DAYS;
+use crate::runbook::placeholder::{self, Piece};
+use crate::runbook::{
+    Block, CommandBlock, CommandKind, Danger, Inline, InlineStyle, PrecheckKind, Runbook,
+    SectionKind,
+};
 use crate::sanitize::escape;
 use crate::state::State;
 use crate::theme::Theme;
+
+/// The banner's text when a runbook is stale, `None` when it is fresh.
+pub fn stale_banner(rb: &Runbook, state: &State) -> Option<String> {
+    let today = state.now.date_naive();
+    match (rb.meta.last_reviewed, rb.review_age_days(today)) {
+        (Some(d), Some(age)) if age > STALE_AFTER_DAYS => Some(format!(
+            "STALE: exercise before trusting (last reviewed {d}, {age} days ago)"
+        )),
+        (None, _) => Some("STALE: exercise before trusting (never reviewed)".into()),
+        _ => None,
+    }
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.runbook;
@@ -19,15 +39,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .and_then(|i| state.runbooks.get(i))
         .zip(view.current_step())
     else {
-        let hint = if state.runbooks.is_empty() {
-            "No runbooks loaded."
+        let hint = if let Some(missing) = &view.missing {
+            escape(missing).into_owned()
+        } else if state.runbooks.is_empty() {
+            "No runbooks loaded.".into()
         } else {
-            "Select an alert and press enter to open its runbook."
+            "Select an alert and press enter to open its runbook, or / to find one.".into()
+        };
+        let style = if view.missing.is_some() {
+            theme.warn
+        } else {
+            theme.dim
         };
         frame.render_widget(
-            Paragraph::new(hint)
-                .style(theme.dim)
-                .wrap(Wrap { trim: true }),
+            Paragraph::new(hint).style(style).wrap(Wrap { trim: true }),
             area,
         );
         return;
@@ -37,6 +62,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
 
     let mut lines: Vec<Line> = Vec::new();
+    if let Some(banner) = stale_banner(rb, state) {
+        lines.push(Line::from(styled(banner, theme.stale)));
+    }
     // Breadcrumb of the five sections, the current one marked (bold and bracketed).
     let mut crumbs = vec![styled(format!("{} ", escape(&rb.id)), theme.dim)];
     for (i, s) in SectionKind::ALL.iter().enumerate() {
@@ -60,45 +88,42 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.header.add_modifier(Modifier::UNDERLINED),
         ),
     ]));
-    lines.push(Line::default());
-    for b in &step.body {
-        lines.push(Line::from(styled(escape(b).into_owned(), theme.base)));
-    }
-    for (i, c) in step.commands.iter().enumerate() {
-        if i > 0 || !step.body.is_empty() {
+    let mut prev_item = false;
+    for block in &step.body {
+        // Consecutive items of a list sit together, without blank lines.
+        let item = matches!(block, Block::Item { .. });
+        if !(item && prev_item) {
             lines.push(Line::default());
         }
-        let (kind, kind_style) = match c.kind {
-            CommandKind::Check => ("check", theme.ok),
-            CommandKind::Mitigation => ("MITIGATION", theme.warn),
-        };
-        let mut head = vec![
-            styled(
-                format!(" {kind} "),
-                kind_style.add_modifier(Modifier::REVERSED),
-            ),
-            styled(format!(" {}", escape(&c.name)), theme.base),
-        ];
-        if c.kind == CommandKind::Mitigation {
-            let (d, st) = match c.danger {
-                Danger::Low => ("danger=low", theme.dim),
-                Danger::Medium => ("danger=medium", theme.warn),
-                Danger::High => ("danger=HIGH", theme.over),
-            };
-            head.push(styled(format!("  {d}"), st));
-        }
-        lines.push(Line::from(head));
-        for code in c.code.lines() {
-            lines.push(Line::from(styled(
-                format!("  $ {}", escape(code)),
-                theme.code,
-            )));
-        }
-        if let Some(q) = &c.safety_question {
-            lines.push(Line::from(vec![
-                styled("  safety: ", theme.warn),
-                styled(escape(q).into_owned(), theme.base),
-            ]));
+        prev_item = item;
+        match block {
+            Block::Paragraph(inl) => lines.push(inline_line(Vec::new(), inl, theme)),
+            Block::Heading(inl) => lines.push(Line::from(styled(
+                escape(&crate::runbook::parse::plain(inl)).into_owned(),
+                theme.header,
+            ))),
+            Block::Quote(inl) => lines.push(inline_line(vec![styled("│ ", theme.dim)], inl, theme)),
+            Block::Item {
+                depth,
+                number,
+                text,
+            } => {
+                let bullet = match number {
+                    Some(n) => format!("{}{n}. ", "  ".repeat(*depth)),
+                    None => format!("{}• ", "  ".repeat(*depth)),
+                };
+                lines.push(inline_line(vec![styled(bullet, theme.dim)], text, theme));
+            }
+            Block::Code(code) => {
+                for c in code {
+                    lines.push(Line::from(styled(format!("  {}", escape(c)), theme.code)));
+                }
+            }
+            Block::Command(i) => {
+                if let Some(c) = step.commands.get(*i) {
+                    command(&mut lines, c, &view.labels, theme);
+                }
+            }
         }
     }
     if !step.branches.is_empty() {
@@ -126,9 +151,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         theme.dim,
     )));
     let hint = if step.branches.is_empty() {
-        "enter next step · backspace back"
+        "enter next step · backspace back · [ ] section · / find"
     } else {
-        "1-9 choose · enter next step · backspace back"
+        "1-9 choose · enter next step · backspace back · [ ] section · / find"
     };
     lines.push(Line::from(styled(hint, theme.dim)));
 
@@ -141,6 +166,92 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
 }
 
+fn inline_line<'a>(mut spans: Vec<Span<'a>>, inl: &[Inline], theme: &Theme) -> Line<'a> {
+    for i in inl {
+        let style = match i.style {
+            InlineStyle::Plain => theme.base,
+            InlineStyle::Emphasis => theme.base.add_modifier(Modifier::ITALIC),
+            InlineStyle::Strong => theme.base.add_modifier(Modifier::BOLD),
+            InlineStyle::Code => theme.code,
+            InlineStyle::Link => theme.base.add_modifier(Modifier::UNDERLINED),
+        };
+        spans.push(styled(escape(&i.text).into_owned(), style));
+    }
+    Line::from(spans)
+}
+
+/// Command text with `{{label}}` filled; a label the alert lacks stays visible, marked.
+fn filled<'a>(prefix: Span<'a>, text: &str, labels: &BTreeMap<String, String>, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![prefix];
+    for piece in placeholder::fill(text, labels) {
+        spans.push(match piece {
+            Piece::Text(t) => styled(escape(&t).into_owned(), theme.code),
+            Piece::Filled(v) => styled(
+                escape(&v).into_owned(),
+                theme.code.add_modifier(Modifier::BOLD),
+            ),
+            Piece::Unresolved(p) => styled(
+                format!("{}?", escape(&p)),
+                theme.warn.add_modifier(Modifier::REVERSED),
+            ),
+        });
+    }
+    Line::from(spans)
+}
+
+fn command<'a>(lines: &mut Vec<Line<'a>>, c: &CommandBlock, labels: &BTreeMap<String, String>, theme: &Theme) {
+    let (kind, kind_style) = match c.kind {
+        CommandKind::Mitigation => ("MITIGATION", theme.warn),
+        _ => ("check", theme.ok),
+    };
+    let mut head = vec![
+        styled(format!(" {kind} "), kind_style.add_modifier(Modifier::REVERSED)),
+        styled(format!(" {}", escape(&c.name)), theme.base),
+    ];
+    if c.kind == CommandKind::Mitigation {
+        let (d, st) = match c.danger {
+            Danger::Low => ("danger=low", theme.dim),
+            Danger::Medium => ("danger=medium", theme.warn),
+            Danger::High => ("danger=HIGH", theme.over),
+        };
+        head.push(styled(format!("  {d}"), st));
+    }
+    head.push(styled(
+        format!("  timeout {}", humantime::format_duration(c.timeout)),
+        theme.dim,
+    ));
+    lines.push(Line::from(head));
+    for code in c.code.lines() {
+        lines.push(filled(styled("  $ ", theme.code), code, labels, theme));
+    }
+    if let Some(dry) = &c.dry_run {
+        lines.push(filled(styled("  dry-run $ ", theme.dim), dry, labels, theme));
+    }
+    if let Some(expected) = &c.expected {
+        lines.push(Line::from(styled("  expected:", theme.dim)));
+        for l in expected.lines() {
+            lines.push(Line::from(styled(format!("    {}", escape(l)), theme.dim)));
+        }
+    }
+    for p in &c.prechecks {
+        let what = match p.kind {
+            PrecheckKind::Promql => "pre-check (PromQL must return a result)",
+            PrecheckKind::Command => "pre-check (must exit 0)",
+            PrecheckKind::Kube => "pre-check (kube)",
+        };
+        lines.push(Line::from(styled(format!("  {what}:"), theme.warn)));
+        for l in p.code.lines() {
+            lines.push(filled(styled("    ", theme.code), l, labels, theme));
+        }
+    }
+    if let Some(q) = &c.safety_question {
+        lines.push(Line::from(vec![
+            styled("  safety: ", theme.warn),
+            styled(escape(q).into_owned(), theme.base),
+        ]));
+    }
+}
+
 pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
     let view = &state.runbook;
     match view
@@ -150,19 +261,22 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
     {
         Some((rb, i)) => {
             let step = rb.steps.get(i);
-            vec![
-                styled(escape(&rb.id).into_owned(), theme.base),
-                styled(
-                    format!(
-                        " · {} · step {}/{} {}",
-                        step.map_or("", |s| s.section.title()),
-                        i + 1,
-                        rb.steps.len(),
-                        step.map_or(String::new(), |s| escape(&s.title).into_owned())
-                    ),
-                    theme.dim,
+            let mut out = Vec::new();
+            if stale_banner(rb, state).is_some() {
+                out.push(styled("STALE ", theme.stale));
+            }
+            out.push(styled(escape(&rb.id).into_owned(), theme.base));
+            out.push(styled(
+                format!(
+                    " · {} · step {}/{} {}",
+                    step.map_or("", |s| s.section.title()),
+                    i + 1,
+                    rb.steps.len(),
+                    step.map_or(String::new(), |s| escape(&s.title).into_owned())
                 ),
-            ]
+                theme.dim,
+            ));
+            out
         }
         None => vec![styled(
             "select an alert, enter opens its runbook",
