@@ -311,11 +311,28 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// One key or a list of keys, as written in the config file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum KeyList {
     One(Key),
     Many(Vec<Key>),
+}
+
+impl<'de> Deserialize<'de> for KeyList {
+    // Not `#[serde(untagged)]`: that would replace a bad key's own message ("unknown
+    // modifier ...") with "did not match any variant".
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        let parse = |s: &str| Key::parse(s).map_err(serde::de::Error::custom);
+        match Raw::deserialize(d)? {
+            Raw::One(s) => parse(&s).map(KeyList::One),
+            Raw::Many(v) => v.iter().map(|s| parse(s)).collect::<Result<_, _>>().map(KeyList::Many),
+        }
+    }
 }
 
 impl KeyList {

@@ -71,9 +71,9 @@ fn runbook_picker_80x24() {
 #[test]
 fn placeholders_are_filled_from_the_alert() {
     let mut s = demo_state(90);
-    press(&mut s, &["enter", "enter"]);
+    press(&mut s, &["enter", "enter", "z"]);
     let text = screen(&s, 120, 40);
-    assert!(text.contains("kubectl -n catalog get pods -l app=catalog"), "{text}");
+    assert!(text.contains("kubectl -n catalog get pods -l app=catalog -o wide"), "{text}");
     assert!(text.contains("tenant=\"acme-books\""), "{text}");
 }
 

@@ -106,7 +106,7 @@ fn each_broken_variant_points_at_the_problem() {
     expect(s, "\n", "missing-section", "`## Check` is missing", "## Diagnose", Some(1));
     expect(
         "## Mitigate",
-        "## Postmortem\n\nEarly.\n\n## Mitigate",
+        "## postmortem\n\nEarly.\n\n## Mitigate",
         "duplicate-section",
         "`Postmortem` appears twice",
         "## Postmortem",
@@ -178,10 +178,10 @@ fn each_broken_variant_points_at_the_problem() {
     );
     expect(
         "### Data grows",
-        "### Logs grow",
+        "### logs grow",
         "duplicate-step",
-        "duplicate step name `Logs grow` (first at line 33)",
-        "- Expand",
+        "duplicate step name `logs grow` (first at line 33)",
+        "### logs grow",
         None,
     );
     expect(
@@ -217,8 +217,8 @@ fn each_broken_variant_points_at_the_problem() {
         None,
     );
     expect(
-        "> **Safety:** Is nobody",
-        "> **Safety:** Is nobody reading?\n\n```kube {kind=precheck}\nx\n```\n\n> Is nobody",
+        "- Rotate: [rotate](#rotate-logs)",
+        "```kube {kind=precheck}\nx\n```\n\n- Rotate: [rotate](#rotate-logs)",
         "orphan-precheck",
         "pre-check with no mitigation",
         "```kube",

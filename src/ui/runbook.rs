@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -88,6 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.header.add_modifier(Modifier::UNDERLINED),
         ),
     ]));
+    let head_len = lines.len();
     let mut prev_item = false;
     for block in &step.body {
         // Consecutive items of a list sit together, without blank lines.
@@ -126,19 +127,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             }
         }
     }
-    if !step.branches.is_empty() {
-        lines.push(Line::default());
-        for (i, b) in step.branches.iter().enumerate().take(9) {
-            lines.push(Line::from(vec![
-                styled(
-                    format!(" {} ", i + 1),
-                    theme.choice.add_modifier(Modifier::REVERSED),
-                ),
-                styled(format!(" {}", escape(&b.label)), theme.base),
-                styled(format!("  → #{}", escape(&b.target)), theme.dim),
-            ]));
-        }
-    }
     lines.push(Line::default());
     let path: Vec<String> = view
         .path
@@ -150,20 +138,83 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         format!("path: {}", path.join(" › ")),
         theme.dim,
     )));
+
+    // The choices stay pinned at the bottom, so a long step never hides the decision.
+    let mut foot: Vec<Line> = vec![Line::default()];
+    for (i, b) in step.branches.iter().enumerate().take(9) {
+        foot.push(Line::from(vec![
+            styled(
+                format!(" {} ", i + 1),
+                theme.choice.add_modifier(Modifier::REVERSED),
+            ),
+            styled(format!(" {}", escape(&b.label)), theme.base),
+            styled(format!("  → #{}", escape(&b.target)), theme.dim),
+        ]));
+    }
     let hint = if step.branches.is_empty() {
         "enter next step · backspace back · [ ] section · / find"
     } else {
         "1-9 choose · enter next step · backspace back · [ ] section · / find"
     };
-    lines.push(Line::from(styled(hint, theme.dim)));
+    foot.push(Line::from(styled(hint, theme.dim)));
 
-    let scroll = view.scroll.min(lines.len().saturating_sub(1)) as u16;
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
+    let body = lines.split_off(head_len);
+    let head_h = rows(&lines, area.width);
+    let foot_h = rows(&foot, area.width);
+    let scroll_of = |n: usize| view.scroll.min(n.saturating_sub(1)) as u16;
+    if area.height >= head_h + foot_h + 3 {
+        let [h, b, f] = Layout::vertical([
+            Constraint::Length(head_h),
+            Constraint::Min(1),
+            Constraint::Length(foot_h),
+        ])
+        .areas(area);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), h);
+        let scroll = scroll_of(body.len());
+        frame.render_widget(
+            Paragraph::new(body)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll, 0)),
+            b,
+        );
+        frame.render_widget(Paragraph::new(foot).wrap(Wrap { trim: false }), f);
+    } else {
+        lines.extend(body);
+        lines.extend(foot);
+        let scroll = scroll_of(lines.len());
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll, 0)),
+            area,
+        );
+    }
+}
+
+/// Rows `lines` take when word-wrapped at `width`, as the paragraph will wrap them.
+fn rows(lines: &[Line], width: u16) -> u16 {
+    let w = usize::from(width.max(1));
+    let mut total = 0usize;
+    for line in lines {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let mut row = 1;
+        let mut used = 0usize;
+        for word in text.split_inclusive(' ') {
+            let n = unicode_width::UnicodeWidthStr::width(word);
+            let bare = unicode_width::UnicodeWidthStr::width(word.trim_end());
+            if used + bare > w && used > 0 {
+                row += 1;
+                used = 0;
+            }
+            used += n;
+            while used > w {
+                row += 1;
+                used -= w;
+            }
+        }
+        total += row;
+    }
+    u16::try_from(total).unwrap_or(u16::MAX)
 }
 
 fn inline_line<'a>(mut spans: Vec<Span<'a>>, inl: &[Inline], theme: &Theme) -> Line<'a> {
@@ -222,10 +273,10 @@ fn command<'a>(lines: &mut Vec<Line<'a>>, c: &CommandBlock, labels: &BTreeMap<St
     ));
     lines.push(Line::from(head));
     for code in c.code.lines() {
-        lines.push(filled(styled("  $ ", theme.code), code, labels, theme));
+        lines.push(filled(styled("  $\u{a0}", theme.code), code, labels, theme));
     }
     if let Some(dry) = &c.dry_run {
-        lines.push(filled(styled("  dry-run $ ", theme.dim), dry, labels, theme));
+        lines.push(filled(styled("  dry-run $\u{a0}", theme.dim), dry, labels, theme));
     }
     if let Some(expected) = &c.expected {
         lines.push(Line::from(styled("  expected:", theme.dim)));
