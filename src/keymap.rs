@@ -330,7 +330,11 @@ impl<'de> Deserialize<'de> for KeyList {
         let parse = |s: &str| Key::parse(s).map_err(serde::de::Error::custom);
         match Raw::deserialize(d)? {
             Raw::One(s) => parse(&s).map(KeyList::One),
-            Raw::Many(v) => v.iter().map(|s| parse(s)).collect::<Result<_, _>>().map(KeyList::Many),
+            Raw::Many(v) => v
+                .iter()
+                .map(|s| parse(s))
+                .collect::<Result<_, _>>()
+                .map(KeyList::Many),
         }
     }
 }

@@ -71,7 +71,8 @@ fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool
         paths.to_vec()
     };
     let today = chrono::Utc::now().date_naive();
-    match warroom::runbook::command::run(&paths, json, deny_warnings, today, &mut std::io::stdout()) {
+    match warroom::runbook::command::run(&paths, json, deny_warnings, today, &mut std::io::stdout())
+    {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("warroom: lint: {e}");

@@ -8,7 +8,10 @@ fn lint(args: &[&str]) -> (i32, String, String) {
         .arg("lint")
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("WARROOM_CONFIG", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/empty-config.yaml"))
+        .env(
+            "WARROOM_CONFIG",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/empty-config.yaml"),
+        )
         .output()
         .unwrap();
     (
@@ -22,7 +25,10 @@ fn lint(args: &[&str]) -> (i32, String, String) {
 fn shipped_runbooks_pass() {
     let (code, out, err) = lint(&["runbooks/"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("10 files checked: 0 errors, 0 warnings"), "{out}");
+    assert!(
+        out.contains("10 files checked: 0 errors, 0 warnings"),
+        "{out}"
+    );
     // With no paths, ./runbooks is the default.
     assert_eq!(lint(&[]).0, 0);
 }
@@ -30,17 +36,25 @@ fn shipped_runbooks_pass() {
 #[test]
 fn a_broken_runbook_exits_1_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/catalog-p99-latency.md"))
-        .unwrap()
-        .replace("(#database-slow)", "(#database-slo)");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/catalog-p99-latency.md"),
+    )
+    .unwrap()
+    .replace("(#database-slow)", "(#database-slo)");
     let file = dir.path().join("catalog-p99-latency.md");
     std::fs::write(&file, &text).unwrap();
-    let line = text.lines().position(|l| l.contains("#database-slo)")).unwrap() + 1;
+    let line = text
+        .lines()
+        .position(|l| l.contains("#database-slo)"))
+        .unwrap()
+        + 1;
     let f = file.to_str().unwrap();
     let (code, out, _) = lint(&[f]);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains(&format!("{f}:{line}:1: error: dangling anchor #database-slo: no step has it")),
+        out.contains(&format!(
+            "{f}:{line}:1: error: dangling anchor #database-slo: no step has it"
+        )),
         "{out}"
     );
     assert!(out.contains("hint: did you mean #database-slow?"), "{out}");

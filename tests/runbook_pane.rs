@@ -73,7 +73,10 @@ fn placeholders_are_filled_from_the_alert() {
     let mut s = demo_state(90);
     press(&mut s, &["enter", "enter", "z"]);
     let text = screen(&s, 120, 40);
-    assert!(text.contains("kubectl -n catalog get pods -l app=catalog -o wide"), "{text}");
+    assert!(
+        text.contains("kubectl -n catalog get pods -l app=catalog -o wide"),
+        "{text}"
+    );
     assert!(text.contains("tenant=\"acme-books\""), "{text}");
 }
 
@@ -136,7 +139,10 @@ fn hostile_text_never_reaches_the_buffer_raw() {
     let parsed = parse("evil\u{1b}", "evil.md", HOSTILE).unwrap();
     let mut s = State::new(Mode::Live, Keymap::default(), false, t0());
     update(&mut s, Event::RunbooksLoaded(vec![parsed.runbook]));
-    let labels = BTreeMap::from([("namespace".to_string(), "kube\u{200b}\u{1b}[0m-system".to_string())]);
+    let labels = BTreeMap::from([(
+        "namespace".to_string(),
+        "kube\u{200b}\u{1b}[0m-system".to_string(),
+    )]);
     for step in 0..4 {
         s.runbook.open(0, Some("Evil".into()), labels.clone());
         for _ in 0..step {
@@ -157,7 +163,13 @@ fn hostile_text_never_reaches_the_buffer_raw() {
     // The picker shows the hostile id and alerts too.
     press(&mut s, &["/"]);
     let t = render(&s, 120, 40);
-    assert!(t.backend().buffer().content().iter().all(|c| !c.symbol().chars().any(is_hazard)));
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .all(|c| !c.symbol().chars().any(is_hazard))
+    );
     let text = screen(&s, 120, 40);
     assert!(text.contains("\\u{001B}"), "escapes are visible: {text}");
 }

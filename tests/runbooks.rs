@@ -85,9 +85,12 @@ fn the_good_fixture_is_clean_and_parsed_fully() {
     assert_eq!(df.kind, CommandKind::Check);
     assert_eq!(df.timeout, std::time::Duration::from_secs(10));
     assert_eq!(df.pos.line, 20);
-    assert_eq!(df.code, "kubectl -n {{namespace}} exec {{pod}} -- df -h /data");
+    assert_eq!(
+        df.code,
+        "kubectl -n {{namespace}} exec {{pod}} -- df -h /data"
+    );
     assert_eq!(rb.steps[2].branches[1].target, "data-grows");
-    assert_eq!(rb.steps[2].branches[1].label, "Data: data");
+    assert_eq!(rb.steps[2].branches[1].label, "Data");
     assert_eq!(rb.steps[2].branches[1].pos.line, 31);
     let expand = &rb.steps[6].commands[0];
     assert_eq!(expand.danger, Danger::High);
@@ -96,14 +99,27 @@ fn the_good_fixture_is_clean_and_parsed_fully() {
         Some("Does the storage class allow expansion?")
     );
     assert_eq!(expand.prechecks[0].kind, PrecheckKind::Promql);
-    assert!(expand.dry_run.as_deref().unwrap().contains("--dry-run=server"));
+    assert!(
+        expand
+            .dry_run
+            .as_deref()
+            .unwrap()
+            .contains("--dry-run=server")
+    );
     assert!(matches!(rb.steps[0].body[0], Block::Paragraph(_)));
 }
 
 #[test]
 fn each_broken_variant_points_at_the_problem() {
     let s = "\n## Check\n";
-    expect(s, "\n", "missing-section", "`## Check` is missing", "## Diagnose", Some(1));
+    expect(
+        s,
+        "\n",
+        "missing-section",
+        "`## Check` is missing",
+        "## Diagnose",
+        Some(1),
+    );
     expect(
         "## Mitigate",
         "## postmortem\n\nEarly.\n\n## Mitigate",
@@ -229,8 +245,14 @@ fn each_broken_variant_points_at_the_problem() {
 #[test]
 fn a_cycle_with_no_way_out_is_an_error() {
     let text = good()
-        .replace("- Rotate: [rotate](#rotate-logs)", "- Again: [again](#what-fills-it)")
-        .replace("- Expand: [expand](#expand-the-volume)", "- Back: [back](#logs-grow)");
+        .replace(
+            "- Rotate: [rotate](#rotate-logs)",
+            "- Again: [again](#what-fills-it)",
+        )
+        .replace(
+            "- Expand: [expand](#expand-the-volume)",
+            "- Back: [back](#logs-grow)",
+        );
     let diags = lint_text(&text);
     let d = diags.iter().find(|d| d.code == "cycle").expect("cycle");
     assert_eq!(d.line, line_of(&text, "### Is it real?"));
@@ -272,16 +294,37 @@ fn every_shipped_runbook_is_lint_clean() {
     for (file, root) in files {
         let parsed = load_file(&file, root.as_deref()).unwrap();
         let diags = lint(&parsed, today);
-        assert!(diags.is_empty(), "{}", diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"));
-        let rb = &parsed.runbook;
-        assert!(rb.steps.iter().any(|s| s.section == SectionKind::Diagnose && !s.branches.is_empty()), "{}: a diagnose branch point", rb.id);
         assert!(
-            rb.steps.iter().flat_map(|s| &s.commands).any(|c| c.kind == CommandKind::Mitigation && c.safety_question.is_some()),
+            diags.is_empty(),
+            "{}",
+            diags
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let rb = &parsed.runbook;
+        assert!(
+            rb.steps
+                .iter()
+                .any(|s| s.section == SectionKind::Diagnose && !s.branches.is_empty()),
+            "{}: a diagnose branch point",
+            rb.id
+        );
+        assert!(
+            rb.steps
+                .iter()
+                .flat_map(|s| &s.commands)
+                .any(|c| c.kind == CommandKind::Mitigation && c.safety_question.is_some()),
             "{}: a safety-checked mitigation",
             rb.id
         );
     }
-    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/postmortem-template.md").is_file());
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("runbooks/postmortem-template.md")
+            .is_file()
+    );
 }
 
 #[test]
@@ -289,11 +332,15 @@ fn unsafe_files_on_disk_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let books = dir.path().join("runbooks");
     std::fs::create_dir(&books).unwrap();
-    std::fs::write(books.join("bad-utf8.md"), b"---\nalerts: [X]\n---\n# T\n\xff\xfe oops\n").unwrap();
+    std::fs::write(
+        books.join("bad-utf8.md"),
+        b"---\nalerts: [X]\n---\n# T\n\xff\xfe oops\n",
+    )
+    .unwrap();
     let outside = dir.path().join("secret.md");
     std::fs::write(&outside, good()).unwrap();
     std::os::unix::fs::symlink(&outside, books.join("link.md")).unwrap();
-    let files = collect(&[books.clone()]).unwrap();
+    let files = collect(std::slice::from_ref(&books)).unwrap();
     let errs: Vec<Diagnostic> = files
         .iter()
         .map(|(f, root)| load_file(f, root.as_deref()).unwrap_err())
@@ -302,5 +349,9 @@ fn unsafe_files_on_disk_are_clear_errors() {
     assert_eq!((errs[0].line, errs[0].column), (5, 1));
     assert!(errs[0].file.ends_with("bad-utf8.md"));
     assert_eq!(errs[1].code, "outside-dir");
-    assert!(errs[1].message.contains("symlink leads outside the runbooks directory"));
+    assert!(
+        errs[1]
+            .message
+            .contains("symlink leads outside the runbooks directory")
+    );
 }

@@ -39,10 +39,17 @@ pub fn parse_info(info: &str, pos: Pos) -> Attrs {
     let Some(rest) = rest else {
         return out;
     };
-    let Some(inner) = rest.strip_prefix('{').and_then(|r| r.trim_end().strip_suffix('}')) else {
+    let Some(inner) = rest
+        .strip_prefix('{')
+        .and_then(|r| r.trim_end().strip_suffix('}'))
+    else {
         out.problems.push(
-            Diagnostic::error("bad-attributes", pos, "attribute list is not closed with `}`")
-                .hint("write attributes as {name=restart-catalog kind=mitigation}"),
+            Diagnostic::error(
+                "bad-attributes",
+                pos,
+                "attribute list is not closed with `}`",
+            )
+            .hint("write attributes as {name=restart-catalog kind=mitigation}"),
         );
         return out;
     };
@@ -54,8 +61,15 @@ pub fn parse_info(info: &str, pos: Pos) -> Attrs {
         };
         match key.as_str() {
             "name" => {
-                if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                    out.problems.push(bad(&format!("`{value}` is not a valid name"), "use letters, digits, - and _"));
+                if value.is_empty()
+                    || !value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    out.problems.push(bad(
+                        &format!("`{value}` is not a valid name"),
+                        "use letters, digits, - and _",
+                    ));
                 }
                 a.name = Some(value);
             }

@@ -43,8 +43,16 @@ struct Raw {
 
 /// Reads the front matter into `meta` and returns the byte offset where the markdown starts.
 /// A file without front matter starts at 0 (lint then reports what is missing).
-pub fn split(text: &str, lines: &Lines, meta: &mut FrontMatter, diags: &mut Vec<Diagnostic>) -> usize {
-    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
+pub fn split(
+    text: &str,
+    lines: &Lines,
+    meta: &mut FrontMatter,
+    diags: &mut Vec<Diagnostic>,
+) -> usize {
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
         return 0;
     };
     let head = text.len() - rest.len();
@@ -75,7 +83,13 @@ pub fn split(text: &str, lines: &Lines, meta: &mut FrontMatter, diags: &mut Vec<
             && !k.starts_with([' ', '-', '#'])
             && !k.is_empty()
         {
-            meta.keys.push((k.trim().to_string(), Pos { line: first_line + i, col: 1 }));
+            meta.keys.push((
+                k.trim().to_string(),
+                Pos {
+                    line: first_line + i,
+                    col: 1,
+                },
+            ));
         }
     }
     if yaml.trim().is_empty() {
@@ -84,15 +98,25 @@ pub fn split(text: &str, lines: &Lines, meta: &mut FrontMatter, diags: &mut Vec<
     let raw: Raw = match serde_yaml::from_str(yaml) {
         Ok(r) => r,
         Err(e) => {
-            let pos = e.location().map_or(Pos { line: first_line, col: 1 }, |l| Pos {
-                line: first_line + l.line() - 1,
-                col: l.column(),
-            });
+            let pos = e.location().map_or(
+                Pos {
+                    line: first_line,
+                    col: 1,
+                },
+                |l| Pos {
+                    line: first_line + l.line() - 1,
+                    col: l.column(),
+                },
+            );
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             diags.push(
-                Diagnostic::error("front-matter", pos, format!("front matter: {}", escape(&msg)))
-                    .hint(format!("front matter keys: {}", KEYS.join(", "))),
+                Diagnostic::error(
+                    "front-matter",
+                    pos,
+                    format!("front matter: {}", escape(&msg)),
+                )
+                .hint(format!("front matter keys: {}", KEYS.join(", "))),
             );
             return body_start;
         }

@@ -76,7 +76,9 @@ fn sections(rb: &Runbook, d: &mut Vec<Diagnostic>) {
                     s.pos,
                     format!("unknown section `{}`", s.title),
                 )
-                .hint("sections are Alert, Check, Diagnose, Mitigate, Postmortem; use ### for steps"),
+                .hint(
+                    "sections are Alert, Check, Diagnose, Mitigate, Postmortem; use ### for steps",
+                ),
             );
             continue;
         };
@@ -127,7 +129,10 @@ fn sections(rb: &Runbook, d: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     "duplicate-step",
                     s.pos,
-                    format!("duplicate step name `{}` (first at line {})", s.title, first.line),
+                    format!(
+                        "duplicate step name `{}` (first at line {})",
+                        s.title, first.line
+                    ),
                 )
                 .hint("give each step its own name, so its anchor is unambiguous"),
             );
@@ -164,7 +169,10 @@ fn anchors(parsed: &Parsed, d: &mut Vec<Diagnostic>) {
             } else if rb.step_index(&b.target).is_none() {
                 let heading = parsed.headings.iter().find(|h| h.anchor == b.target);
                 let msg = match heading {
-                    Some(h) => format!("branch points at #{}, a heading that is not a step", h.anchor),
+                    Some(h) => format!(
+                        "branch points at #{}, a heading that is not a step",
+                        h.anchor
+                    ),
                     None => format!("dangling anchor #{}: no step has it", b.target),
                 };
                 let near = rb
@@ -191,7 +199,12 @@ fn graph(rb: &Runbook, d: &mut Vec<Diagnostic>) {
     let targets: Vec<Vec<usize>> = rb
         .steps
         .iter()
-        .map(|s| s.branches.iter().filter_map(|b| rb.step_index(&b.target)).collect())
+        .map(|s| {
+            s.branches
+                .iter()
+                .filter_map(|b| rb.step_index(&b.target))
+                .collect()
+        })
         .collect();
     let reached: BTreeSet<usize> = targets.iter().flatten().copied().collect();
     for section in [SectionKind::Diagnose, SectionKind::Mitigate] {
@@ -204,7 +217,10 @@ fn graph(rb: &Runbook, d: &mut Vec<Diagnostic>) {
                         s.pos,
                         format!("no branch leads to step `{}`", s.title),
                     )
-                    .hint(format!("link to it from a decision: - If ...: [go](#{})", s.anchor)),
+                    .hint(format!(
+                        "link to it from a decision: - If ...: [go](#{})",
+                        s.anchor
+                    )),
                 );
             }
         }
@@ -215,7 +231,8 @@ fn graph(rb: &Runbook, d: &mut Vec<Diagnostic>) {
         .steps
         .iter()
         .map(|s| {
-            s.branches.is_empty() || matches!(s.section, SectionKind::Mitigate | SectionKind::Postmortem)
+            s.branches.is_empty()
+                || matches!(s.section, SectionKind::Mitigate | SectionKind::Postmortem)
         })
         .collect();
     for (i, t) in targets.iter().enumerate() {
@@ -257,7 +274,10 @@ fn graph(rb: &Runbook, d: &mut Vec<Diagnostic>) {
                 stack.extend(targets[k].iter().copied());
             }
         }
-        let names: Vec<String> = cycle.iter().map(|&k| format!("#{}", rb.steps[k].anchor)).collect();
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|&k| format!("#{}", rb.steps[k].anchor))
+            .collect();
         d.push(
             Diagnostic::error(
                 "cycle",
@@ -275,14 +295,18 @@ fn commands(rb: &Runbook, d: &mut Vec<Diagnostic>) {
         for c in &step.commands {
             if c.name.is_empty() {
                 d.push(
-                    Diagnostic::error("unnamed-command", c.pos, "command has no name")
-                        .hint("add name=... to the attributes, e.g. {name=catalog-pods kind=check}"),
+                    Diagnostic::error("unnamed-command", c.pos, "command has no name").hint(
+                        "add name=... to the attributes, e.g. {name=catalog-pods kind=check}",
+                    ),
                 );
             } else if let Some(first) = names.get(c.name.as_str()) {
                 d.push(Diagnostic::error(
                     "duplicate-command",
                     c.pos,
-                    format!("duplicate command name `{}` (first at line {})", c.name, first.line),
+                    format!(
+                        "duplicate command name `{}` (first at line {})",
+                        c.name, first.line
+                    ),
                 ));
             } else {
                 names.insert(&c.name, c.pos);
@@ -304,7 +328,10 @@ fn commands(rb: &Runbook, d: &mut Vec<Diagnostic>) {
                     Diagnostic::warning(
                         "missing-precheck",
                         c.pos,
-                        format!("danger=high mitigation `{}` has no automatic pre-check", c.name),
+                        format!(
+                            "danger=high mitigation `{}` has no automatic pre-check",
+                            c.name
+                        ),
                     )
                     .hint("add a ```promql, ```sh or ```kube block with {kind=precheck} after it"),
                 );

@@ -18,7 +18,8 @@ pub fn is_runbook_file(path: &Path) -> bool {
 }
 
 fn top(file: &Path, message: String) -> Diagnostic {
-    Diagnostic::error("unreadable", Pos { line: 1, col: 1 }, message).in_file(&file.display().to_string())
+    Diagnostic::error("unreadable", Pos { line: 1, col: 1 }, message)
+        .in_file(&file.display().to_string())
 }
 
 /// Reads and parses one file. With `root`, the file's real path must stay inside it.
@@ -32,7 +33,10 @@ pub fn load_file(path: &Path, root: Option<&Path>) -> Result<Parsed, Diagnostic>
             return Err(Diagnostic::error(
                 "outside-dir",
                 Pos { line: 1, col: 1 },
-                format!("symlink leads outside the runbooks directory, to {}", real.display()),
+                format!(
+                    "symlink leads outside the runbooks directory, to {}",
+                    real.display()
+                ),
             )
             .hint("copy the runbook into the directory instead of linking to it")
             .in_file(&shown));
@@ -53,13 +57,9 @@ pub fn load_file(path: &Path, root: Option<&Path>) -> Result<Parsed, Diagnostic>
         let good = e.utf8_error().valid_up_to();
         let prefix = std::str::from_utf8(&e.as_bytes()[..good]).unwrap_or("");
         let pos = Lines::new(prefix).pos(good);
-        Diagnostic::error(
-            "invalid-utf8",
-            pos,
-            format!("invalid UTF-8 at byte {good}"),
-        )
-        .hint("runbooks must be UTF-8 text")
-        .in_file(&shown)
+        Diagnostic::error("invalid-utf8", pos, format!("invalid UTF-8 at byte {good}"))
+            .hint("runbooks must be UTF-8 text")
+            .in_file(&shown)
     })?;
     let id = path
         .file_stem()

@@ -98,9 +98,7 @@ impl Runbook {
 
     /// Days since `last_reviewed`, or `None` when it is missing.
     pub fn review_age_days(&self, today: NaiveDate) -> Option<i64> {
-        self.meta
-            .last_reviewed
-            .map(|d| (today - d).num_days())
+        self.meta.last_reviewed.map(|d| (today - d).num_days())
     }
 }
 

@@ -107,7 +107,9 @@ struct Builder<'a> {
 struct ItemState {
     depth: usize,
     number: Option<u64>,
-    branch: Option<(String, usize)>,
+    /// The first `#` link: its target, and where its text starts and ends in the item.
+    branch: Option<(String, usize, usize)>,
+    link_start: usize,
     start: usize,
 }
 
@@ -145,11 +147,7 @@ impl<'a> Builder<'a> {
             runbook: self.rb,
             headings: self.headings,
             placeholders: self.placeholders,
-            diagnostics: self
-                .diags
-                .into_iter()
-                .map(|d| d.in_file(&file))
-                .collect(),
+            diagnostics: self.diags.into_iter().map(|d| d.in_file(&file)).collect(),
         }
     }
 
@@ -186,16 +184,11 @@ impl<'a> Builder<'a> {
                     self.heading(level, inl, start);
                 }
             }
-            Event::Start(Tag::Paragraph) => {
-                if self.item.is_none() {
-                    self.inlines.clear();
-                }
-            }
-            Event::End(TagEnd::Paragraph) => {
-                if self.item.is_none() {
-                    let inl = std::mem::take(&mut self.inlines);
-                    self.paragraph(inl, at);
-                }
+            // Inside a list item, paragraphs are part of the item's text.
+            Event::Start(Tag::Paragraph) if self.item.is_none() => self.inlines.clear(),
+            Event::End(TagEnd::Paragraph) if self.item.is_none() => {
+                let inl = std::mem::take(&mut self.inlines);
+                self.paragraph(inl, at);
             }
             Event::Start(Tag::BlockQuote(_)) => self.quote += 1,
             Event::End(TagEnd::BlockQuote(_)) => self.quote = self.quote.saturating_sub(1),
@@ -222,6 +215,7 @@ impl<'a> Builder<'a> {
                     depth,
                     number,
                     branch: None,
+                    link_start: 0,
                     start: at,
                 });
             }
@@ -240,18 +234,23 @@ impl<'a> Builder<'a> {
             Event::Start(Tag::Link { dest_url, .. }) => {
                 self.style.push(InlineStyle::Link);
                 self.link_target = Some((dest_url.to_string(), at));
+                let len = plain(&self.inlines).len();
+                if let Some(item) = self.item.as_mut() {
+                    item.link_start = len;
+                }
             }
             Event::End(TagEnd::Emphasis | TagEnd::Strong) => {
                 self.style.pop();
             }
             Event::End(TagEnd::Link) => {
                 self.style.pop();
-                if let Some((dest, pos)) = self.link_target.take()
+                let len = plain(&self.inlines).len();
+                if let Some((dest, _)) = self.link_target.take()
                     && let Some(anchor) = dest.strip_prefix('#')
                     && let Some(item) = self.item.as_mut()
                     && item.branch.is_none()
                 {
-                    item.branch = Some((anchor.to_string(), pos));
+                    item.branch = Some((anchor.to_string(), item.link_start, len));
                 }
             }
             Event::Text(t) => {
@@ -324,7 +323,9 @@ impl<'a> Builder<'a> {
                         pos,
                         format!("step `{text}` is not under one of the five sections"),
                     )
-                    .hint("put steps (###) under ## Alert, Check, Diagnose, Mitigate or Postmortem"),
+                    .hint(
+                        "put steps (###) under ## Alert, Check, Diagnose, Mitigate or Postmortem",
+                    ),
                 ),
             },
             _ => {
@@ -421,8 +422,8 @@ impl<'a> Builder<'a> {
             return;
         };
         match item.branch {
-            Some((target, _)) if item.depth == 0 => step.branches.push(Branch {
-                label,
+            Some((target, from, to)) if item.depth == 0 => step.branches.push(Branch {
+                label: branch_label(&label, from, to),
                 target,
                 pos,
             }),
@@ -541,7 +542,10 @@ impl<'a> Builder<'a> {
 fn fence_body(src: &str, fenced: bool) -> (Vec<&str>, bool) {
     let mut lines: Vec<&str> = src.lines().collect();
     if !fenced {
-        return (lines.iter().map(|l| l.get(4..).unwrap_or("")).collect(), true);
+        return (
+            lines.iter().map(|l| l.get(4..).unwrap_or("")).collect(),
+            true,
+        );
     }
     let open = lines.first().map_or("", |l| l.trim_start());
     let fence_char = open.chars().next().unwrap_or('`');
@@ -575,6 +579,25 @@ fn heading_level(l: HeadingLevel) -> u8 {
         HeadingLevel::H4 => 4,
         HeadingLevel::H5 => 5,
         HeadingLevel::H6 => 6,
+    }
+}
+
+/// "Lag above 30 s: [go to DB lag](#db-lag)" reads as "Lag above 30 s" in the console: the
+/// text around the link when there is any, else the link's own text.
+fn branch_label(text: &str, from: usize, to: usize) -> String {
+    let (Some(before), Some(link), Some(after)) =
+        (text.get(..from), text.get(from..to), text.get(to..))
+    else {
+        return text.trim().to_string();
+    };
+    let before =
+        before.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | '→' | '—'));
+    let after = after.trim();
+    match (before.is_empty(), after.is_empty()) {
+        (true, true) => link.trim().to_string(),
+        (true, false) => format!("{} {after}", link.trim()),
+        (false, true) => before.to_string(),
+        (false, false) => format!("{before} {after}"),
     }
 }
 

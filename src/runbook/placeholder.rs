@@ -71,6 +71,9 @@ mod tests {
                 Piece::Unresolved("{{ kind }}".into()),
             ]
         );
-        assert_eq!(find("a {{x}} {{ y }} {{}} {{z"), vec![(2, "x".into()), (8, "y".into())]);
+        assert_eq!(
+            find("a {{x}} {{ y }} {{}} {{z"),
+            vec![(2, "x".into()), (8, "y".into())]
+        );
     }
 }

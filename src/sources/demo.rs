@@ -25,7 +25,12 @@ macro_rules! runbook {
     ($id:literal) => {
         (
             $id,
-            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/", $id, ".md")),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/runbooks/",
+                $id,
+                ".md"
+            )),
         )
     };
 }

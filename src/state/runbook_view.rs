@@ -20,7 +20,12 @@ pub struct RunbookView {
 }
 
 impl RunbookView {
-    pub fn open(&mut self, runbook: usize, alert: Option<String>, labels: BTreeMap<String, String>) {
+    pub fn open(
+        &mut self,
+        runbook: usize,
+        alert: Option<String>,
+        labels: BTreeMap<String, String>,
+    ) {
         if self.runbook != Some(runbook) || self.alert != alert {
             *self = RunbookView {
                 runbook: Some(runbook),

@@ -76,7 +76,11 @@ pub fn confirm_quit(frame: &mut Frame, area: Rect, reason: &str, theme: &Theme) 
 pub fn picker(frame: &mut Frame, area: Rect, state: &State, picker: &Picker, theme: &Theme) {
     let found = picker::matches(&state.runbooks, &picker.query);
     let width = area.width.saturating_sub(4).min(76);
-    let height = area.height.saturating_sub(2).min(found.len() as u16 + 5).max(5);
+    let height = area
+        .height
+        .saturating_sub(2)
+        .min(found.len() as u16 + 5)
+        .max(5);
     let r = centered(area, width, height);
     let mut lines = vec![
         Line::from(vec![
@@ -103,7 +107,11 @@ pub fn picker(frame: &mut Frame, area: Rect, state: &State, picker: &Picker, the
         lines.push(Line::from(vec![
             styled(format!("{mark} {} ", escape(&rb.id)), style),
             styled(
-                format!("{} · {}", escape(&rb.title), escape(&rb.meta.alerts.join(", "))),
+                format!(
+                    "{} · {}",
+                    escape(&rb.title),
+                    escape(&rb.meta.alerts.join(", "))
+                ),
                 theme.dim,
             ),
         ]));

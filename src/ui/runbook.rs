@@ -148,7 +148,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 theme.choice.add_modifier(Modifier::REVERSED),
             ),
             styled(format!(" {}", escape(&b.label)), theme.base),
-            styled(format!("  → #{}", escape(&b.target)), theme.dim),
         ]));
     }
     let hint = if step.branches.is_empty() {
@@ -232,7 +231,12 @@ fn inline_line<'a>(mut spans: Vec<Span<'a>>, inl: &[Inline], theme: &Theme) -> L
 }
 
 /// Command text with `{{label}}` filled; a label the alert lacks stays visible, marked.
-fn filled<'a>(prefix: Span<'a>, text: &str, labels: &BTreeMap<String, String>, theme: &Theme) -> Line<'a> {
+fn filled<'a>(
+    prefix: Span<'a>,
+    text: &str,
+    labels: &BTreeMap<String, String>,
+    theme: &Theme,
+) -> Line<'a> {
     let mut spans = vec![prefix];
     for piece in placeholder::fill(text, labels) {
         spans.push(match piece {
@@ -250,13 +254,21 @@ fn filled<'a>(prefix: Span<'a>, text: &str, labels: &BTreeMap<String, String>, t
     Line::from(spans)
 }
 
-fn command<'a>(lines: &mut Vec<Line<'a>>, c: &CommandBlock, labels: &BTreeMap<String, String>, theme: &Theme) {
+fn command<'a>(
+    lines: &mut Vec<Line<'a>>,
+    c: &CommandBlock,
+    labels: &BTreeMap<String, String>,
+    theme: &Theme,
+) {
     let (kind, kind_style) = match c.kind {
         CommandKind::Mitigation => ("MITIGATION", theme.warn),
         _ => ("check", theme.ok),
     };
     let mut head = vec![
-        styled(format!(" {kind} "), kind_style.add_modifier(Modifier::REVERSED)),
+        styled(
+            format!(" {kind} "),
+            kind_style.add_modifier(Modifier::REVERSED),
+        ),
         styled(format!(" {}", escape(&c.name)), theme.base),
     ];
     if c.kind == CommandKind::Mitigation {
@@ -276,7 +288,12 @@ fn command<'a>(lines: &mut Vec<Line<'a>>, c: &CommandBlock, labels: &BTreeMap<St
         lines.push(filled(styled("  $\u{a0}", theme.code), code, labels, theme));
     }
     if let Some(dry) = &c.dry_run {
-        lines.push(filled(styled("  dry-run $\u{a0}", theme.dim), dry, labels, theme));
+        lines.push(filled(
+            styled("  dry-run $\u{a0}", theme.dim),
+            dry,
+            labels,
+            theme,
+        ));
     }
     if let Some(expected) = &c.expected {
         lines.push(Line::from(styled("  expected:", theme.dim)));
