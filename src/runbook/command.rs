@@ -1,6 +1,7 @@
 //! `warroom lint`: lints files and directories and prints compiler-style diagnostics or
 //! JSON. Kept apart from `main` so tests run it in-process.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -30,9 +31,29 @@ pub fn run(
         ));
     }
     let mut all: Vec<Diagnostic> = Vec::new();
+    // Which file answers each alert, to catch two runbooks claiming the same one.
+    let mut owners: BTreeMap<String, String> = BTreeMap::new();
     for (file, root) in &files {
         match load_file(file, root.as_deref()) {
-            Ok(parsed) => all.extend(lint(&parsed, today)),
+            Ok(parsed) => {
+                all.extend(lint(&parsed, today));
+                let rb = &parsed.runbook;
+                for alert in &rb.meta.alerts {
+                    if let Some(first) = owners.get(alert) {
+                        all.push(
+                            Diagnostic::warning(
+                                "duplicate-alert",
+                                rb.meta.pos_of("alerts").unwrap_or_default(),
+                                format!("alert {alert} is also answered by {first}"),
+                            )
+                            .hint("one runbook per alert: enter opens only the first")
+                            .in_file(&rb.path),
+                        );
+                    } else {
+                        owners.insert(alert.clone(), rb.path.clone());
+                    }
+                }
+            }
             Err(d) => all.push(d),
         }
     }

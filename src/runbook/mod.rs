@@ -11,6 +11,7 @@ pub mod load;
 pub mod model;
 pub mod parse;
 pub mod placeholder;
+pub mod text;
 
 pub use diagnostic::{Diagnostic, Level};
 pub use model::{

@@ -5,13 +5,15 @@
 
 use std::time::{Duration, Instant};
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::anchors::Anchors;
 use super::attrs::{self, Attrs};
 use super::diagnostic::Diagnostic;
 use super::front;
 use super::model::*;
+pub use super::text::{Lines, plain};
+use super::text::{branch_label, fence_body, heading_level};
 use crate::sanitize::escape;
 
 /// Larger files are refused: a runbook is read at 3am, not a novel.
@@ -35,31 +37,6 @@ pub struct Parsed {
     /// Byte-level facts lint needs: placeholders found, with their positions.
     pub placeholders: Vec<(String, Pos)>,
     pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Maps byte offsets to 1-based line and column (in characters).
-pub struct Lines<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
-
-impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Lines<'a> {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { text, starts }
-    }
-
-    pub fn pos(&self, offset: usize) -> Pos {
-        let offset = offset.min(self.text.len());
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts[line - 1];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(1, |s| s.chars().count() + 1);
-        Pos { line, col }
-    }
 }
 
 /// Parses one runbook. Fatal problems (too big, too slow) are an `Err` with one diagnostic.
@@ -329,7 +306,7 @@ impl<'a> Builder<'a> {
                 ),
             },
             _ => {
-                if let Some(step) = self.step_mut(at) {
+                if let Some(step) = self.step_mut() {
                     step.body.push(Block::Heading(inl));
                 }
             }
@@ -338,7 +315,7 @@ impl<'a> Builder<'a> {
 
     /// The step content at `at` belongs to. Content under a `##` before its first `###`
     /// forms an implicit step named after the section, anchored at the section's anchor.
-    fn step_mut(&mut self, at: usize) -> Option<&mut Step> {
+    fn step_mut(&mut self) -> Option<&mut Step> {
         let section = self.section?;
         let last_heading = self.rb.sections.last()?;
         let in_step = self
@@ -354,7 +331,6 @@ impl<'a> Builder<'a> {
                 .find(|h| h.level == 2)
                 .map(|h| h.anchor.clone())
                 .unwrap_or_default();
-            let _ = at;
             self.rb.steps.push(Step {
                 anchor,
                 title: last_heading.title.clone(),
@@ -377,7 +353,7 @@ impl<'a> Builder<'a> {
         let lower = text.trim_start().to_ascii_lowercase();
         if lower.starts_with("safety:") {
             let question = text.trim_start()["safety:".len()..].trim().to_string();
-            let target = self.step_mut(at).and_then(|s| {
+            let target = self.step_mut().and_then(|s| {
                 s.commands
                     .iter_mut()
                     .rev()
@@ -399,7 +375,7 @@ impl<'a> Builder<'a> {
             }
         }
         let quote = self.quote > 0;
-        if let Some(step) = self.step_mut(at) {
+        if let Some(step) = self.step_mut() {
             step.body.push(if quote {
                 Block::Quote(inl)
             } else {
@@ -418,7 +394,7 @@ impl<'a> Builder<'a> {
         }
         let pos = self.lines.pos(item.start);
         let label = plain(&inl);
-        let Some(step) = self.step_mut(item.start) else {
+        let Some(step) = self.step_mut() else {
             return;
         };
         match item.branch {
@@ -461,7 +437,7 @@ impl<'a> Builder<'a> {
             problems,
         }) = parsed
         else {
-            if let Some(step) = self.step_mut(at) {
+            if let Some(step) = self.step_mut() {
                 step.body.push(Block::Code(code));
             }
             return;
@@ -495,7 +471,7 @@ impl<'a> Builder<'a> {
             expected: None,
             pos,
         };
-        let Some(step) = self.step_mut(at) else {
+        let Some(step) = self.step_mut() else {
             return;
         };
         match cmd.kind {
@@ -536,72 +512,4 @@ impl<'a> Builder<'a> {
             },
         }
     }
-}
-
-/// The lines between the fences, and whether the closing fence is there.
-fn fence_body(src: &str, fenced: bool) -> (Vec<&str>, bool) {
-    let mut lines: Vec<&str> = src.lines().collect();
-    if !fenced {
-        return (
-            lines.iter().map(|l| l.get(4..).unwrap_or("")).collect(),
-            true,
-        );
-    }
-    let open = lines.first().map_or("", |l| l.trim_start());
-    let fence_char = open.chars().next().unwrap_or('`');
-    let fence_len = open.chars().take_while(|&c| c == fence_char).count();
-    let indent = lines.first().map_or(0, |l| l.len() - l.trim_start().len());
-    let closed = lines.len() > 1
-        && lines.last().is_some_and(|l| {
-            let t = l.trim();
-            t.chars().take_while(|&c| c == fence_char).count() >= fence_len
-                && t.chars().all(|c| c == fence_char)
-        });
-    if closed {
-        lines.pop();
-    }
-    let body = lines
-        .into_iter()
-        .skip(1)
-        .map(|l| {
-            let strip = l.len() - l.trim_start().len();
-            &l[strip.min(indent)..]
-        })
-        .collect();
-    (body, closed)
-}
-
-fn heading_level(l: HeadingLevel) -> u8 {
-    match l {
-        HeadingLevel::H1 => 1,
-        HeadingLevel::H2 => 2,
-        HeadingLevel::H3 => 3,
-        HeadingLevel::H4 => 4,
-        HeadingLevel::H5 => 5,
-        HeadingLevel::H6 => 6,
-    }
-}
-
-/// "Lag above 30 s: [go to DB lag](#db-lag)" reads as "Lag above 30 s" in the console: the
-/// text around the link when there is any, else the link's own text.
-fn branch_label(text: &str, from: usize, to: usize) -> String {
-    let (Some(before), Some(link), Some(after)) =
-        (text.get(..from), text.get(from..to), text.get(to..))
-    else {
-        return text.trim().to_string();
-    };
-    let before =
-        before.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | '→' | '—'));
-    let after = after.trim();
-    match (before.is_empty(), after.is_empty()) {
-        (true, true) => link.trim().to_string(),
-        (true, false) => format!("{} {after}", link.trim()),
-        (false, true) => before.to_string(),
-        (false, false) => format!("{before} {after}"),
-    }
-}
-
-/// The text of inline runs without their styling.
-pub fn plain(inl: &[Inline]) -> String {
-    inl.iter().map(|i| i.text.as_str()).collect::<String>()
 }

@@ -9,7 +9,7 @@ pub mod runbook_view;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use crate::keymap::{Action, Key, Keymap};
 use crate::runbook::{Runbook, SectionKind};
@@ -412,7 +412,7 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     // Prompts take the keys first; anything they do not know is ignored, never passed on.
     // The picker is modal too: while it is open, typed characters go to its query.
     if let Some(Overlay::Picker(_)) = &state.overlay {
-        on_picker_key(state, &ev);
+        picker::on_key(state, &ev);
         return Vec::new();
     }
     match &state.overlay {
@@ -572,54 +572,5 @@ fn jump_section(state: &mut State, dir: isize) {
         }
         None if dir > 0 => state.notify("This is the last section."),
         None => state.notify("This is the first section."),
-    }
-}
-
-fn on_picker_key(state: &mut State, ev: &KeyEvent) {
-    let Some(Overlay::Picker(picker)) = state.overlay.as_mut() else {
-        return;
-    };
-    if ev.kind == crossterm::event::KeyEventKind::Release {
-        return;
-    }
-    state.dirty = true;
-    let plain = !ev
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-    let found = picker::matches(&state.runbooks, &picker.query);
-    match ev.code {
-        KeyCode::Esc => state.overlay = None,
-        KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
-            state.overlay = None;
-        }
-        KeyCode::Enter => {
-            let Some(&i) = found.get(picker.selected) else {
-                return;
-            };
-            state.overlay = None;
-            // Labels only come along when the selected alert is one this runbook answers.
-            let alert = state
-                .alerts
-                .selected_alert()
-                .filter(|a| state.runbook_for(a) == Ok(i));
-            let (name, labels) = alert.map_or((None, Default::default()), |a| {
-                (Some(a.name.clone()), a.labels.clone())
-            });
-            state.runbook.open(i, name, labels);
-            state.focus = Pane::Runbook;
-        }
-        KeyCode::Backspace => {
-            picker.query.pop();
-            picker.selected = 0;
-        }
-        KeyCode::Up => picker.selected = picker.selected.saturating_sub(1),
-        KeyCode::Down => {
-            picker.selected = (picker.selected + 1).min(found.len().saturating_sub(1));
-        }
-        KeyCode::Char(c) if plain && !crate::sanitize::is_hazard(c) && picker.query.len() < 64 => {
-            picker.query.push(c);
-            picker.selected = 0;
-        }
-        _ => {}
     }
 }

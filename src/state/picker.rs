@@ -4,6 +4,9 @@
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::{Overlay, Pane, State};
 use crate::runbook::Runbook;
 
 /// The picker's query and which match is highlighted.
@@ -38,4 +41,54 @@ pub fn matches(runbooks: &[Runbook], query: &str) -> Vec<usize> {
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The picker's modal keys: typed characters go to the query, nothing reaches the panes.
+pub(super) fn on_key(state: &mut State, ev: &KeyEvent) {
+    let Some(Overlay::Picker(picker)) = state.overlay.as_mut() else {
+        return;
+    };
+    if ev.kind == KeyEventKind::Release {
+        return;
+    }
+    state.dirty = true;
+    let plain = !ev
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    let found = matches(&state.runbooks, &picker.query);
+    match ev.code {
+        KeyCode::Esc => state.overlay = None,
+        KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            state.overlay = None;
+        }
+        KeyCode::Enter => {
+            let Some(&i) = found.get(picker.selected) else {
+                return;
+            };
+            state.overlay = None;
+            // Labels only come along when the selected alert is one this runbook answers.
+            let alert = state
+                .alerts
+                .selected_alert()
+                .filter(|a| state.runbook_for(a) == Ok(i));
+            let (name, labels) = alert.map_or((None, Default::default()), |a| {
+                (Some(a.name.clone()), a.labels.clone())
+            });
+            state.runbook.open(i, name, labels);
+            state.focus = Pane::Runbook;
+        }
+        KeyCode::Backspace => {
+            picker.query.pop();
+            picker.selected = 0;
+        }
+        KeyCode::Up => picker.selected = picker.selected.saturating_sub(1),
+        KeyCode::Down => {
+            picker.selected = (picker.selected + 1).min(found.len().saturating_sub(1));
+        }
+        KeyCode::Char(c) if plain && !crate::sanitize::is_hazard(c) && picker.query.len() < 64 => {
+            picker.query.push(c);
+            picker.selected = 0;
+        }
+        _ => {}
+    }
 }
