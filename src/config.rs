@@ -303,6 +303,15 @@ mod tests {
     }
 
     #[test]
+    fn runbooks_dir_is_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, "runbooks_dir: books\n").unwrap();
+        let cfg = Config::load(Some(&path), None).unwrap();
+        assert_eq!(cfg.runbooks_dir(), Some(dir.path().join("books")));
+    }
+
+    #[test]
     fn full_config_applies() {
         let cfg =
             load_text("theme: light\nread_only: true\nlog_level: debug\nkeys:\n  zoom: [Z, f2]\n")

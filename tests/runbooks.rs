@@ -355,3 +355,16 @@ fn unsafe_files_on_disk_are_clear_errors() {
             .contains("symlink leads outside the runbooks directory")
     );
 }
+
+#[test]
+fn the_console_loads_the_shipped_directory() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let (books, problems) = warroom::runbook::load::load_dir(&dir, chrono::Utc::now().date_naive());
+    assert_eq!(books.len(), 10);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        books
+            .iter()
+            .all(|b| !b.path.ends_with("postmortem-template.md"))
+    );
+}

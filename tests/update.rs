@@ -228,11 +228,10 @@ fn enter_on_an_alert_without_runbook_says_so() {
     );
     press(&mut s, &["enter"]);
     assert_eq!(s.focus, Pane::Alerts);
-    assert!(
-        s.notice
-            .as_ref()
-            .is_some_and(|n| n.text.contains("No runbook answers lonely"))
-    );
+    assert!(s.notice.as_ref().is_some_and(|n| {
+        n.text
+            .contains("No runbook answers lonely: runbooks/lonely.md")
+    }));
     // The notice goes away by itself.
     update(&mut s, Event::Tick(at(60)));
     assert!(s.notice.is_none());

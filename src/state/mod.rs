@@ -283,8 +283,10 @@ impl State {
                 alert.name
             ),
             None => format!(
-                "No runbook answers {}: add a runbook with `alerts: [{}]` in its front matter, or a runbook_url annotation.",
-                alert.name, alert.name
+                "No runbook answers {}: runbooks/{}.md with `alerts: [{}]` in its front matter would.",
+                alert.name,
+                kebab(&alert.name),
+                alert.name
             ),
         })
     }
@@ -311,6 +313,24 @@ impl State {
     fn current_runbook(&self) -> Option<&Runbook> {
         self.runbook.runbook.and_then(|i| self.runbooks.get(i))
     }
+}
+
+/// `PodCrashLooping` → `pod-crash-looping`: the file name a new runbook would get.
+fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_uppercase() && prev_lower {
+            out.push('-');
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out
 }
 
 /// Folds one event into the state. Pure: no I/O, no terminal, no clock but the event's.
