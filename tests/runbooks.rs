@@ -106,7 +106,9 @@ fn the_good_fixture_is_clean_and_parsed_fully() {
             .unwrap()
             .contains("--dry-run=server")
     );
-    assert!(matches!(rb.steps[0].body[0], Block::Paragraph(_)));
+    assert!(matches!(rb.steps[0].body[0].block, Block::Paragraph(_)));
+    assert_eq!(rb.steps[0].body[0].pos.line, 14);
+    assert_eq!(rb.steps[1].body[0].pos.line, 20);
 }
 
 #[test]

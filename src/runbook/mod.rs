@@ -15,6 +15,6 @@ pub mod text;
 
 pub use diagnostic::{Diagnostic, Level};
 pub use model::{
-    Block, Branch, CommandBlock, CommandKind, Danger, FrontMatter, Inline, InlineStyle, Pos,
-    Precheck, PrecheckKind, Runbook, SectionKind, Step,
+    Block, BodyBlock, Branch, CommandBlock, CommandKind, Danger, FrontMatter, Inline, InlineStyle,
+    Pos, Precheck, PrecheckKind, Runbook, SectionKind, Step,
 };

@@ -117,7 +117,7 @@ pub struct Step {
     pub section: SectionKind,
     pub pos: Pos,
     /// Prose, lists and commands in document order.
-    pub body: Vec<Block>,
+    pub body: Vec<BodyBlock>,
     pub commands: Vec<CommandBlock>,
     pub branches: Vec<Branch>,
 }
@@ -136,6 +136,13 @@ pub enum InlineStyle {
     Strong,
     Code,
     Link,
+}
+
+/// A block of a step's body and where it starts in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyBlock {
+    pub pos: Pos,
+    pub block: Block,
 }
 
 /// A block of a step's body, as the pane draws it.

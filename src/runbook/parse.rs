@@ -307,7 +307,10 @@ impl<'a> Builder<'a> {
             },
             _ => {
                 if let Some(step) = self.step_mut() {
-                    step.body.push(Block::Heading(inl));
+                    step.body.push(BodyBlock {
+                        pos,
+                        block: Block::Heading(inl),
+                    });
                 }
             }
         }
@@ -376,10 +379,13 @@ impl<'a> Builder<'a> {
         }
         let quote = self.quote > 0;
         if let Some(step) = self.step_mut() {
-            step.body.push(if quote {
-                Block::Quote(inl)
-            } else {
-                Block::Paragraph(inl)
+            step.body.push(BodyBlock {
+                pos,
+                block: if quote {
+                    Block::Quote(inl)
+                } else {
+                    Block::Paragraph(inl)
+                },
             });
         }
     }
@@ -403,10 +409,13 @@ impl<'a> Builder<'a> {
                 target,
                 pos,
             }),
-            _ => step.body.push(Block::Item {
-                depth: item.depth,
-                number: item.number,
-                text: inl,
+            _ => step.body.push(BodyBlock {
+                pos,
+                block: Block::Item {
+                    depth: item.depth,
+                    number: item.number,
+                    text: inl,
+                },
             }),
         }
     }
@@ -438,7 +447,10 @@ impl<'a> Builder<'a> {
         }) = parsed
         else {
             if let Some(step) = self.step_mut() {
-                step.body.push(Block::Code(code));
+                step.body.push(BodyBlock {
+                    pos,
+                    block: Block::Code(code),
+                });
             }
             return;
         };
@@ -476,7 +488,10 @@ impl<'a> Builder<'a> {
         };
         match cmd.kind {
             CommandKind::Check | CommandKind::Mitigation => {
-                step.body.push(Block::Command(step.commands.len()));
+                step.body.push(BodyBlock {
+                    pos,
+                    block: Block::Command(step.commands.len()),
+                });
                 step.commands.push(cmd);
             }
             CommandKind::Precheck => {
@@ -508,7 +523,10 @@ impl<'a> Builder<'a> {
             }
             CommandKind::Expected => match step.commands.last_mut() {
                 Some(c) => c.expected = Some(std::mem::take(&mut cmd.code)),
-                None => step.body.push(Block::Code(code)),
+                None => step.body.push(BodyBlock {
+                    pos,
+                    block: Block::Code(code),
+                }),
             },
         }
     }

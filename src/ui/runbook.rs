@@ -90,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ]));
     let head_len = lines.len();
     let mut prev_item = false;
-    for block in &step.body {
+    for block in step.body.iter().map(|b| &b.block) {
         // Consecutive items of a list sit together, without blank lines.
         let item = matches!(block, Block::Item { .. });
         if !(item && prev_item) {
