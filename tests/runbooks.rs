@@ -192,7 +192,7 @@ fn each_broken_variant_points_at_the_problem() {
         "unknown-attribute",
         "unknown attribute `dangr`",
         "dangr=low",
-        None,
+        Some(36),
     );
     expect(
         "### Data grows",

@@ -24,8 +24,10 @@ pub struct Attrs {
     pub problems: Vec<Diagnostic>,
 }
 
-/// Splits `sh {name=x danger="high"}` into the language and its attributes.
-pub fn parse_info(info: &str, pos: Pos) -> Attrs {
+/// Splits `sh {name=x danger="high"}` into the language and its attributes. `brace` is
+/// where the `{` is in the file, so each problem points at its attribute.
+pub fn parse_info(info: &str, brace: Pos) -> Attrs {
+    let pos = brace;
     let info = info.trim();
     let (lang, rest) = match info.find('{') {
         Some(i) => (info[..i].trim(), Some(&info[i..])),
@@ -54,7 +56,11 @@ pub fn parse_info(info: &str, pos: Pos) -> Attrs {
         return out;
     };
     let mut a = CommandAttrs::default();
-    for (key, value) in pairs(inner) {
+    for (key, value, offset) in pairs(inner) {
+        let pos = Pos {
+            line: brace.line,
+            col: brace.col + 1 + offset,
+        };
         let bad = |what: &str, hint: &str| {
             Diagnostic::error("bad-attribute", pos, format!("attribute `{key}`: {what}"))
                 .hint(hint.to_string())
@@ -109,54 +115,54 @@ pub fn parse_info(info: &str, pos: Pos) -> Attrs {
     out
 }
 
-/// `key=value`, `key="quoted value"` (with `\"` inside), `key='quoted'` and bare `key`
-/// (value "true").
-fn pairs(s: &str) -> Vec<(String, String)> {
+/// `key=value`, `key="quoted value"` (with `\\"` inside), `key='quoted'` and bare `key`
+/// (value "true"), each with the character offset where its key starts.
+fn pairs(s: &str) -> Vec<(String, String, usize)> {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
+    let mut i = 0;
+    let stop = |c: char| c.is_whitespace() || c == ',';
     loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
-            chars.next();
+        while i < chars.len() && stop(chars[i]) {
+            i += 1;
         }
-        let mut key = String::new();
-        while let Some(&c) = chars.peek() {
-            if c == '=' || c.is_whitespace() || c == ',' {
-                break;
-            }
-            key.push(c);
-            chars.next();
+        let start = i;
+        while i < chars.len() && chars[i] != '=' && !stop(chars[i]) {
+            i += 1;
         }
-        if key.is_empty() {
+        if i == start {
             break;
         }
+        let key: String = chars[start..i].iter().collect();
         let mut value = String::from("true");
-        if chars.peek() == Some(&'=') {
-            chars.next();
+        if chars.get(i) == Some(&'=') {
+            i += 1;
             value.clear();
-            match chars.peek().copied() {
+            match chars.get(i).copied() {
                 Some(q @ ('"' | '\'')) => {
-                    chars.next();
+                    i += 1;
                     // A backslash keeps the next character, so quotes can nest.
-                    while let Some(c) = chars.next() {
+                    while let Some(&c) = chars.get(i) {
+                        i += 1;
                         match c {
-                            '\\' => value.extend(chars.next()),
+                            '\\' => {
+                                value.extend(chars.get(i));
+                                i += 1;
+                            }
                             c if c == q => break,
                             c => value.push(c),
                         }
                     }
                 }
                 _ => {
-                    while let Some(&c) = chars.peek() {
-                        if c.is_whitespace() || c == ',' {
-                            break;
-                        }
-                        value.push(c);
-                        chars.next();
+                    while i < chars.len() && !stop(chars[i]) {
+                        value.push(chars[i]);
+                        i += 1;
                     }
                 }
             }
         }
-        out.push((key.trim_matches('"').to_string(), value));
+        out.push((key.trim_matches('"').to_string(), value, start));
     }
     out
 }
@@ -182,5 +188,14 @@ mod tests {
         let bad = parse_info("sh {name=x dangr=high}", Pos::default());
         assert_eq!(bad.problems[0].message, "unknown attribute `dangr`");
         assert!(parse_info("text", Pos::default()).attrs.is_none());
+        let quoted = parse_info(
+            r#"sh {name=p dry-run="patch -p '{\"a\":1}'"}"#,
+            Pos::default(),
+        );
+        assert!(quoted.problems.is_empty());
+        assert_eq!(
+            quoted.attrs.unwrap().dry_run.as_deref(),
+            Some(r#"patch -p '{"a":1}'"#)
+        );
     }
 }

@@ -439,7 +439,12 @@ impl<'a> Builder<'a> {
             let first = src.lines().next().unwrap_or("").trim_start();
             first.trim_start_matches(['`', '~']).trim().to_string()
         });
-        let parsed = raw_info.as_deref().map(|i| attrs::parse_info(i, pos));
+        let first = src.lines().next().unwrap_or("");
+        let brace = Pos {
+            line: pos.line,
+            col: pos.col + first.find('{').map_or(0, |b| first[..b].chars().count()),
+        };
+        let parsed = raw_info.as_deref().map(|i| attrs::parse_info(i, brace));
         let Some(Attrs {
             lang,
             attrs: Some(attrs),
