@@ -42,6 +42,10 @@ pub struct Options {
     pub incidents_dir: Option<PathBuf>,
     /// `warroom follow`: view this incident read-only instead of resuming one.
     pub follow: Option<IncidentSummary>,
+    /// Runbooks loaded from the runbooks directory (live mode), folded in first.
+    pub runbooks: Option<Vec<crate::runbook::Runbook>>,
+    /// Problems found while loading (unreadable or invalid runbooks): shown, not hidden.
+    pub warnings: Vec<String>,
 }
 
 /// Runs the console until an effect asks to exit; returns the exit code. The terminal is
@@ -54,8 +58,15 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     let mut state = State::new(opts.mode, opts.keymap.clone(), opts.read_only, Utc::now());
     state.user = opts.user.clone();
     // Runbooks first, so replayed records can point into them.
-    if let Some(s) = &opts.scenario {
-        update(&mut state, Event::RunbooksLoaded(s.runbooks.clone()));
+    let runbooks = opts
+        .runbooks
+        .clone()
+        .or_else(|| opts.scenario.as_ref().map(|s| s.runbooks.clone()));
+    if let Some(r) = runbooks {
+        update(&mut state, Event::RunbooksLoaded(r));
+    }
+    for w in &opts.warnings {
+        update(&mut state, Event::Warning(w.clone()));
     }
     let resumed = resume(&mut state, &opts, &tx)?;
     if let Some(s) = opts.scenario {

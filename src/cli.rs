@@ -38,6 +38,14 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    /// `file:line:col: error: message` with a hint, like a compiler.
+    Text,
+    /// A JSON array of diagnostics, for CI.
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Watch an incident live, read-only, beside the console that is writing it.
@@ -60,6 +68,20 @@ pub enum Command {
     Incident {
         #[command(subcommand)]
         action: IncidentCommand,
+    },
+    /// Check runbooks: structure, branch anchors, safety checks, placeholders, freshness.
+    ///
+    /// Exit status 0 when there are no errors, 1 when there are, 2 on a usage error.
+    Lint {
+        /// Files or directories (searched recursively for *.md); default: the configured
+        /// runbooks directory, else ./runbooks.
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: LintFormat,
+        /// Treat warnings (e.g. a stale runbook) as errors.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Print a shell completion script, e.g. `warroom completions bash > ~/.local/share/bash-completion/completions/warroom`.
     Completions {

@@ -23,6 +23,8 @@ pub struct ConfigFile {
     pub keys: BTreeMap<Action, KeyList>,
     /// The name recorded as the author of this console's acks and notes (default: $USER).
     pub user: Option<String>,
+    /// Where the runbooks live; relative to the config file's directory.
+    pub runbooks_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -88,6 +90,18 @@ pub struct Config {
     pub log_level: Option<LogLevel>,
     pub keymap: Keymap,
     pub user: Option<String>,
+    /// `runbooks_dir` from the file, resolved against the file's directory.
+    pub runbooks_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// The runbooks directory in force: the configured one, else `./runbooks` when it exists.
+    pub fn runbooks_dir(&self) -> Option<PathBuf> {
+        self.runbooks_dir.clone().or_else(|| {
+            let local = PathBuf::from("runbooks");
+            local.is_dir().then_some(local)
+        })
+    }
 }
 
 impl Config {
@@ -159,6 +173,10 @@ impl Config {
             log_level: file.log_level,
             keymap,
             user: file.user,
+            runbooks_dir: file.runbooks_dir.map(|d| match path.parent() {
+                Some(base) if d.is_relative() && !base.as_os_str().is_empty() => base.join(d),
+                _ => d,
+            }),
         })
     }
 }
@@ -286,6 +304,15 @@ mod tests {
         let err = load_text("keys:\n  zooom: z\n").unwrap_err();
         assert_eq!(err.line, Some(2), "{err}");
         assert!(err.message.contains("zooom"), "{err}");
+    }
+
+    #[test]
+    fn runbooks_dir_is_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, "runbooks_dir: books\n").unwrap();
+        let cfg = Config::load(Some(&path), None).unwrap();
+        assert_eq!(cfg.runbooks_dir(), Some(dir.path().join("books")));
     }
 
     #[test]

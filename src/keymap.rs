@@ -23,6 +23,9 @@ pub enum Action {
     Bottom,
     Select,
     Back,
+    NextSection,
+    PrevSection,
+    FindRunbook,
     Zoom,
     Redraw,
     Suspend,
@@ -34,7 +37,7 @@ pub enum Action {
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -51,6 +54,9 @@ impl Action {
         Action::Note,
         Action::OpenIncident,
         Action::ResolveIncident,
+        Action::NextSection,
+        Action::PrevSection,
+        Action::FindRunbook,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -71,6 +77,9 @@ impl Action {
             Action::Bottom => "bottom",
             Action::Select => "select",
             Action::Back => "back",
+            Action::NextSection => "next_section",
+            Action::PrevSection => "prev_section",
+            Action::FindRunbook => "find_runbook",
             Action::Zoom => "zoom",
             Action::Redraw => "redraw",
             Action::Suspend => "suspend",
@@ -95,6 +104,9 @@ impl Action {
             Action::Bottom => "go to the last item",
             Action::Select => "select (an alert opens its runbook)",
             Action::Back => "back along the runbook path taken",
+            Action::NextSection => "runbook: jump to the next section",
+            Action::PrevSection => "runbook: jump to the previous section",
+            Action::FindRunbook => "find a runbook (fuzzy search)",
             Action::Zoom => "zoom the focused pane / unzoom",
             Action::Redraw => "redraw the whole screen",
             Action::Suspend => "suspend to the shell (resume with fg)",
@@ -119,6 +131,9 @@ impl Action {
             Action::Bottom => &["G", "end"],
             Action::Select => &["enter"],
             Action::Back => &["backspace"],
+            Action::NextSection => &["]"],
+            Action::PrevSection => &["["],
+            Action::FindRunbook => &["/"],
             Action::Zoom => &["z"],
             Action::Redraw => &["ctrl-l"],
             Action::Suspend => &["ctrl-z"],

@@ -9,7 +9,7 @@ use chrono::Utc;
 use clap::{CommandFactory, Parser};
 
 use warroom::app::{self, Options};
-use warroom::cli::{Cli, Command, IncidentCommand};
+use warroom::cli::{Cli, Command, IncidentCommand, LintFormat};
 use warroom::config::{Config, LogLevel};
 use warroom::incident::lock::{IncidentLock, LockHolder};
 use warroom::incident::{Journal, RecordKind, postmortem, store};
@@ -28,6 +28,13 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match cli.command {
+        Some(Command::Lint {
+            ref paths,
+            format,
+            deny_warnings,
+        }) => {
+            return lint(&cli, paths, format == LintFormat::Json, deny_warnings);
+        }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,
@@ -70,6 +77,40 @@ fn usage(m: String) -> Failure {
 struct Setup {
     paths: Option<Paths>,
     config: Config,
+}
+
+/// `warroom lint`: runs before anything touches the terminal.
+fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool) -> ExitCode {
+    let paths = if paths.is_empty() {
+        let config = Config::load(
+            cli.config.as_deref(),
+            Paths::discover().map(|p| p.config_file()).as_deref(),
+        );
+        match config.map(|c| c.runbooks_dir()) {
+            Ok(Some(dir)) => vec![dir],
+            Ok(None) => {
+                eprintln!(
+                    "warroom: no runbooks directory: name files or directories, set runbooks_dir in the config, or run where ./runbooks exists"
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Err(e) => {
+                eprintln!("warroom: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    } else {
+        paths.to_vec()
+    };
+    let today = chrono::Utc::now().date_naive();
+    match warroom::runbook::command::run(&paths, json, deny_warnings, today, &mut std::io::stdout())
+    {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("warroom: lint: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
 }
 
 fn setup(cli: &Cli) -> Result<Setup, Failure> {
@@ -136,6 +177,15 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
     } else {
         None
     };
+    // Live mode reads the runbooks directory once, before the screen is taken over.
+    let (runbooks, runbook_problems) = match (demo, config.runbooks_dir()) {
+        (false, Some(dir)) => {
+            let (books, problems) =
+                warroom::runbook::load::load_dir(&dir, chrono::Utc::now().date_naive());
+            (Some(books), problems)
+        }
+        _ => (None, Vec::new()),
+    };
     if !std::io::stdout().is_terminal() {
         return Err(usage(
             "standard output is not a terminal; the console needs one (see `warroom --help`)"
@@ -158,6 +208,15 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         None => None,
     };
 
+    for p in &runbook_problems {
+        tracing::warn!("runbook: {p}");
+    }
+    let warnings = match runbook_problems.len() {
+        0 => Vec::new(),
+        n => vec![format!(
+            "{n} runbook(s) could not be loaded; run `warroom lint` for details"
+        )],
+    };
     let opts = Options {
         mode: if demo { Mode::Demo } else { Mode::Live },
         scenario,
@@ -167,6 +226,8 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         user: user(&config),
         incidents_dir: incidents,
         follow,
+        runbooks,
+        warnings,
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -106,7 +106,7 @@ fn keys_typed_while_records_are_in_flight_wait_their_turn() {
     perform(&mut s, &mut j, dir.path(), effects);
     assert_eq!(
         s.current_step_anchor().map(|a| a.1).as_deref(),
-        Some("flapping-target")
+        Some("a-single-flapping-target")
     );
     assert!(s.key_queue.is_empty());
 }
@@ -318,6 +318,7 @@ fn postmortem_draft_snapshot() {
             by(),
             RecordKind::RunbookOpened {
                 runbook: "catalog-p99-latency".into(),
+                alert: Some("f1".into()),
             },
         ),
         (

@@ -225,19 +225,19 @@ fn enter_opens_the_runbook_and_digits_walk_the_tree() {
     };
     assert_eq!(step(&s), "is-it-real");
     press(&mut s, &["2"]);
-    assert_eq!(step(&s), "flapping-target");
+    assert_eq!(step(&s), "a-single-flapping-target");
     press(&mut s, &["1"]);
     assert_eq!(step(&s), "where-is-the-time-going");
     press(&mut s, &["3"]);
-    assert_eq!(step(&s), "tenant-spike");
+    assert_eq!(step(&s), "one-tenants-traffic-spiked");
     press(&mut s, &["bs", "bs"]);
     assert_eq!(
         step(&s),
-        "flapping-target",
+        "a-single-flapping-target",
         "back retraces the path taken, not document order"
     );
     press(&mut s, &["9"]);
-    assert_eq!(step(&s), "flapping-target");
+    assert_eq!(step(&s), "a-single-flapping-target");
     assert!(
         s.notice
             .as_ref()
@@ -254,11 +254,10 @@ fn enter_on_an_alert_without_runbook_says_so() {
     );
     press(&mut s, &["enter"]);
     assert_eq!(s.focus, Pane::Alerts);
-    assert!(
-        s.notice
-            .as_ref()
-            .is_some_and(|n| n.text.contains("No runbook is mapped to lonely"))
-    );
+    assert!(s.notice.as_ref().is_some_and(|n| {
+        n.text
+            .contains("No runbook answers lonely: runbooks/lonely.md")
+    }));
     // The notice goes away by itself.
     update(&mut s, Event::Tick(at(60)));
     assert!(s.notice.is_none());

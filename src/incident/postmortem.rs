@@ -87,7 +87,7 @@ fn describe(r: &Record, names: &BTreeMap<String, String>) -> Option<String> {
         RecordKind::AlertResolved { fingerprint } => {
             format!("Alert resolved: {}", alert(fingerprint))
         }
-        RecordKind::RunbookOpened { runbook } => format!("Runbook opened: {runbook}"),
+        RecordKind::RunbookOpened { runbook, .. } => format!("Runbook opened: {runbook}"),
         RecordKind::StepViewed { runbook, step } => format!("Runbook {runbook}: step #{step}"),
         RecordKind::BranchChosen {
             runbook,

@@ -78,6 +78,9 @@ pub enum RecordKind {
     },
     RunbookOpened {
         runbook: String,
+        /// Fingerprint of the alert it was opened for: its labels fill the placeholders.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alert: Option<String>,
     },
     StepViewed {
         runbook: String,

@@ -21,6 +21,20 @@ pub const EMBEDDED: &str = include_str!(concat!(
     "/assets/demo-scenario.yaml"
 ));
 
+macro_rules! runbook {
+    ($id:literal) => {
+        (
+            $id,
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/runbooks/",
+                $id,
+                ".md"
+            )),
+        )
+    };
+}
+
 pub const SOURCE: &str = "demo";
 const SNAPSHOT_EVERY: i64 = 5;
 const HISTORY_MINUTES: i64 = 360;
@@ -33,7 +47,36 @@ pub struct Scenario {
     pub alerts: Vec<ScriptedAlert>,
     pub slos: Vec<ScriptedSlo>,
     pub drill: ScriptedDrill,
+    /// Not in the YAML: the shipped runbooks compiled in, see [`RUNBOOKS`].
+    #[serde(skip)]
     pub runbooks: Vec<Runbook>,
+}
+
+/// The shipped runbooks, compiled into the binary so the demo needs no files around it.
+pub const RUNBOOKS: &[(&str, &str)] = &[
+    runbook!("catalog-p99-latency"),
+    runbook!("payments-failure-rate"),
+    runbook!("db-replication-lag"),
+    runbook!("dr-region-failover"),
+    runbook!("pod-crash-loop"),
+    runbook!("node-failure"),
+    runbook!("db-connection-pool-exhaustion"),
+    runbook!("inference-oom"),
+    runbook!("high-latency-under-load"),
+    runbook!("tls-cert-expiry"),
+];
+
+/// Parses the embedded runbooks; the demo refuses to start on a broken one.
+pub fn embedded_runbooks() -> Result<Vec<Runbook>, String> {
+    RUNBOOKS
+        .iter()
+        .map(|(id, text)| {
+            let path = format!("runbooks/{id}.md");
+            crate::runbook::parse::parse(id, &path, text)
+                .map(|p| p.runbook)
+                .map_err(|d| d.to_string())
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,7 +88,6 @@ pub struct ScriptedAlert {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    pub runbook: Option<String>,
     pub fires_at: Offset,
     pub resolves_at: Offset,
     pub acked: Option<ScriptedAck>,
@@ -112,8 +154,11 @@ pub struct HumanWait {
 }
 
 impl Scenario {
+    /// The compiled-in scenario with the shipped runbooks.
     pub fn embedded() -> Result<Scenario, String> {
-        Scenario::parse(EMBEDDED)
+        let mut s = Scenario::parse(EMBEDDED)?;
+        s.runbooks = embedded_runbooks()?;
+        Ok(s)
     }
 
     pub fn parse(text: &str) -> Result<Scenario, String> {
@@ -258,7 +303,10 @@ impl DemoPlayer {
             starts_at: a.fires_at.after(base),
             labels: clean(&a.labels),
             annotations: clean(&a.annotations),
-            runbook: a.runbook.clone(),
+            runbook: a
+                .annotations
+                .get("runbook_url")
+                .and_then(|u| crate::state::alerts::runbook_id_from_url(u)),
         }
     }
 
@@ -431,12 +479,14 @@ mod tests {
     fn embedded_scenario_parses() {
         let s = Scenario::embedded().unwrap();
         assert!(s.alerts.len() >= 3);
+        assert!(s.runbooks.len() >= 10);
         assert!(s.runbooks.iter().all(|r| !r.steps.is_empty()));
-        // Every alert's runbook is shipped, and every branch lands on a real step.
+        // Every alert opens a shipped runbook, by its runbook_url and by alert name.
         for a in &s.alerts {
-            if let Some(id) = &a.runbook {
-                assert!(s.runbooks.iter().any(|r| &r.id == id), "{id}");
-            }
+            let url = a.annotations.get("runbook_url").expect("runbook_url");
+            let id = crate::state::alerts::runbook_id_from_url(url).unwrap();
+            let rb = s.runbooks.iter().find(|r| r.id == id).expect("shipped");
+            assert!(rb.meta.alerts.contains(&a.name), "{id} answers {}", a.name);
         }
         for r in &s.runbooks {
             for step in &r.steps {

@@ -57,8 +57,17 @@ pub struct Alert {
     pub starts_at: DateTime<Utc>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
-    /// The runbook id this alert maps to, when one is known.
+    /// The runbook id (file stem) named by the alert's `runbook_url` annotation, if any.
     pub runbook: Option<String>,
+}
+
+/// The local runbook a `runbook_url` names: its last path segment without `.md`, so
+/// `https://git.example.com/sre/runbooks/blob/main/db-lag.md#check` maps to `db-lag`.
+pub fn runbook_id_from_url(url: &str) -> Option<String> {
+    let path = url.split(['#', '?']).next()?;
+    let last = path.trim_end_matches('/').rsplit('/').next()?;
+    let id = last.strip_suffix(".md").unwrap_or(last);
+    (!id.is_empty()).then(|| id.to_string())
 }
 
 impl Alert {

@@ -8,6 +8,7 @@ use super::input::{InputOutcome, LineInput};
 use super::{Effect, JournalStatus, Overlay, Pane, Pending, Severity, State};
 use crate::incident::RecordKind;
 use crate::keymap::{Action, Key};
+use crate::runbook::SectionKind;
 
 pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     // Text input first: it needs every printable key, including ones bound to actions.
@@ -21,6 +22,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             }
             InputOutcome::Edited | InputOutcome::Ignored => Vec::new(),
         };
+    }
+    // The picker is modal too: while it is open, typed characters go to its query.
+    if let Some(Overlay::Picker(_)) = &state.overlay {
+        return super::picker::on_key(state, &ev);
     }
     let Some(key) = Key::from_event(&ev) else {
         return Vec::new();
@@ -63,7 +68,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
         }
-        Some(Overlay::Note(_)) | None => {}
+        Some(Overlay::Note(_) | Overlay::Picker(_)) | None => {}
     }
 
     if let Some(n) = (1..=9).find(|n| is(&n.to_string())) {
@@ -120,6 +125,15 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 ),
                 on_yes: Pending::OpenIncident { title, severity },
             });
+        }
+        Action::NextSection => return jump_section(state, 1),
+        Action::PrevSection => return jump_section(state, -1),
+        Action::FindRunbook => {
+            if state.runbooks.is_empty() {
+                state.notify("No runbooks loaded.");
+            } else {
+                state.overlay = Some(Overlay::Picker(super::Picker::default()));
+            }
         }
         Action::ResolveIncident => match &state.incident {
             Some(inc) if inc.is_open() => {
@@ -213,24 +227,26 @@ fn select(state: &mut State) -> Vec<Effect> {
                 state.notify("No alert selected.");
                 return Vec::new();
             };
-            let found = alert
-                .runbook
-                .as_deref()
-                .and_then(|id| state.runbooks.iter().find(|r| r.id == id));
-            match found {
-                Some(rb) => {
-                    let runbook = rb.id.clone();
+            match state.runbook_for(alert) {
+                Ok(i) => {
+                    let (runbook, fp, name) = (
+                        state.runbooks[i].id.clone(),
+                        alert.fingerprint.clone(),
+                        alert.name.clone(),
+                    );
                     state.focus = Pane::Runbook;
-                    if state.current_runbook().is_some_and(|r| r.id == runbook) {
+                    if state.runbook.runbook == Some(i)
+                        && state.runbook.alert.as_deref() == Some(name.as_str())
+                    {
                         return Vec::new();
                     }
-                    state.record_or_apply(RecordKind::RunbookOpened { runbook })
+                    state.record_or_apply(RecordKind::RunbookOpened {
+                        runbook,
+                        alert: Some(fp),
+                    })
                 }
-                None => {
-                    let text = match &alert.runbook {
-                        Some(id) => format!("Runbook `{id}` for {} is not loaded.", alert.name),
-                        None => format!("No runbook is mapped to {}.", alert.name),
-                    };
+                Err(text) => {
+                    state.runbook.not_found(text.clone());
                     state.notify(text);
                     Vec::new()
                 }
@@ -296,6 +312,45 @@ fn choose_branch(state: &mut State, n: usize) -> Vec<Effect> {
         }
         None => {
             state.notify(format!("This step has no choice {n}."));
+            Vec::new()
+        }
+    }
+}
+
+/// Moves to the first step of the next (or previous) section that has steps, as a step on
+/// the path, so Backspace comes back.
+fn jump_section(state: &mut State, dir: isize) -> Vec<Effect> {
+    let Some(rb) = state.current_runbook() else {
+        state.notify("Open a runbook first: select an alert and press enter.");
+        return Vec::new();
+    };
+    let Some(cur) = state.runbook.current_step().and_then(|i| rb.steps.get(i)) else {
+        return Vec::new();
+    };
+    let here = SectionKind::ALL
+        .iter()
+        .position(|s| *s == cur.section)
+        .unwrap_or(0) as isize;
+    let mut k = here + dir;
+    let mut target = None;
+    while (0..SectionKind::ALL.len() as isize).contains(&k) {
+        if let Some(i) = rb.first_step_of(SectionKind::ALL[k as usize]) {
+            target = Some((rb.id.clone(), rb.steps[i].anchor.clone()));
+            break;
+        }
+        k += dir;
+    }
+    match target {
+        Some((runbook, step)) => {
+            state.focus = Pane::Runbook;
+            state.record_or_apply(RecordKind::StepViewed { runbook, step })
+        }
+        None => {
+            state.notify(if dir > 0 {
+                "This is the last section."
+            } else {
+                "This is the first section."
+            });
             Vec::new()
         }
     }

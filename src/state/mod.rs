@@ -11,6 +11,7 @@ pub mod drill;
 pub mod incident;
 pub mod input;
 mod keys;
+pub mod picker;
 pub mod runbook_view;
 
 use std::collections::{BTreeSet, VecDeque};
@@ -27,6 +28,7 @@ pub use alerts::{Ack, Alert, AlertFeed, AlertState, Severity};
 pub use drill::{DrillClock, Pace, PhaseClock};
 pub use incident::Incident;
 pub use input::LineInput;
+pub use picker::Picker;
 pub use runbook_view::RunbookView;
 
 /// Where the data on screen comes from.
@@ -86,6 +88,8 @@ pub enum Overlay {
         detail: String,
         on_yes: Pending,
     },
+    /// The runbook picker: typed characters go to its query until enter or esc.
+    Picker(Picker),
     /// The scribe's note input.
     Note(LineInput),
 }
@@ -335,6 +339,35 @@ impl State {
         self.dirty = true;
     }
 
+    /// The runbook that answers `alert`: the file its `runbook_url` names, else the one
+    /// whose front matter lists the alert's name. The error says which file would answer.
+    pub fn runbook_for(&self, alert: &Alert) -> Result<usize, String> {
+        if let Some(id) = &alert.runbook
+            && let Some(i) = self.runbooks.iter().position(|r| &r.id == id)
+        {
+            return Ok(i);
+        }
+        if let Some(i) = self
+            .runbooks
+            .iter()
+            .position(|r| r.meta.alerts.iter().any(|a| a == &alert.name))
+        {
+            return Ok(i);
+        }
+        Err(match &alert.runbook {
+            Some(id) => format!(
+                "No runbook answers {}: its runbook_url names {id}.md, which is not loaded.",
+                alert.name
+            ),
+            None => format!(
+                "No runbook answers {}: runbooks/{}.md with `alerts: [{}]` in its front matter would.",
+                alert.name,
+                kebab(&alert.name),
+                alert.name
+            ),
+        })
+    }
+
     pub fn current_runbook(&self) -> Option<&Runbook> {
         self.runbook.runbook.and_then(|i| self.runbooks.get(i))
     }
@@ -448,6 +481,31 @@ pub fn apply_record(state: &mut State, record: &Record) {
     state.dirty = true;
 }
 
+/// An alert's name and labels by fingerprint: from the feed, else from the incident's
+/// `alert_seen` record (a replay runs before the first poll answers).
+fn alert_identity(
+    state: &State,
+    fp: &str,
+) -> (Option<String>, std::collections::BTreeMap<String, String>) {
+    if let Some(a) = state.alerts.alerts.iter().find(|a| a.fingerprint == fp) {
+        return (Some(a.name.clone()), a.labels.clone());
+    }
+    state
+        .incident
+        .iter()
+        .flat_map(|i| i.records.iter())
+        .find_map(|r| match &r.kind {
+            RecordKind::AlertSeen {
+                fingerprint,
+                name,
+                labels,
+                ..
+            } if fingerprint == fp => Some((Some(name.clone()), labels.clone())),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// What a record (or an unrecorded action, outside incidents) does to the view.
 fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Option<&str>) {
     state.dirty = true;
@@ -462,9 +520,13 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
         RecordKind::AlertSeen { fingerprint, .. } => {
             state.seen_pending.remove(fingerprint);
         }
-        RecordKind::RunbookOpened { runbook } => {
+        RecordKind::RunbookOpened { runbook, alert } => {
             if let Some(i) = state.runbooks.iter().position(|r| &r.id == runbook) {
-                state.runbook.open(i);
+                let (name, labels) = alert
+                    .as_deref()
+                    .map(|fp| alert_identity(state, fp))
+                    .unwrap_or_default();
+                state.runbook.open(i, name, labels);
             }
         }
         RecordKind::StepViewed { runbook, step }
@@ -472,7 +534,9 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
             runbook, to: step, ..
         } => {
             if let Some(i) = state.runbooks.iter().position(|r| &r.id == runbook) {
-                state.runbook.open(i);
+                if state.runbook.runbook != Some(i) {
+                    state.runbook.open(i, None, Default::default());
+                }
                 if let Some(s) = state.runbooks[i].step_index(step) {
                     state.runbook.go(s);
                 }
@@ -497,6 +561,24 @@ impl State {
             .filter(|e| matches!(e, Effect::Journal { .. } | Effect::OpenIncident { .. }))
             .count();
     }
+}
+
+/// `PodCrashLooping` → `pod-crash-looping`: the file name a new runbook would get.
+fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_uppercase() && prev_lower {
+            out.push('-');
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out
 }
 
 /// Folds one event into the state. Pure: no I/O, no terminal, no clock but the event's.

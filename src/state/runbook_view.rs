@@ -1,4 +1,7 @@
-//! Where the on-call is in a runbook: the path of steps taken, so Backspace retraces it.
+//! Where the on-call is in a runbook: the path of steps taken, so Backspace retraces it,
+//! and the alert labels its placeholders are filled from.
+
+use std::collections::BTreeMap;
 
 /// The open runbook and the steps visited, last one current.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -8,17 +11,40 @@ pub struct RunbookView {
     pub path: Vec<usize>,
     /// Lines scrolled down within the current step.
     pub scroll: usize,
+    /// Labels of the alert the runbook was opened for; `{{label}}` placeholders use them.
+    pub labels: BTreeMap<String, String>,
+    /// The alert the runbook was opened for, if any.
+    pub alert: Option<String>,
+    /// Why nothing is open for the alert last asked about, and which file would answer it.
+    pub missing: Option<String>,
 }
 
 impl RunbookView {
-    pub fn open(&mut self, runbook: usize) {
-        if self.runbook != Some(runbook) {
+    pub fn open(
+        &mut self,
+        runbook: usize,
+        alert: Option<String>,
+        labels: BTreeMap<String, String>,
+    ) {
+        if self.runbook != Some(runbook) || self.alert != alert {
             *self = RunbookView {
                 runbook: Some(runbook),
                 path: vec![0],
                 scroll: 0,
+                labels,
+                alert,
+                missing: None,
             };
         }
+        self.missing = None;
+    }
+
+    /// Says, in the pane, that an alert has no runbook.
+    pub fn not_found(&mut self, message: String) {
+        *self = RunbookView {
+            missing: Some(message),
+            ..RunbookView::default()
+        };
     }
 
     pub fn current_step(&self) -> Option<usize> {

@@ -94,13 +94,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             .get("summary")
             .map(String::as_str)
             .unwrap_or("");
-        let runbook = match &a.runbook {
-            Some(id) => vec![
+        let runbook = match state.runbook_for(a) {
+            Ok(i) => vec![
                 styled("runbook ", theme.dim),
-                styled(id.clone(), theme.key),
+                styled(state.runbooks[i].id.clone(), theme.key),
                 styled("  enter opens it", theme.dim),
             ],
-            None => vec![styled("no runbook mapped to this alert", theme.warn)],
+            Err(_) => vec![styled(
+                match &a.runbook {
+                    Some(id) => format!("no runbook loaded: {id}.md would answer it"),
+                    None => "no runbook answers this alert".to_string(),
+                },
+                theme.warn,
+            )],
         };
         let mut text = vec![Line::from(styled(summary.to_string(), theme.base))];
         if detail_h > 2 {

@@ -1,4 +1,5 @@
-//! What sits on top of the panes: the help (generated from the keymap) and prompts.
+//! What sits on top of the panes: the help (generated from the keymap), prompts and the
+//! runbook picker.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use super::layout::centered;
 use super::widgets::styled;
 use crate::sanitize::escape;
-use crate::state::{LineInput, State};
+use crate::state::{LineInput, Picker, State, picker};
 use crate::theme::Theme;
 
 /// The key help, generated from the keymap in force; scrolls with the up/down keys when
@@ -122,6 +123,62 @@ pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
         .border_style(theme.border_focused)
         .title(styled(
             " Note for the incident journal ",
+            theme.title_focused,
+        ))
+        .style(theme.overlay);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+/// The runbook picker: the query, then the matches best first, the highlighted one marked.
+pub fn picker(frame: &mut Frame, area: Rect, state: &State, picker: &Picker, theme: &Theme) {
+    let found = picker::matches(&state.runbooks, &picker.query);
+    let width = area.width.saturating_sub(4).min(76);
+    let height = area
+        .height
+        .saturating_sub(2)
+        .min(found.len() as u16 + 5)
+        .max(5);
+    let r = centered(area, width, height);
+    let mut lines = vec![
+        Line::from(vec![
+            styled(" / ", theme.key),
+            styled(escape(&picker.query).into_owned(), theme.overlay),
+            styled("▏", theme.overlay),
+        ]),
+        Line::default(),
+    ];
+    if found.is_empty() {
+        lines.push(Line::from(styled(" no runbook matches", theme.dim)));
+    }
+    // Keep the highlighted match in view.
+    let room = height.saturating_sub(5) as usize;
+    let skip = picker.selected.saturating_sub(room.saturating_sub(1));
+    for (n, &i) in found.iter().enumerate().skip(skip).take(room.max(1)) {
+        let rb = &state.runbooks[i];
+        let mark = if n == picker.selected { "›" } else { " " };
+        let style = if n == picker.selected {
+            theme.selected
+        } else {
+            theme.overlay
+        };
+        lines.push(Line::from(vec![
+            styled(format!("{mark} {} ", escape(&rb.id)), style),
+            styled(
+                format!(
+                    "{} · {}",
+                    escape(&rb.title),
+                    escape(&rb.meta.alerts.join(", "))
+                ),
+                theme.dim,
+            ),
+        ]));
+    }
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border_focused)
+        .title(styled(
+            " Find a runbook (enter opens, esc closes) ",
             theme.title_focused,
         ))
         .style(theme.overlay);

@@ -1,16 +1,36 @@
-//! The runbook pane: the current step with its commands and numbered branch choices.
+//! The runbook pane: the current step (prose, lists, commands set apart) with placeholders
+//! filled from the alert's labels, numbered branch choices, and the STALE banner.
+
+use std::collections::BTreeMap;
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::widgets::styled;
-use crate::runbook::{CommandKind, Danger, SectionKind};
+use crate::runbook::lint::STALE_AFTER_DAYS;
+use crate::runbook::placeholder::{self, Piece};
+use crate::runbook::{
+    Block, CommandBlock, CommandKind, Danger, Inline, InlineStyle, PrecheckKind, Runbook,
+    SectionKind,
+};
 use crate::sanitize::escape;
 use crate::state::State;
 use crate::theme::Theme;
+
+/// The banner's text when a runbook is stale, `None` when it is fresh.
+pub fn stale_banner(rb: &Runbook, state: &State) -> Option<String> {
+    let today = state.now.date_naive();
+    match (rb.meta.last_reviewed, rb.review_age_days(today)) {
+        (Some(d), Some(age)) if age > STALE_AFTER_DAYS => Some(format!(
+            "STALE: exercise before trusting (last reviewed {d}, {age} days ago)"
+        )),
+        (None, _) => Some("STALE: exercise before trusting (never reviewed)".into()),
+        _ => None,
+    }
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.runbook;
@@ -19,15 +39,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .and_then(|i| state.runbooks.get(i))
         .zip(view.current_step())
     else {
-        let hint = if state.runbooks.is_empty() {
-            "No runbooks loaded."
+        let hint = if let Some(missing) = &view.missing {
+            escape(missing).into_owned()
+        } else if state.runbooks.is_empty() {
+            "No runbooks loaded.".into()
         } else {
-            "Select an alert and press enter to open its runbook."
+            "Select an alert and press enter to open its runbook, or / to find one.".into()
+        };
+        let style = if view.missing.is_some() {
+            theme.warn
+        } else {
+            theme.dim
         };
         frame.render_widget(
-            Paragraph::new(hint)
-                .style(theme.dim)
-                .wrap(Wrap { trim: true }),
+            Paragraph::new(hint).style(style).wrap(Wrap { trim: true }),
             area,
         );
         return;
@@ -37,6 +62,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
 
     let mut lines: Vec<Line> = Vec::new();
+    if let Some(banner) = stale_banner(rb, state) {
+        lines.push(Line::from(styled(banner, theme.stale)));
+    }
     // Breadcrumb of the five sections, the current one marked (bold and bracketed).
     let mut crumbs = vec![styled(format!("{} ", escape(&rb.id)), theme.dim)];
     for (i, s) in SectionKind::ALL.iter().enumerate() {
@@ -60,58 +88,43 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.header.add_modifier(Modifier::UNDERLINED),
         ),
     ]));
-    lines.push(Line::default());
-    for b in &step.body {
-        lines.push(Line::from(styled(escape(b).into_owned(), theme.base)));
-    }
-    for (i, c) in step.commands.iter().enumerate() {
-        if i > 0 || !step.body.is_empty() {
+    let head_len = lines.len();
+    let mut prev_item = false;
+    for block in step.body.iter().map(|b| &b.block) {
+        // Consecutive items of a list sit together, without blank lines.
+        let item = matches!(block, Block::Item { .. });
+        if !(item && prev_item) {
             lines.push(Line::default());
         }
-        let (kind, kind_style) = match c.kind {
-            CommandKind::Check => ("check", theme.ok),
-            CommandKind::Mitigation => ("MITIGATION", theme.warn),
-        };
-        let mut head = vec![
-            styled(
-                format!(" {kind} "),
-                kind_style.add_modifier(Modifier::REVERSED),
-            ),
-            styled(format!(" {}", escape(&c.name)), theme.base),
-        ];
-        if c.kind == CommandKind::Mitigation {
-            let (d, st) = match c.danger {
-                Danger::Low => ("danger=low", theme.dim),
-                Danger::Medium => ("danger=medium", theme.warn),
-                Danger::High => ("danger=HIGH", theme.over),
-            };
-            head.push(styled(format!("  {d}"), st));
-        }
-        lines.push(Line::from(head));
-        for code in c.code.lines() {
-            lines.push(Line::from(styled(
-                format!("  $ {}", escape(code)),
-                theme.code,
-            )));
-        }
-        if let Some(q) = &c.safety_question {
-            lines.push(Line::from(vec![
-                styled("  safety: ", theme.warn),
-                styled(escape(q).into_owned(), theme.base),
-            ]));
-        }
-    }
-    if !step.branches.is_empty() {
-        lines.push(Line::default());
-        for (i, b) in step.branches.iter().enumerate().take(9) {
-            lines.push(Line::from(vec![
-                styled(
-                    format!(" {} ", i + 1),
-                    theme.choice.add_modifier(Modifier::REVERSED),
-                ),
-                styled(format!(" {}", escape(&b.label)), theme.base),
-                styled(format!("  → #{}", escape(&b.target)), theme.dim),
-            ]));
+        prev_item = item;
+        match block {
+            Block::Paragraph(inl) => lines.push(inline_line(Vec::new(), inl, theme)),
+            Block::Heading(inl) => lines.push(Line::from(styled(
+                escape(&crate::runbook::parse::plain(inl)).into_owned(),
+                theme.header,
+            ))),
+            Block::Quote(inl) => lines.push(inline_line(vec![styled("│ ", theme.dim)], inl, theme)),
+            Block::Item {
+                depth,
+                number,
+                text,
+            } => {
+                let bullet = match number {
+                    Some(n) => format!("{}{n}. ", "  ".repeat(*depth)),
+                    None => format!("{}• ", "  ".repeat(*depth)),
+                };
+                lines.push(inline_line(vec![styled(bullet, theme.dim)], text, theme));
+            }
+            Block::Code(code) => {
+                for c in code {
+                    lines.push(Line::from(styled(format!("  {}", escape(c)), theme.code)));
+                }
+            }
+            Block::Command(i) => {
+                if let Some(c) = step.commands.get(*i) {
+                    command(&mut lines, c, &view.labels, theme);
+                }
+            }
         }
     }
     lines.push(Line::default());
@@ -125,20 +138,186 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         format!("path: {}", path.join(" › ")),
         theme.dim,
     )));
-    let hint = if step.branches.is_empty() {
-        "enter next step · backspace back"
-    } else {
-        "1-9 choose · enter next step · backspace back"
-    };
-    lines.push(Line::from(styled(hint, theme.dim)));
 
-    let scroll = view.scroll.min(lines.len().saturating_sub(1)) as u16;
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
+    // The choices stay pinned at the bottom, so a long step never hides the decision.
+    let mut foot: Vec<Line> = vec![Line::default()];
+    for (i, b) in step.branches.iter().enumerate().take(9) {
+        foot.push(Line::from(vec![
+            styled(
+                format!(" {} ", i + 1),
+                theme.choice.add_modifier(Modifier::REVERSED),
+            ),
+            styled(format!(" {}", escape(&b.label)), theme.base),
+        ]));
+    }
+    let hint = if step.branches.is_empty() {
+        "enter next step · backspace back · [ ] section · / find"
+    } else {
+        "1-9 choose · enter next step · backspace back · [ ] section · / find"
+    };
+    foot.push(Line::from(styled(hint, theme.dim)));
+
+    let body = lines.split_off(head_len);
+    let head_h = rows(&lines, area.width);
+    let foot_h = rows(&foot, area.width);
+    let scroll_of = |n: usize| view.scroll.min(n.saturating_sub(1)) as u16;
+    if area.height >= head_h + foot_h + 3 {
+        let [h, b, f] = Layout::vertical([
+            Constraint::Length(head_h),
+            Constraint::Min(1),
+            Constraint::Length(foot_h),
+        ])
+        .areas(area);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), h);
+        let scroll = scroll_of(body.len());
+        frame.render_widget(
+            Paragraph::new(body)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll, 0)),
+            b,
+        );
+        frame.render_widget(Paragraph::new(foot).wrap(Wrap { trim: false }), f);
+    } else {
+        lines.extend(body);
+        lines.extend(foot);
+        let scroll = scroll_of(lines.len());
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll, 0)),
+            area,
+        );
+    }
+}
+
+/// Rows `lines` take when word-wrapped at `width`, as the paragraph will wrap them.
+fn rows(lines: &[Line], width: u16) -> u16 {
+    let w = usize::from(width.max(1));
+    let mut total = 0usize;
+    for line in lines {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let mut row = 1;
+        let mut used = 0usize;
+        for word in text.split_inclusive(' ') {
+            let n = unicode_width::UnicodeWidthStr::width(word);
+            let bare = unicode_width::UnicodeWidthStr::width(word.trim_end());
+            if used + bare > w && used > 0 {
+                row += 1;
+                used = 0;
+            }
+            used += n;
+            while used > w {
+                row += 1;
+                used -= w;
+            }
+        }
+        total += row;
+    }
+    u16::try_from(total).unwrap_or(u16::MAX)
+}
+
+fn inline_line<'a>(mut spans: Vec<Span<'a>>, inl: &[Inline], theme: &Theme) -> Line<'a> {
+    for i in inl {
+        let style = match i.style {
+            InlineStyle::Plain => theme.base,
+            InlineStyle::Emphasis => theme.base.add_modifier(Modifier::ITALIC),
+            InlineStyle::Strong => theme.base.add_modifier(Modifier::BOLD),
+            InlineStyle::Code => theme.code,
+            InlineStyle::Link => theme.base.add_modifier(Modifier::UNDERLINED),
+        };
+        spans.push(styled(escape(&i.text).into_owned(), style));
+    }
+    Line::from(spans)
+}
+
+/// Command text with `{{label}}` filled; a label the alert lacks stays visible, marked.
+fn filled<'a>(
+    prefix: Span<'a>,
+    text: &str,
+    labels: &BTreeMap<String, String>,
+    theme: &Theme,
+) -> Line<'a> {
+    let mut spans = vec![prefix];
+    for piece in placeholder::fill(text, labels) {
+        spans.push(match piece {
+            Piece::Text(t) => styled(escape(&t).into_owned(), theme.code),
+            Piece::Filled(v) => styled(
+                escape(&v).into_owned(),
+                theme.code.add_modifier(Modifier::BOLD),
+            ),
+            Piece::Unresolved(p) => styled(
+                format!("{}?", escape(&p)),
+                theme.warn.add_modifier(Modifier::REVERSED),
+            ),
+        });
+    }
+    Line::from(spans)
+}
+
+fn command<'a>(
+    lines: &mut Vec<Line<'a>>,
+    c: &CommandBlock,
+    labels: &BTreeMap<String, String>,
+    theme: &Theme,
+) {
+    let (kind, kind_style) = match c.kind {
+        CommandKind::Mitigation => ("MITIGATION", theme.warn),
+        _ => ("check", theme.ok),
+    };
+    let mut head = vec![
+        styled(
+            format!(" {kind} "),
+            kind_style.add_modifier(Modifier::REVERSED),
+        ),
+        styled(format!(" {}", escape(&c.name)), theme.base),
+    ];
+    if c.kind == CommandKind::Mitigation {
+        let (d, st) = match c.danger {
+            Danger::Low => ("danger=low", theme.dim),
+            Danger::Medium => ("danger=medium", theme.warn),
+            Danger::High => ("danger=HIGH", theme.over),
+        };
+        head.push(styled(format!("  {d}"), st));
+    }
+    head.push(styled(
+        format!("  timeout {}", humantime::format_duration(c.timeout)),
+        theme.dim,
+    ));
+    lines.push(Line::from(head));
+    for code in c.code.lines() {
+        lines.push(filled(styled("  $\u{a0}", theme.code), code, labels, theme));
+    }
+    if let Some(dry) = &c.dry_run {
+        lines.push(filled(
+            styled("  dry-run $\u{a0}", theme.dim),
+            dry,
+            labels,
+            theme,
+        ));
+    }
+    if let Some(expected) = &c.expected {
+        lines.push(Line::from(styled("  expected:", theme.dim)));
+        for l in expected.lines() {
+            lines.push(Line::from(styled(format!("    {}", escape(l)), theme.dim)));
+        }
+    }
+    for p in &c.prechecks {
+        let what = match p.kind {
+            PrecheckKind::Promql => "pre-check (PromQL must return a result)",
+            PrecheckKind::Command => "pre-check (must exit 0)",
+            PrecheckKind::Kube => "pre-check (kube)",
+        };
+        lines.push(Line::from(styled(format!("  {what}:"), theme.warn)));
+        for l in p.code.lines() {
+            lines.push(filled(styled("    ", theme.code), l, labels, theme));
+        }
+    }
+    if let Some(q) = &c.safety_question {
+        lines.push(Line::from(vec![
+            styled("  safety: ", theme.warn),
+            styled(escape(q).into_owned(), theme.base),
+        ]));
+    }
 }
 
 pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
@@ -150,19 +329,22 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
     {
         Some((rb, i)) => {
             let step = rb.steps.get(i);
-            vec![
-                styled(escape(&rb.id).into_owned(), theme.base),
-                styled(
-                    format!(
-                        " · {} · step {}/{} {}",
-                        step.map_or("", |s| s.section.title()),
-                        i + 1,
-                        rb.steps.len(),
-                        step.map_or(String::new(), |s| escape(&s.title).into_owned())
-                    ),
-                    theme.dim,
+            let mut out = Vec::new();
+            if stale_banner(rb, state).is_some() {
+                out.push(styled("STALE ", theme.stale));
+            }
+            out.push(styled(escape(&rb.id).into_owned(), theme.base));
+            out.push(styled(
+                format!(
+                    " · {} · step {}/{} {}",
+                    step.map_or("", |s| s.section.title()),
+                    i + 1,
+                    rb.steps.len(),
+                    step.map_or(String::new(), |s| escape(&s.title).into_owned())
                 ),
-            ]
+                theme.dim,
+            ));
+            out
         }
         None => vec![styled(
             "select an alert, enter opens its runbook",

@@ -1,0 +1,86 @@
+//! `warroom lint`: lints files and directories and prints compiler-style diagnostics or
+//! JSON. Kept apart from `main` so tests run it in-process.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use super::diagnostic::{Diagnostic, Level};
+use super::lint::lint;
+use super::load::{collect, load_file};
+
+/// The exit status `warroom lint` should return: 0 clean, 1 errors, 2 usage error.
+pub fn run(
+    paths: &[PathBuf],
+    json: bool,
+    deny_warnings: bool,
+    today: NaiveDate,
+    out: &mut dyn Write,
+) -> Result<u8, String> {
+    let files = collect(paths)?;
+    if files.is_empty() {
+        return Err(format!(
+            "no runbook files (*.md) found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut all: Vec<Diagnostic> = Vec::new();
+    // Which file answers each alert, to catch two runbooks claiming the same one.
+    let mut owners: BTreeMap<String, String> = BTreeMap::new();
+    for (file, root) in &files {
+        match load_file(file, root.as_deref()) {
+            Ok(parsed) => {
+                all.extend(lint(&parsed, today));
+                let rb = &parsed.runbook;
+                for alert in &rb.meta.alerts {
+                    if let Some(first) = owners.get(alert) {
+                        all.push(
+                            Diagnostic::warning(
+                                "duplicate-alert",
+                                rb.meta.pos_of("alerts").unwrap_or_default(),
+                                format!("alert {alert} is also answered by {first}"),
+                            )
+                            .hint("one runbook per alert: enter opens only the first")
+                            .in_file(&rb.path),
+                        );
+                    } else {
+                        owners.insert(alert.clone(), rb.path.clone());
+                    }
+                }
+            }
+            Err(d) => all.push(d),
+        }
+    }
+    if deny_warnings {
+        for d in &mut all {
+            d.level = Level::Error;
+        }
+    }
+    let errors = all.iter().filter(|d| d.is_error()).count();
+    let warnings = all.len() - errors;
+    let io = |e: std::io::Error| e.to_string();
+    if json {
+        let text = serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}").map_err(io)?;
+    } else {
+        for d in &all {
+            writeln!(out, "{d}").map_err(io)?;
+        }
+        writeln!(
+            out,
+            "{} file{} checked: {errors} error{}, {warnings} warning{}",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" },
+        )
+        .map_err(io)?;
+    }
+    Ok(u8::from(errors > 0))
+}

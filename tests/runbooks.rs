@@ -1,0 +1,372 @@
+//! Runbook parsing and lint: a good fixture, one broken variant per diagnostic (asserting
+//! the message and the position), the shipped runbooks, and unsafe files on disk.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use warroom::runbook::lint::lint;
+use warroom::runbook::load::{collect, load_file};
+use warroom::runbook::parse::parse;
+use warroom::runbook::{Block, CommandKind, Danger, Diagnostic, PrecheckKind, SectionKind};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 14).unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/runbooks")
+        .join(name)
+}
+
+fn good() -> String {
+    std::fs::read_to_string(fixture("good.md")).unwrap()
+}
+
+fn lint_text(text: &str) -> Vec<Diagnostic> {
+    match parse("t", "t.md", text) {
+        Ok(p) => lint(&p, today()),
+        Err(d) => vec![d],
+    }
+}
+
+/// The 1-based line of the first line containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not in text"))
+        + 1
+}
+
+/// Applies `from → to` to the good fixture and expects exactly the diagnostic `code` at
+/// `line` (and `col` when given) with a message containing `msg`.
+fn expect(from: &str, to: &str, code: &str, msg: &str, at: &str, col: Option<usize>) {
+    let base = good();
+    assert!(base.contains(from), "fixture lacks {from:?}");
+    let text = base.replacen(from, to, 1);
+    let diags = lint_text(&text);
+    let d = diags
+        .iter()
+        .find(|d| d.code == code)
+        .unwrap_or_else(|| panic!("no {code} in {diags:#?}"));
+    assert!(d.message.contains(msg), "{code}: {}", d.message);
+    assert_eq!(d.line, line_of(&text, at), "{code} line: {d}");
+    if let Some(c) = col {
+        assert_eq!(d.column, c, "{code} column: {d}");
+    }
+    assert!(d.to_string().starts_with(&format!("t.md:{}:", d.line)));
+}
+
+#[test]
+fn the_good_fixture_is_clean_and_parsed_fully() {
+    let p = parse("good", "good.md", &good()).unwrap();
+    assert_eq!(lint(&p, today()), vec![]);
+    let rb = &p.runbook;
+    assert_eq!(rb.title, "Disk full");
+    assert_eq!(rb.meta.alerts, vec!["DiskFull"]);
+    assert_eq!(rb.meta.labels, vec!["namespace", "pod"]);
+    let anchors: Vec<&str> = rb.steps.iter().map(|s| s.anchor.as_str()).collect();
+    assert_eq!(
+        anchors,
+        [
+            "alert",
+            "is-it-real",
+            "what-fills-it",
+            "logs-grow",
+            "data-grows",
+            "rotate-logs",
+            "expand-the-volume",
+            "postmortem"
+        ]
+    );
+    assert_eq!(rb.steps[1].section, SectionKind::Check);
+    assert_eq!(rb.steps[1].pos.line, 18);
+    let df = &rb.steps[1].commands[0];
+    assert_eq!(df.kind, CommandKind::Check);
+    assert_eq!(df.timeout, std::time::Duration::from_secs(10));
+    assert_eq!(df.pos.line, 20);
+    assert_eq!(
+        df.code,
+        "kubectl -n {{namespace}} exec {{pod}} -- df -h /data"
+    );
+    assert_eq!(rb.steps[2].branches[1].target, "data-grows");
+    assert_eq!(rb.steps[2].branches[1].label, "Data");
+    assert_eq!(rb.steps[2].branches[1].pos.line, 31);
+    let expand = &rb.steps[6].commands[0];
+    assert_eq!(expand.danger, Danger::High);
+    assert_eq!(
+        expand.safety_question.as_deref(),
+        Some("Does the storage class allow expansion?")
+    );
+    assert_eq!(expand.prechecks[0].kind, PrecheckKind::Promql);
+    assert!(
+        expand
+            .dry_run
+            .as_deref()
+            .unwrap()
+            .contains("--dry-run=server")
+    );
+    assert!(matches!(rb.steps[0].body[0].block, Block::Paragraph(_)));
+    assert_eq!(rb.steps[0].body[0].pos.line, 14);
+    assert_eq!(rb.steps[1].body[0].pos.line, 20);
+}
+
+#[test]
+fn each_broken_variant_points_at_the_problem() {
+    let s = "\n## Check\n";
+    expect(
+        s,
+        "\n",
+        "missing-section",
+        "`## Check` is missing",
+        "## Diagnose",
+        Some(1),
+    );
+    expect(
+        "## Mitigate",
+        "## postmortem\n\nEarly.\n\n## Mitigate",
+        "duplicate-section",
+        "`Postmortem` appears twice",
+        "## Postmortem",
+        None,
+    );
+    expect(
+        "\n## Postmortem\n\nNot required for P2.\n",
+        "",
+        "missing-section",
+        "`## Postmortem` is missing",
+        "## Mitigate",
+        None,
+    );
+    expect(
+        "## Mitigate\n",
+        "## Postmortem\n\nToo early.\n\n## Mitigate\n",
+        "section-order",
+        "section `Mitigate` comes after `Postmortem`",
+        "## Mitigate",
+        None,
+    );
+    expect(
+        "(#logs-grow)",
+        "(#logs-grew)",
+        "dangling-anchor",
+        "dangling anchor #logs-grew",
+        "(#logs-grew)",
+        Some(1),
+    );
+    expect(
+        "**DiskFull** fires",
+        "#### What fills it?\n\n**DiskFull** fires",
+        "ambiguous-anchor",
+        "anchor #what-fills-it is ambiguous: 2 headings",
+        "(#what-fills-it)",
+        None,
+    );
+    expect(
+        "- Data: [data](#data-grows)\n",
+        "",
+        "unreachable-step",
+        "no branch leads to step `Data grows`",
+        "### Data grows",
+        Some(1),
+    );
+    expect(
+        "> **Safety:** Is nobody reading the current log file?\n",
+        "",
+        "missing-safety-check",
+        "mitigation `rotate` has no safety check",
+        "name=rotate",
+        Some(1),
+    );
+    expect(
+        "labels: [namespace, pod]",
+        "labels: [namespace]",
+        "undeclared-placeholder",
+        "placeholder {{pod}} is not declared",
+        "exec {{pod}} -- df",
+        Some(31),
+    );
+    expect(
+        "danger=low}",
+        "dangr=low}",
+        "unknown-attribute",
+        "unknown attribute `dangr`",
+        "dangr=low",
+        Some(36),
+    );
+    expect(
+        "### Data grows",
+        "### logs grow",
+        "duplicate-step",
+        "duplicate step name `logs grow` (first at line 33)",
+        "### logs grow",
+        None,
+    );
+    expect(
+        "Not required for P2.\n",
+        "Not required for P2.\n\n```sh {name=oops kind=check}\nkubectl get pods\n",
+        "unterminated-fence",
+        "code fence is never closed",
+        "name=oops",
+        None,
+    );
+    expect(
+        "last_reviewed: 2026-03-01\n",
+        "",
+        "missing-last-reviewed",
+        "`last_reviewed` is missing",
+        "---",
+        None,
+    );
+    expect(
+        "last_reviewed: 2026-03-01",
+        "last_reviewed: 2025-10-01",
+        "stale",
+        "stale: last reviewed 2025-10-01, 164 days ago",
+        "last_reviewed",
+        None,
+    );
+    expect(
+        "alerts: [DiskFull]\n",
+        "",
+        "missing-alert",
+        "no alert binding",
+        "---",
+        None,
+    );
+    expect(
+        "- Rotate: [rotate](#rotate-logs)",
+        "```kube {kind=precheck}\nx\n```\n\n- Rotate: [rotate](#rotate-logs)",
+        "orphan-precheck",
+        "pre-check with no mitigation",
+        "```kube",
+        None,
+    );
+}
+
+#[test]
+fn a_cycle_with_no_way_out_is_an_error() {
+    let text = good()
+        .replace(
+            "- Rotate: [rotate](#rotate-logs)",
+            "- Again: [again](#what-fills-it)",
+        )
+        .replace(
+            "- Expand: [expand](#expand-the-volume)",
+            "- Back: [back](#logs-grow)",
+        );
+    let diags = lint_text(&text);
+    let d = diags.iter().find(|d| d.code == "cycle").expect("cycle");
+    assert_eq!(d.line, line_of(&text, "### Is it real?"));
+    assert!(
+        d.message
+            .contains("branch cycle with no way out: #is-it-real → #what-fills-it → #logs-grow → #what-fills-it"),
+        "{}",
+        d.message
+    );
+    assert_eq!(diags.iter().filter(|d| d.code == "cycle").count(), 1);
+}
+
+#[test]
+fn stale_is_a_warning_not_an_error() {
+    let text = good().replace("2026-03-01", "2025-01-01");
+    let diags = lint_text(&text);
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:#?}");
+    assert_eq!(diags.len(), 1);
+}
+
+#[test]
+fn pathological_input_is_bounded() {
+    let huge = "a".repeat(warroom::runbook::parse::MAX_BYTES + 1);
+    let d = parse("h", "h.md", &huge).unwrap_err();
+    assert_eq!(d.code, "too-large");
+    // Deep nesting parses quickly and yields diagnostics, not a hang or a crash.
+    let nested = format!("{}x\n", "> ".repeat(5000)) + &"- [".repeat(20_000);
+    let started = std::time::Instant::now();
+    let _ = lint_text(&nested);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn every_shipped_runbook_is_lint_clean() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let files = collect(&[dir]).unwrap();
+    assert!(files.len() >= 10, "{} runbooks", files.len());
+    let today = chrono::Utc::now().date_naive();
+    for (file, root) in files {
+        let parsed = load_file(&file, root.as_deref()).unwrap();
+        let diags = lint(&parsed, today);
+        assert!(
+            diags.is_empty(),
+            "{}",
+            diags
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let rb = &parsed.runbook;
+        assert!(
+            rb.steps
+                .iter()
+                .any(|s| s.section == SectionKind::Diagnose && !s.branches.is_empty()),
+            "{}: a diagnose branch point",
+            rb.id
+        );
+        assert!(
+            rb.steps
+                .iter()
+                .flat_map(|s| &s.commands)
+                .any(|c| c.kind == CommandKind::Mitigation && c.safety_question.is_some()),
+            "{}: a safety-checked mitigation",
+            rb.id
+        );
+    }
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("runbooks/postmortem-template.md")
+            .is_file()
+    );
+}
+
+#[test]
+fn unsafe_files_on_disk_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let books = dir.path().join("runbooks");
+    std::fs::create_dir(&books).unwrap();
+    std::fs::write(
+        books.join("bad-utf8.md"),
+        b"---\nalerts: [X]\n---\n# T\n\xff\xfe oops\n",
+    )
+    .unwrap();
+    let outside = dir.path().join("secret.md");
+    std::fs::write(&outside, good()).unwrap();
+    std::os::unix::fs::symlink(&outside, books.join("link.md")).unwrap();
+    let files = collect(std::slice::from_ref(&books)).unwrap();
+    let errs: Vec<Diagnostic> = files
+        .iter()
+        .map(|(f, root)| load_file(f, root.as_deref()).unwrap_err())
+        .collect();
+    assert_eq!(errs[0].code, "invalid-utf8");
+    assert_eq!((errs[0].line, errs[0].column), (5, 1));
+    assert!(errs[0].file.ends_with("bad-utf8.md"));
+    assert_eq!(errs[1].code, "outside-dir");
+    assert!(
+        errs[1]
+            .message
+            .contains("symlink leads outside the runbooks directory")
+    );
+}
+
+#[test]
+fn the_console_loads_the_shipped_directory() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let (books, problems) = warroom::runbook::load::load_dir(&dir, chrono::Utc::now().date_naive());
+    assert_eq!(books.len(), 10);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        books
+            .iter()
+            .all(|b| !b.path.ends_with("postmortem-template.md"))
+    );
+}
