@@ -10,9 +10,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::keymap::Keymap;
+use crate::sources::alertmanager::Alertmanager;
 use crate::sources::demo::{self, Scenario};
+use crate::sources::prometheus::Prometheus;
 use crate::sources::timing::until_next_second;
-use crate::state::{Effect, Event, Mode, Signal, State, update};
+use crate::state::{Effect, Event, Mode, Signal, SourceHealth, State, update};
 use crate::term;
 use crate::theme::Theme;
 use crate::ui;
@@ -30,6 +32,91 @@ pub struct Options {
     pub theme: Theme,
     pub keymap: Keymap,
     pub read_only: bool,
+    /// Who acks and silences (config `user:` or `$USER`).
+    pub user: String,
+    pub alertmanager: Option<Alertmanager>,
+    pub prometheus: Option<Prometheus>,
+}
+
+impl Options {
+    /// The sources the status bar lists from the start, with their intervals.
+    pub fn sources(&self) -> Vec<SourceHealth> {
+        let mut v = Vec::new();
+        if let Some(am) = &self.alertmanager {
+            v.push(SourceHealth::new(
+                crate::sources::alertmanager::SOURCE,
+                am.interval,
+            ));
+        }
+        if let Some(p) = &self.prometheus {
+            v.push(SourceHealth::new(
+                crate::sources::prometheus::SOURCE,
+                p.interval,
+            ));
+        }
+        v
+    }
+}
+
+/// Performs an effect that reaches outside the console; the outcome comes back as an event.
+/// `None` when there is nothing to report.
+pub async fn perform(am: Option<&Alertmanager>, effect: Effect) -> Option<Event> {
+    match effect {
+        Effect::CreateSilence {
+            fingerprint,
+            request,
+        } => {
+            let Some(am) = am else {
+                return Some(Event::Outcome {
+                    ok: false,
+                    text: "No Alertmanager is configured: cannot silence.".into(),
+                });
+            };
+            Some(match am.create_silence(&request).await {
+                Ok(id) => {
+                    tracing::info!(%fingerprint, silence = %id, by = %request.created_by, "silence created");
+                    Event::Outcome {
+                        ok: true,
+                        text: format!("Silence {id} created."),
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%fingerprint, "silence failed: {e}");
+                    Event::Outcome {
+                        ok: false,
+                        text: format!("Silence not created: {e}"),
+                    }
+                }
+            })
+        }
+        Effect::ExpireSilence { id } => {
+            let Some(am) = am else {
+                return Some(Event::Outcome {
+                    ok: false,
+                    text: "No Alertmanager is configured.".into(),
+                });
+            };
+            Some(match am.expire_silence(&id).await {
+                Ok(()) => {
+                    tracing::info!(silence = %id, "silence expired");
+                    Event::Outcome {
+                        ok: true,
+                        text: format!("Silence {id} expired."),
+                    }
+                }
+                Err(e) => Event::Outcome {
+                    ok: false,
+                    text: format!("Silence not expired: {e}"),
+                },
+            })
+        }
+        Effect::RecordAck { fingerprint, ack } => {
+            // The incident journal will keep the durable record; the log has it meanwhile.
+            tracing::info!(%fingerprint, by = %ack.by, at = %ack.at, "ack");
+            None
+        }
+        Effect::Exit(_) | Effect::Suspend | Effect::FullRedraw => None,
+    }
 }
 
 /// Runs the console until an effect asks to exit; returns the exit code. The terminal is
@@ -39,12 +126,23 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     spawn_signals(tx.clone())?;
     spawn_input(tx.clone());
     spawn_ticks(tx.clone());
+    let sources = opts.sources();
     if let Some(s) = opts.scenario {
         demo::spawn(s, tx.clone());
     }
-    drop(tx);
+    if let Some(am) = opts.alertmanager.clone() {
+        am.spawn(tx.clone());
+    }
+    if let Some(p) = opts.prometheus {
+        p.spawn(tx.clone());
+    }
+    // Kept for effect outcomes; the loop ends by an Exit effect.
+    let effect_tx = tx;
+    let am = opts.alertmanager.map(std::sync::Arc::new);
 
     let mut state = State::new(opts.mode, opts.keymap, opts.read_only, Utc::now());
+    state.user = opts.user;
+    state.sources = sources;
     let theme = opts.theme;
     let mut terminal = term::enter()?;
     term::draw(&mut terminal, |f| ui::draw(f, &state, &theme))?;
@@ -71,6 +169,15 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 Effect::FullRedraw => {
                     terminal.clear()?;
                     state.dirty = true;
+                }
+                other => {
+                    let am = am.clone();
+                    let tx = effect_tx.clone();
+                    tokio::spawn(async move {
+                        if let Some(ev) = perform(am.as_deref(), other).await {
+                            let _ = tx.send(ev).await;
+                        }
+                    });
                 }
             }
         }

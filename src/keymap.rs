@@ -26,11 +26,17 @@ pub enum Action {
     Zoom,
     Redraw,
     Suspend,
+    Filter,
+    GroupBy,
+    Detail,
+    Ack,
+    Silence,
+    ExpireSilence,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 21] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -43,6 +49,12 @@ impl Action {
         Action::Bottom,
         Action::Select,
         Action::Back,
+        Action::Detail,
+        Action::Filter,
+        Action::GroupBy,
+        Action::Ack,
+        Action::Silence,
+        Action::ExpireSilence,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -66,6 +78,12 @@ impl Action {
             Action::Zoom => "zoom",
             Action::Redraw => "redraw",
             Action::Suspend => "suspend",
+            Action::Filter => "filter",
+            Action::GroupBy => "group_by",
+            Action::Detail => "detail",
+            Action::Ack => "ack",
+            Action::Silence => "silence",
+            Action::ExpireSilence => "expire_silence",
         }
     }
 
@@ -86,6 +104,12 @@ impl Action {
             Action::Zoom => "zoom the focused pane / unzoom",
             Action::Redraw => "redraw the whole screen",
             Action::Suspend => "suspend to the shell (resume with fg)",
+            Action::Filter => "filter alerts by text (esc clears)",
+            Action::GroupBy => "group alerts by the next label (alertname, service, ...)",
+            Action::Detail => "all labels and annotations of the alert / SLO numbers",
+            Action::Ack => "ack the alert: you are on it (lasts until it resolves)",
+            Action::Silence => "silence the alert in Alertmanager (asks first)",
+            Action::ExpireSilence => "expire the alert's silence (asks first)",
         }
     }
 
@@ -106,6 +130,12 @@ impl Action {
             Action::Zoom => &["z"],
             Action::Redraw => &["ctrl-l"],
             Action::Suspend => &["ctrl-z"],
+            Action::Filter => &["/"],
+            Action::GroupBy => &["b"],
+            Action::Detail => &["i"],
+            Action::Ack => &["a"],
+            Action::Silence => &["s"],
+            Action::ExpireSilence => &["U"],
         }
     }
 }

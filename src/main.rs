@@ -10,7 +10,9 @@ use warroom::app::{self, Options};
 use warroom::cli::{Cli, Command};
 use warroom::config::{Config, LogLevel};
 use warroom::paths::Paths;
+use warroom::sources::alertmanager::Alertmanager;
 use warroom::sources::demo::Scenario;
+use warroom::sources::prometheus::{Prometheus, load_sloth};
 use warroom::state::Mode;
 use warroom::{logging, term, theme};
 
@@ -37,6 +39,50 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// The Alertmanager and Prometheus clients the config asks for; SLO specs are read here so
+/// a bad spec stops the start with its file and line.
+fn live_sources(
+    config: &Config,
+) -> Result<(Option<Alertmanager>, Option<Prometheus>), (u8, String)> {
+    let usage = |m: String| (EXIT_USAGE, m);
+    let am = match &config.alertmanager {
+        None => None,
+        Some(s) => Some(
+            Alertmanager::new(
+                s.urls.clone(),
+                s.http.clone(),
+                s.interval,
+                config.severity.clone(),
+            )
+            .map_err(|e| usage(format!("alertmanager: {e}")))?,
+        ),
+    };
+    let prom = match &config.prometheus {
+        None => None,
+        Some(s) => {
+            let mut slos = Vec::new();
+            for path in &config.slo_specs {
+                slos.extend(load_sloth(path).map_err(|e| usage(e.to_string()))?);
+            }
+            for def in &mut slos {
+                def.latency_query = config.latency_queries.get(&def.name).cloned();
+            }
+            let mut p = Prometheus::new(
+                &s.urls[0],
+                s.http.clone(),
+                s.interval,
+                slos,
+                config.slo_window,
+            )
+            .map_err(|e| usage(format!("prometheus: {e}")))?;
+            p.history = s.history;
+            p.step = s.step;
+            Some(p)
+        }
+    };
+    Ok((am, prom))
 }
 
 fn console(cli: Cli) -> Result<u8, (u8, String)> {
@@ -86,12 +132,25 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
         None => None,
     };
 
+    let user = config
+        .user
+        .clone()
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    let (alertmanager, prometheus) = if cli.demo {
+        (None, None)
+    } else {
+        live_sources(&config)?
+    };
     let opts = Options {
         mode: if cli.demo { Mode::Demo } else { Mode::Live },
         scenario,
         theme,
         keymap: config.keymap,
         read_only: cli.read_only || config.read_only,
+        user: warroom::sanitize::escape_truncated(&user, 64),
+        alertmanager,
+        prometheus,
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()

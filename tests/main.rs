@@ -2,6 +2,7 @@
 
 mod common;
 mod e2e;
+mod live;
 mod snapshots;
 mod support;
 mod theme;

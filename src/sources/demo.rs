@@ -259,6 +259,10 @@ impl DemoPlayer {
             labels: clean(&a.labels),
             annotations: clean(&a.annotations),
             runbook: a.runbook.clone(),
+            silenced_by: Vec::new(),
+            inhibited_by: Vec::new(),
+            generator_url: None,
+            seen_by: vec![SOURCE.to_string()],
         }
     }
 
@@ -398,7 +402,7 @@ fn slo_at(i: usize, s: &ScriptedSlo, t: i64) -> SloStatus {
         series,
         step: Duration::from_secs(60),
         budget_remaining: 1.0 - spent,
-        partial: false,
+        ..SloStatus::default()
     }
 }
 

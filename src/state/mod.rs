@@ -13,6 +13,7 @@ use crossterm::event::KeyEvent;
 use crate::keymap::{Action, Key, Keymap};
 use crate::runbook::Runbook;
 use crate::slo::SloStatus;
+use crate::sources::alertmanager::SilenceRequest;
 pub use alerts::{Ack, Alert, AlertFeed, AlertState, Severity};
 pub use drill::{DrillClock, Pace, PhaseClock};
 pub use runbook_view::RunbookView;
@@ -63,6 +64,45 @@ pub enum Overlay {
     ConfirmQuit {
         reason: String,
     },
+    /// Typing the alert filter; the list follows each key.
+    Filter,
+    /// Every label and annotation of one alert.
+    AlertDetail {
+        fingerprint: String,
+        scroll: u16,
+    },
+    /// The numbers behind the selected SLO's sparkline.
+    SloDetail {
+        scroll: u16,
+    },
+    /// Silencing an alert: duration and comment, then a y/N confirmation.
+    Silence(SilenceForm),
+    /// Expiring a silence: y/N.
+    ConfirmExpire {
+        silence_id: String,
+        alert: String,
+    },
+}
+
+/// Which field of the silence form takes the typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SilenceField {
+    Duration,
+    Comment,
+}
+
+/// The silence prompt's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceForm {
+    pub fingerprint: String,
+    pub alert: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub duration: String,
+    pub comment: String,
+    pub field: SilenceField,
+    /// Both fields are valid and the question "create it? y/N" is showing.
+    pub confirming: bool,
+    pub error: Option<String>,
 }
 
 /// A producer of data, and how fresh its data is.
@@ -75,6 +115,10 @@ pub struct SourceHealth {
     pub failing_since: Option<DateTime<Utc>>,
     /// The source's own update interval; data older than three of these is stale.
     pub interval: Duration,
+    /// For a source with several endpoints (an HA pair): how many answered, of how many.
+    pub endpoints: Option<(usize, usize)>,
+    /// What the endpoints that did not answer said.
+    pub endpoint_errors: Vec<String>,
 }
 
 impl SourceHealth {
@@ -85,7 +129,23 @@ impl SourceHealth {
             error: None,
             failing_since: None,
             interval,
+            endpoints: None,
+            endpoint_errors: Vec::new(),
         }
+    }
+
+    /// "stale since HH:MM:SS: reason" while the source fails or its data is old; `None`
+    /// while it is fresh or has never answered.
+    pub fn stale_banner(&self, now: DateTime<Utc>) -> Option<String> {
+        let last = self.last_ok?;
+        if self.error.is_none() && !self.is_stale(now) {
+            return None;
+        }
+        let reason = self
+            .error
+            .clone()
+            .unwrap_or_else(|| "no update for a while".into());
+        Some(format!("stale since {}: {reason}", last.format("%H:%M:%S")))
     }
 
     pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
@@ -123,6 +183,8 @@ pub struct State {
     pub drill: Option<DrillClock>,
     pub sources: Vec<SourceHealth>,
     pub notice: Option<Notice>,
+    /// Who acks and silences from this console (config `user:` or `$USER`).
+    pub user: String,
     /// Something visible changed since the last draw.
     pub dirty: bool,
 }
@@ -145,6 +207,18 @@ pub enum Event {
     Acked {
         fingerprint: String,
         ack: Ack,
+    },
+    /// How many endpoints of a multi-endpoint source answered the last poll.
+    Endpoints {
+        source: String,
+        up: usize,
+        total: usize,
+        errors: Vec<String>,
+    },
+    /// The outcome of an effect performed outside (a silence created or expired).
+    Outcome {
+        ok: bool,
+        text: String,
     },
     Slos {
         source: String,
@@ -201,6 +275,15 @@ pub enum Effect {
     Suspend,
     /// Repaint every cell, not just what changed.
     FullRedraw,
+    /// Create this silence in Alertmanager.
+    CreateSilence {
+        fingerprint: String,
+        request: SilenceRequest,
+    },
+    /// Expire a silence in Alertmanager.
+    ExpireSilence { id: String },
+    /// Someone acked an alert; the durable record belongs in the incident journal.
+    RecordAck { fingerprint: String, ack: Ack },
 }
 
 impl State {
@@ -221,6 +304,7 @@ impl State {
             drill: None,
             sources: Vec::new(),
             notice: None,
+            user: "unknown".into(),
             dirty: true,
         }
     }
@@ -337,6 +421,23 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             state.dirty = true;
             Vec::new()
         }
+        Event::Endpoints {
+            source,
+            up,
+            total,
+            errors,
+        } => {
+            let s = state.source_mut(&source);
+            s.endpoints = Some((up, total));
+            s.endpoint_errors = errors;
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::Outcome { text, .. } => {
+            state.notify(text);
+            state.dirty = true;
+            Vec::new()
+        }
         Event::RunbooksLoaded(runbooks) => {
             state.runbooks = runbooks;
             state.runbook = RunbookView::default();
@@ -380,12 +481,196 @@ fn on_drill(state: &mut State, ev: DrillEvent) {
     }
 }
 
+/// A printable character typed without ctrl or alt, for text fields.
+fn typed_char(ev: &KeyEvent) -> Option<char> {
+    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+    if ev.kind == KeyEventKind::Release
+        || ev
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
+    }
+    match ev.code {
+        KeyCode::Char(c) if !crate::sanitize::is_hazard(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn is_key(ev: &KeyEvent, code: crossterm::event::KeyCode) -> bool {
+    ev.kind != crossterm::event::KeyEventKind::Release && ev.code == code
+}
+
+/// Longest text a prompt field takes.
+const FIELD_MAX: usize = 200;
+
+/// Text prompts (the filter, the silence form) capture every key while open.
+fn on_text_key(state: &mut State, ev: &KeyEvent) -> Option<Vec<Effect>> {
+    use crossterm::event::KeyCode;
+    match state.overlay.as_mut()? {
+        Overlay::Filter => {
+            state.dirty = true;
+            if is_key(ev, KeyCode::Esc) {
+                state.alerts.filter.clear();
+                state.overlay = None;
+            } else if is_key(ev, KeyCode::Enter) {
+                state.overlay = None;
+            } else if is_key(ev, KeyCode::Backspace) {
+                state.alerts.filter.pop();
+            } else if let Some(c) = typed_char(ev) {
+                if state.alerts.filter.chars().count() < FIELD_MAX {
+                    state.alerts.filter.push(c);
+                }
+            }
+            state.alerts.fix_selection();
+            Some(Vec::new())
+        }
+        Overlay::Silence(form) => {
+            state.dirty = true;
+            if is_key(ev, KeyCode::Esc) {
+                state.overlay = None;
+                state.notify("No silence created.");
+                return Some(Vec::new());
+            }
+            if form.confirming {
+                // Only y creates it; n, Enter and anything else answer No.
+                let yes = matches!(typed_char(ev), Some('y' | 'Y'));
+                if yes {
+                    let form = form.clone();
+                    state.overlay = None;
+                    let duration = humantime::parse_duration(form.duration.trim())
+                        .unwrap_or(Duration::from_secs(3600));
+                    let request = SilenceRequest::for_labels(
+                        &form.labels,
+                        state.now,
+                        duration,
+                        &state.user,
+                        form.comment.trim(),
+                    );
+                    state.notify(format!("Creating a silence for {}…", form.alert));
+                    return Some(vec![Effect::CreateSilence {
+                        fingerprint: form.fingerprint,
+                        request,
+                    }]);
+                }
+                if matches!(typed_char(ev), Some('n' | 'N')) || is_key(ev, KeyCode::Enter) {
+                    state.overlay = None;
+                    state.notify("No silence created.");
+                }
+                return Some(Vec::new());
+            }
+            let field = match form.field {
+                SilenceField::Duration => &mut form.duration,
+                SilenceField::Comment => &mut form.comment,
+            };
+            if is_key(ev, KeyCode::Backspace) {
+                field.pop();
+            } else if is_key(ev, KeyCode::Tab) || is_key(ev, KeyCode::BackTab) {
+                form.field = match form.field {
+                    SilenceField::Duration => SilenceField::Comment,
+                    SilenceField::Comment => SilenceField::Duration,
+                };
+            } else if is_key(ev, KeyCode::Enter) {
+                match form.field {
+                    SilenceField::Duration => form.field = SilenceField::Comment,
+                    SilenceField::Comment => {
+                        form.error = validate_silence(form);
+                        form.confirming = form.error.is_none();
+                    }
+                }
+            } else if let Some(c) = typed_char(ev) {
+                if field.chars().count() < FIELD_MAX {
+                    field.push(c);
+                }
+                form.error = None;
+            }
+            Some(Vec::new())
+        }
+        _ => None,
+    }
+}
+
+/// Why the silence form cannot be submitted yet, if it cannot.
+fn validate_silence(form: &SilenceForm) -> Option<String> {
+    match humantime::parse_duration(form.duration.trim()) {
+        Err(_) => {
+            return Some(format!(
+                "`{}` is not a duration like 30m or 2h",
+                form.duration
+            ));
+        }
+        Ok(d) if d < Duration::from_secs(60) || d > Duration::from_secs(30 * 86_400) => {
+            return Some("a silence lasts from 1 minute to 30 days".into());
+        }
+        Ok(_) => {}
+    }
+    if form.comment.trim().is_empty() {
+        return Some("say why in the comment (Alertmanager requires one)".into());
+    }
+    None
+}
+
 fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+    if let Some(effects) = on_text_key(state, &ev) {
+        return effects;
+    }
     let Some(key) = Key::from_event(&ev) else {
         return Vec::new();
     };
+    let esc = Key::parse("esc").ok();
     // Prompts take the keys first; anything they do not know is ignored, never passed on.
     match &state.overlay {
+        Some(Overlay::ConfirmExpire { silence_id, alert }) => {
+            if matches!(typed_char(&ev), Some('y' | 'Y')) {
+                let id = silence_id.clone();
+                state.notify(format!("Expiring the silence on {alert}…"));
+                state.overlay = None;
+                state.dirty = true;
+                return vec![Effect::ExpireSilence { id }];
+            }
+            if matches!(typed_char(&ev), Some('n' | 'N'))
+                || Some(key) == esc
+                || is_key(&ev, crossterm::event::KeyCode::Enter)
+            {
+                state.overlay = None;
+                state.dirty = true;
+            }
+            return Vec::new();
+        }
+        Some(Overlay::AlertDetail { .. } | Overlay::SloDetail { .. }) => {
+            let action = state.keymap.action_for(&key);
+            state.dirty = true;
+            let delta: i32 = match action {
+                Some(Action::Up) => -1,
+                Some(Action::Down) => 1,
+                Some(Action::PageUp) => -10,
+                Some(Action::PageDown) => 10,
+                _ => 0,
+            };
+            if delta != 0 {
+                if let Some(Overlay::AlertDetail { scroll, .. } | Overlay::SloDetail { scroll }) =
+                    state.overlay.as_mut()
+                {
+                    *scroll = (*scroll as i32 + delta).clamp(0, u16::MAX as i32) as u16;
+                }
+                return Vec::new();
+            }
+            if Some(key) == esc
+                || matches!(
+                    action,
+                    Some(Action::Detail | Action::Back | Action::Select | Action::Help)
+                )
+            {
+                state.overlay = None;
+                return Vec::new();
+            }
+            if !matches!(
+                action,
+                Some(Action::Quit | Action::Suspend | Action::Redraw)
+            ) {
+                return Vec::new();
+            }
+        }
         Some(Overlay::ConfirmQuit { .. }) => {
             let yes = Key::parse("y").ok();
             let big_yes = Key::parse("Y").ok();
@@ -404,7 +689,6 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         }
         Some(Overlay::Help) => {
             let action = state.keymap.action_for(&key);
-            let esc = Key::parse("esc").ok();
             if matches!(action, Some(Action::Help)) || Some(key) == esc {
                 state.overlay = None;
                 state.dirty = true;
@@ -417,7 +701,14 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
         }
-        None => {}
+        Some(Overlay::Filter | Overlay::Silence(_)) | None => {}
+    }
+    // A lone esc clears an active filter.
+    if state.overlay.is_none() && Some(key) == esc && !state.alerts.filter.is_empty() {
+        state.alerts.filter.clear();
+        state.alerts.fix_selection();
+        state.dirty = true;
+        return Vec::new();
     }
 
     if let Some(n) = branch_digit(&key) {
@@ -447,6 +738,9 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Action::Bottom => move_in_pane(state, isize::MAX / 2),
         Action::Select => match state.focus {
             Pane::Alerts => state.open_selected_runbook(),
+            Pane::Slo if !state.slos.is_empty() => {
+                state.overlay = Some(Overlay::SloDetail { scroll: 0 })
+            }
             Pane::Runbook => {
                 let steps = state.current_runbook().map_or(0, |r| r.steps.len());
                 if !state.runbook.next(steps) {
@@ -460,8 +754,126 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 state.notify("Already at the first step on this path.");
             }
         }
+        Action::Filter => {
+            state.focus = Pane::Alerts;
+            state.overlay = Some(Overlay::Filter);
+        }
+        Action::GroupBy => {
+            state.alerts.group_by = next_group(state.alerts.group_by.as_deref());
+            state.alerts.fix_selection();
+            match &state.alerts.group_by {
+                Some(g) => state.notify(format!("Alerts grouped by {g}.")),
+                None => state.notify("Alerts not grouped."),
+            }
+        }
+        Action::Detail => match state.focus {
+            Pane::Slo if !state.slos.is_empty() => {
+                state.overlay = Some(Overlay::SloDetail { scroll: 0 })
+            }
+            _ => match state.alerts.selected_alert() {
+                Some(a) => {
+                    state.overlay = Some(Overlay::AlertDetail {
+                        fingerprint: a.fingerprint.clone(),
+                        scroll: 0,
+                    })
+                }
+                None => state.notify("No alert selected."),
+            },
+        },
+        Action::Ack => return ack_selected(state),
+        Action::Silence => open_silence(state),
+        Action::ExpireSilence => open_expire(state),
     }
     Vec::new()
+}
+
+/// Labels the group-by key cycles through, then back to no grouping.
+pub const GROUP_LABELS: [&str; 5] = ["alertname", "service", "tenant", "region", "namespace"];
+
+fn next_group(cur: Option<&str>) -> Option<String> {
+    let i = match cur {
+        None => 0,
+        Some(c) => GROUP_LABELS
+            .iter()
+            .position(|g| *g == c)
+            .map_or(0, |i| i + 1),
+    };
+    GROUP_LABELS.get(i).map(|s| s.to_string())
+}
+
+fn ack_selected(state: &mut State) -> Vec<Effect> {
+    let Some(a) = state.alerts.selected_alert() else {
+        state.notify("No alert selected.");
+        return Vec::new();
+    };
+    let (fp, name) = (a.fingerprint.clone(), a.name.clone());
+    if let Some(prev) = state.alerts.acks.get(&fp) {
+        let text = format!(
+            "{name} is already acked by {} since {}.",
+            prev.by,
+            prev.at.format("%H:%M:%S")
+        );
+        state.notify(text);
+        return Vec::new();
+    }
+    let ack = Ack {
+        by: state.user.clone(),
+        at: state.now,
+    };
+    state.alerts.ack(&fp, ack.clone());
+    state.notify(format!("Acked {name}: you are on it."));
+    vec![Effect::RecordAck {
+        fingerprint: fp,
+        ack,
+    }]
+}
+
+fn open_silence(state: &mut State) {
+    if state.read_only {
+        state.notify("Read-only: silences are not created from this console.");
+        return;
+    }
+    if state.mode == Mode::Demo {
+        state.notify("Demo: there is no Alertmanager to silence in.");
+        return;
+    }
+    let Some(a) = state.alerts.selected_alert() else {
+        state.notify("No alert selected.");
+        return;
+    };
+    state.overlay = Some(Overlay::Silence(SilenceForm {
+        fingerprint: a.fingerprint.clone(),
+        alert: a.name.clone(),
+        labels: a.labels.clone(),
+        duration: "2h".into(),
+        comment: String::new(),
+        field: SilenceField::Comment,
+        confirming: false,
+        error: None,
+    }));
+}
+
+fn open_expire(state: &mut State) {
+    if state.read_only {
+        state.notify("Read-only: silences are not changed from this console.");
+        return;
+    }
+    let Some(a) = state.alerts.selected_alert() else {
+        state.notify("No alert selected.");
+        return;
+    };
+    match a.silenced_by.first() {
+        Some(id) => {
+            state.overlay = Some(Overlay::ConfirmExpire {
+                silence_id: id.clone(),
+                alert: a.name.clone(),
+            })
+        }
+        None => {
+            let text = format!("{} is not silenced.", a.name);
+            state.notify(text);
+        }
+    }
 }
 
 fn branch_digit(key: &Key) -> Option<usize> {

@@ -39,7 +39,18 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     match &state.overlay {
         Some(Overlay::Help) => overlay::help(frame, area, state, theme),
         Some(Overlay::ConfirmQuit { reason }) => overlay::confirm_quit(frame, area, reason, theme),
-        None => {}
+        Some(Overlay::AlertDetail {
+            fingerprint,
+            scroll,
+        }) => overlay::alert_detail(frame, area, state, fingerprint, *scroll, theme),
+        Some(Overlay::SloDetail { scroll }) => {
+            overlay::slo_detail(frame, area, state, *scroll, theme)
+        }
+        Some(Overlay::Silence(form)) => overlay::silence(frame, area, form, theme),
+        Some(Overlay::ConfirmExpire { silence_id, alert }) => {
+            overlay::confirm_expire(frame, area, silence_id, alert, theme)
+        }
+        Some(Overlay::Filter) | None => {}
     }
 }
 
