@@ -326,11 +326,37 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// One key or a list of keys, as written in the config file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum KeyList {
     One(Key),
     Many(Vec<Key>),
+}
+
+impl<'de> Deserialize<'de> for KeyList {
+    /// By hand rather than `untagged`, so a bad key spec keeps its own message.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key like `q` or `ctrl-c`, or a list of keys")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyList, E> {
+                Key::parse(v).map(KeyList::One).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = seq.next_element::<Key>()? {
+                    keys.push(k);
+                }
+                Ok(KeyList::Many(keys))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl KeyList {
@@ -364,6 +390,22 @@ impl Default for Keymap {
         Keymap { bindings }
     }
 }
+
+/// Actions the help shows on one row when both are bound: (first, second, description).
+const HELP_PAIRS: [(Action, Action, &str); 4] = [
+    (
+        Action::FocusNext,
+        Action::FocusPrev,
+        "focus the next / previous pane",
+    ),
+    (Action::Up, Action::Down, "move up / down"),
+    (Action::Top, Action::Bottom, "go to the first / last item"),
+    (
+        Action::Silence,
+        Action::ExpireSilence,
+        "silence in Alertmanager / expire the silence (both ask)",
+    ),
+];
 
 /// Keys with a fixed meaning that config may not take over: digits choose branches, and
 /// y/n/esc answer prompts.
@@ -429,14 +471,28 @@ impl Keymap {
     /// Rows for the help overlay: (keys, what they do), in [`Action::ALL`] order, then the
     /// fixed keys.
     pub fn help_rows(&self) -> Vec<(String, &'static str)> {
-        let mut rows: Vec<(String, &'static str)> = Action::ALL
-            .iter()
-            .filter(|a| !self.keys(**a).is_empty())
-            .map(|&a| {
-                let keys: Vec<String> = self.keys(a).iter().map(Key::to_string).collect();
-                (keys.join(", "), a.description())
-            })
-            .collect();
+        let keys_of = |a: Action| -> String {
+            let keys: Vec<String> = self.keys(a).iter().map(Key::to_string).collect();
+            keys.join(", ")
+        };
+        let mut rows: Vec<(String, &'static str)> = Vec::new();
+        for &a in Action::ALL.iter().filter(|a| !self.keys(**a).is_empty()) {
+            // Opposites share a row when both are bound, so the help fits 80x24.
+            if HELP_PAIRS.iter().any(|(_, second, _)| {
+                *second == a
+                    && HELP_PAIRS
+                        .iter()
+                        .any(|(f, s2, _)| *s2 == a && !self.keys(*f).is_empty())
+            }) {
+                continue;
+            }
+            match HELP_PAIRS.iter().find(|(first, _, _)| *first == a) {
+                Some((_, second, both)) if !self.keys(*second).is_empty() => {
+                    rows.push((format!("{} / {}", keys_of(a), keys_of(*second)), *both));
+                }
+                _ => rows.push((keys_of(a), a.description())),
+            }
+        }
         rows.push(("1-9".into(), "choose a numbered branch in the runbook"));
         rows.push((
             "y / n, esc".into(),

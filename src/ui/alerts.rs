@@ -109,6 +109,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
         Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_h)]).areas(area);
 
     let wide = area.width >= 60;
+    // The SLA column needs room; narrower, the detail lines and the ACK cell carry it.
+    let sla_col = area.width >= 90;
     let group = feed.group_by.as_deref();
     let mut head: Vec<String> = vec!["SEV".into(), "ALERT".into()];
     if let Some(g) = group {
@@ -118,11 +120,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
         head.extend(["TENANT".into(), "REGION".into()]);
     }
     head.extend(["AGE".into(), "ACK".into()]);
-    if wide {
+    if sla_col {
         head.push("SLA".into());
     }
     let header = Row::new(head).style(theme.header);
-    let rows = visible.iter().map(|a| row(a, state, theme, wide, group));
+    let rows = visible
+        .iter()
+        .map(|a| row(a, state, theme, wide, sla_col, group));
     let mut widths = vec![Constraint::Length(3), Constraint::Fill(1)];
     if group.is_some() {
         widths.push(Constraint::Length(12));
@@ -131,7 +135,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
         widths.extend([Constraint::Length(10), Constraint::Length(8)]);
     }
     widths.extend([Constraint::Length(6), Constraint::Length(11)]);
-    if wide {
+    if sla_col {
         widths.push(Constraint::Length(13));
     }
     let table = Table::new(rows, widths)
@@ -174,18 +178,38 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             }
             text.push(Line::from(labels));
         }
-        text.push(Line::from(runbook));
+        let (due, late) = sla_text(a, state);
+        let mut last = Vec::new();
+        if !sla_col && !due.is_empty() {
+            last.push(styled(
+                format!("{due} · "),
+                if late { theme.over } else { theme.dim },
+            ));
+        }
+        last.extend(runbook);
+        text.push(Line::from(last));
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), detail_area);
     }
 }
 
-fn row<'a>(a: &'a Alert, state: &State, theme: &Theme, wide: bool, group: Option<&str>) -> Row<'a> {
+fn row<'a>(
+    a: &'a Alert,
+    state: &State,
+    theme: &Theme,
+    wide: bool,
+    sla_col: bool,
+    group: Option<&str>,
+) -> Row<'a> {
     let age = Age(since(a.starts_at, state.now)).to_string();
     let ack = match (a.state, state.alerts.acks.get(&a.fingerprint)) {
         (AlertState::Silenced, _) => Cell::from("silenced").style(theme.dim),
         (AlertState::Inhibited, _) => Cell::from("inhibited").style(theme.dim),
         (_, Some(ack)) => Cell::from(format!("✓ {}", ack.by)).style(theme.acked),
-        (_, None) => Cell::from("UNACKED").style(theme.warn),
+        (_, None) => match sla::status(a, None, state.now) {
+            Sla::Escalate(_) if !sla_col => Cell::from("ESCALATE").style(theme.over),
+            Sla::AckLate(_) if !sla_col => Cell::from("ACK LATE").style(theme.over),
+            _ => Cell::from("UNACKED").style(theme.warn),
+        },
     };
     let sev = Cell::from(a.severity.tag()).style(severity_style(theme, a.severity));
     let mut cells = vec![sev, Cell::from(a.name.as_str())];
@@ -198,7 +222,7 @@ fn row<'a>(a: &'a Alert, state: &State, theme: &Theme, wide: bool, group: Option
     }
     cells.push(Cell::from(age).style(theme.dim));
     cells.push(ack);
-    if wide {
+    if sla_col {
         let (text, late) = sla_text(a, state);
         cells.push(Cell::from(text).style(if late { theme.over } else { theme.dim }));
     }

@@ -26,7 +26,6 @@ pub fn help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ])
         })
         .collect();
-    lines.push(Line::default());
     lines.push(Line::from(styled(
         " Keys can be changed in the config file (docs/config.md).",
         theme.dim,
