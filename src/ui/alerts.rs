@@ -136,7 +136,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
     }
     widths.extend([Constraint::Length(6), Constraint::Length(11)]);
     if sla_col {
-        widths.push(Constraint::Length(13));
+        widths.push(Constraint::Length(15));
     }
     let table = Table::new(rows, widths)
         .header(header)
