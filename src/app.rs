@@ -130,8 +130,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     if let Some(s) = opts.scenario {
         demo::spawn(s, tx.clone());
     }
+    let wake_alerts = std::sync::Arc::new(tokio::sync::Notify::new());
     if let Some(am) = opts.alertmanager.clone() {
-        am.spawn(tx.clone());
+        am.spawn(tx.clone(), wake_alerts.clone());
     }
     if let Some(p) = opts.prometheus {
         p.spawn(tx.clone());
@@ -173,9 +174,15 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 other => {
                     let am = am.clone();
                     let tx = effect_tx.clone();
+                    let wake = wake_alerts.clone();
                     tokio::spawn(async move {
                         if let Some(ev) = perform(am.as_deref(), other).await {
+                            let changed = matches!(ev, Event::Outcome { ok: true, .. });
                             let _ = tx.send(ev).await;
+                            if changed {
+                                // Show the silence's effect without waiting for the interval.
+                                wake.notify_one();
+                            }
                         }
                     });
                 }

@@ -429,7 +429,13 @@ impl Alertmanager {
 
     /// Polls until the receiver is gone: every `interval` while healthy, backing off
     /// (capped, with jitter) while every endpoint fails.
-    pub fn spawn(self, tx: mpsc::Sender<Event>) -> tokio::task::JoinHandle<()> {
+    ///
+    /// `wake` cuts a wait short (after a silence, so the feed shows it at once).
+    pub fn spawn(
+        self,
+        tx: mpsc::Sender<Event>,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut failures = 0u32;
             loop {
@@ -450,7 +456,10 @@ impl Alertmanager {
                         http::jitter_seed(),
                     )
                 };
-                tokio::time::sleep(wait).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = wake.notified() => {}
+                }
             }
         })
     }

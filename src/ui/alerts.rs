@@ -89,6 +89,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
                 "No alert source is configured: set `alertmanager: { urls: [...] }` in the config file (docs/config.md), or try `warroom --demo`."
             }
             _ if !feed.alerts.is_empty() => "No alert matches the filter.",
+            (Mode::Live, false)
+                if state
+                    .sources
+                    .iter()
+                    .any(|s| s.name == am::SOURCE && s.last_ok.is_none()) =>
+            {
+                "Waiting for Alertmanager…"
+            }
             _ => "No alerts firing.",
         };
         frame.render_widget(

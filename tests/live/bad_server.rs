@@ -8,7 +8,7 @@ use chrono::Utc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use warroom::keymap::Keymap;
 use warroom::sources::alertmanager::{Alertmanager, SeverityMap};
-use warroom::sources::http::HttpSettings;
+use warroom::sources::http::{HttpSettings, TokenSource};
 use warroom::sources::prometheus::{Prometheus, SloDef};
 use warroom::state::{Event, Mode, SourceHealth, State, update};
 
@@ -34,8 +34,17 @@ async fn serve() -> String {
                 let req = String::from_utf8_lossy(&buf[..n]).to_string();
                 let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
                 let seg = path.trim_start_matches('/').split('/').next().unwrap_or("");
+                let authorized = req
+                    .lines()
+                    .any(|l| l.eq_ignore_ascii_case("authorization: Bearer s3cret-t0ken"));
                 let (status, ct, body) = match seg {
                     "good" => ("200 OK", "application/json", GOOD.to_string()),
+                    "auth" if authorized => ("200 OK", "application/json", GOOD.to_string()),
+                    "auth" => (
+                        "401 Unauthorized",
+                        "application/json",
+                        r#"{"error":"missing or bad bearer token"}"#.to_string(),
+                    ),
                     "garbage" => ("200 OK", "application/json", "\u{1b}[2J}{ not json".to_string()),
                     "html" => (
                         "200 OK",
@@ -115,6 +124,36 @@ async fn bad_answers_give_clear_errors_and_keep_last_data() {
             !e.contains('\u{1b}'),
             "{seg}: escape reached the message: {e:?}"
         );
+    }
+
+    // A bearer token from a file or the environment is sent, and never shown.
+    let unauth = error_for(&base, "auth").await;
+    assert!(
+        unauth.contains("HTTP 401: missing or bad bearer token"),
+        "{unauth}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret-t0ken\n").expect("write");
+    // SAFETY: no other test reads this variable.
+    unsafe { std::env::set_var("WARROOM_TEST_AM_TOKEN", "s3cret-t0ken") };
+    for token in [
+        TokenSource::File(token_file),
+        TokenSource::Env("WARROOM_TEST_AM_TOKEN".into()),
+    ] {
+        let am = Alertmanager::new(
+            vec![format!("{base}/auth")],
+            HttpSettings {
+                token: Some(token),
+                ..settings()
+            },
+            Duration::from_secs(1),
+            SeverityMap::default(),
+        )
+        .expect("client");
+        assert!(!format!("{am:?}").contains("s3cret"));
+        let (events, failed) = am.poll(Utc::now()).await;
+        assert!(!failed, "{events:?}");
     }
 
     // The console: good data, then HTML from a proxy; the list stays, with the reason.
