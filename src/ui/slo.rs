@@ -97,6 +97,14 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
             theme.dim,
         ),
         styled(format!("[{}]", tier.label()), tier_style(theme, tier)),
+        styled(
+            format!("  avail {:.3}%", s.availability() * 100.0),
+            if s.availability() >= s.objective {
+                theme.dim
+            } else {
+                theme.over
+            },
+        ),
     ];
     if s.partial {
         head.push(styled(" PARTIAL", theme.stale));
