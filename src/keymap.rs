@@ -105,7 +105,7 @@ impl Action {
             Action::Redraw => "redraw the whole screen",
             Action::Suspend => "suspend to the shell (resume with fg)",
             Action::Filter => "filter alerts by text (esc clears)",
-            Action::GroupBy => "group alerts by the next label (alertname, service, ...)",
+            Action::GroupBy => "group alerts: Alertmanager group, then by label, then none",
             Action::Detail => "all labels and annotations of the alert / SLO numbers",
             Action::Ack => "ack the alert: you are on it (lasts until it resolves)",
             Action::Silence => "silence the alert in Alertmanager (asks first)",

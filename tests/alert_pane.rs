@@ -27,6 +27,7 @@ fn alert(name: &str, sev: Severity, started: i64, labels: &[(&str, &str)]) -> Al
         inhibited_by: Vec::new(),
         generator_url: None,
         seen_by: vec!["am1".into()],
+        group: None,
     }
 }
 
@@ -107,6 +108,8 @@ fn filter_captures_every_key_and_esc_clears_it() {
 #[test]
 fn group_by_cycles_labels() {
     let mut s = feed();
+    press(&mut s, &["b"]);
+    assert_eq!(s.alerts.group_by.as_deref(), Some("am-group"));
     press(&mut s, &["b"]);
     assert_eq!(s.alerts.group_by.as_deref(), Some("alertname"));
     press(&mut s, &["b"]);

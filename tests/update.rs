@@ -23,6 +23,7 @@ fn alert(name: &str, sev: Severity, started: i64) -> Alert {
         inhibited_by: Vec::new(),
         generator_url: None,
         seen_by: Vec::new(),
+        group: None,
     }
 }
 

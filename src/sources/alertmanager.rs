@@ -143,6 +143,7 @@ fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &str) -> Alert {
             .generator_url
             .map(|u| sanitize::escape_truncated(&u, VALUE_MAX)),
         seen_by: vec![endpoint.to_string()],
+        group: None,
     }
 }
 
@@ -212,6 +213,28 @@ pub fn parse_groups(body: &Body) -> Result<Vec<AlertGroup>, FetchError> {
                 .collect(),
         })
         .collect())
+}
+
+impl AlertGroup {
+    /// How the console names the group: `receiver {label="value", ...}`.
+    pub fn key(&self) -> String {
+        let labels: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        format!("{} {{{}}}", self.receiver, labels.join(", "))
+    }
+}
+
+/// Marks each alert with the first Alertmanager group that holds it.
+pub fn apply_groups(alerts: &mut [Alert], groups: &[AlertGroup]) {
+    for a in alerts {
+        a.group = groups
+            .iter()
+            .find(|g| g.fingerprints.contains(&a.fingerprint))
+            .map(AlertGroup::key);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -345,10 +368,15 @@ impl Alertmanager {
         let up = ok.len();
         let mut events = Vec::new();
         if up > 0 {
+            let mut alerts = merge(ok);
+            // Alertmanager's own grouping, for group-by; the feed works without it.
+            if let Ok(groups) = self.groups().await {
+                apply_groups(&mut alerts, &groups);
+            }
             events.push(Event::Alerts {
                 source: SOURCE.into(),
                 at,
-                alerts: merge(ok),
+                alerts,
             });
         } else {
             events.push(Event::SourceFailed {
@@ -519,6 +547,19 @@ mod tests {
         let groups = parse_groups(&fixture("am_get_alert_groups.json")).unwrap();
         assert!(!groups.is_empty());
         assert!(groups.iter().all(|g| !g.fingerprints.is_empty()));
+        let mut alerts = parse_alerts(
+            &fixture("am_get_alerts_from_prometheus.json"),
+            &SeverityMap::default(),
+            "am",
+        )
+        .unwrap();
+        apply_groups(&mut alerts, &groups);
+        let burn = alerts
+            .iter()
+            .find(|a| a.name == "ErrorBudgetBurnFast")
+            .unwrap();
+        let key = burn.group.as_deref().unwrap();
+        assert!(key.starts_with("blackhole {"), "{key}");
         assert_eq!(
             parse_silence_id(&fixture("am_post_silence_response.json")).unwrap(),
             "8bc5f694-cdd2-4e0c-aa3f-b8569a9d2847"

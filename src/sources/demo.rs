@@ -263,6 +263,7 @@ impl DemoPlayer {
             inhibited_by: Vec::new(),
             generator_url: None,
             seen_by: vec![SOURCE.to_string()],
+            group: None,
         }
     }
 

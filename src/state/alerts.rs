@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+/// The group-by choice that uses Alertmanager's grouping (a name no label can have).
+pub const AM_GROUP: &str = "am-group";
+
 /// P0 is the worst. Ordered so that sorting puts P0 first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -76,11 +79,22 @@ pub struct Alert {
     pub generator_url: Option<String>,
     /// Which endpoints reported this alert (an HA pair may both do).
     pub seen_by: Vec<String>,
+    /// The Alertmanager group (receiver and group labels) that holds it, when known.
+    pub group: Option<String>,
 }
 
 impl Alert {
     pub fn label(&self, name: &str) -> &str {
         self.labels.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// What group-by sorts on: a label, or [`AM_GROUP`] for Alertmanager's own group.
+    pub fn group_value(&self, by: &str) -> &str {
+        if by == AM_GROUP {
+            self.group.as_deref().unwrap_or("")
+        } else {
+            self.label(by)
+        }
     }
 }
 
@@ -134,7 +148,7 @@ impl AlertFeed {
         let mut v: Vec<&Alert> = self.alerts.iter().filter(|a| self.matches(a)).collect();
         if let Some(g) = &self.group_by {
             // Stable: severity and age order stay inside each group.
-            v.sort_by(|a, b| a.label(g).cmp(b.label(g)));
+            v.sort_by(|a, b| a.group_value(g).cmp(b.group_value(g)));
         }
         v
     }

@@ -788,7 +788,14 @@ fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
 }
 
 /// Labels the group-by key cycles through, then back to no grouping.
-pub const GROUP_LABELS: [&str; 5] = ["alertname", "service", "tenant", "region", "namespace"];
+pub const GROUP_LABELS: [&str; 6] = [
+    alerts::AM_GROUP,
+    "alertname",
+    "service",
+    "tenant",
+    "region",
+    "namespace",
+];
 
 fn next_group(cur: Option<&str>) -> Option<String> {
     let i = match cur {

@@ -222,7 +222,7 @@ fn row<'a>(
     let sev = Cell::from(a.severity.tag()).style(severity_style(theme, a.severity));
     let mut cells = vec![sev, Cell::from(a.name.as_str())];
     if let Some(g) = group {
-        cells.push(Cell::from(a.label(g)).style(theme.dim));
+        cells.push(Cell::from(a.group_value(g)).style(theme.dim));
     }
     if wide {
         cells.push(Cell::from(a.label("tenant")));

@@ -159,6 +159,9 @@ pub fn alert_detail(
     if !a.inhibited_by.is_empty() {
         lines.push(kv("inhibited by", a.inhibited_by.join(", ")));
     }
+    if let Some(g) = &a.group {
+        lines.push(kv("group", g.clone()));
+    }
     if !a.seen_by.is_empty() {
         lines.push(kv("seen by", a.seen_by.join(", ")));
     }

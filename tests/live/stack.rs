@@ -214,6 +214,11 @@ async fn console_against_real_prometheus_and_alertmanager() {
     fold(&mut state, events);
     update(&mut state, Event::Tick(Utc::now()));
     assert_eq!(alert.severity, Severity::P0, "critical maps to P0");
+    let group = state.alerts.alerts[0].group.clone().unwrap_or_default();
+    assert!(
+        group.starts_with("blackhole {"),
+        "Alertmanager group: {group}"
+    );
     assert_eq!(alert.label("service"), "checkout");
     assert_eq!(alert.label("tenant"), "acme");
     assert_eq!(alert.label("severity"), "critical");
@@ -311,6 +316,13 @@ async fn console_against_real_prometheus_and_alertmanager() {
             let p = &prom_client;
             async move {
                 let at = Utc::now();
+                // Wait for live scrapes (Prometheus starts scraping about 5 s after start),
+                // so the numbers cover history and live data joined.
+                let last = p.instant("timestamp(slo_requests_total)", at).await.ok()?;
+                let age = at.timestamp_millis() as f64 / 1000.0 - last.values.first()?;
+                if age > 2.5 {
+                    return None;
+                }
                 match p.poll(at).await {
                     Event::Slos { slos, .. }
                         if slos
@@ -326,6 +338,28 @@ async fn console_against_real_prometheus_and_alertmanager() {
     )
     .await;
     let q = at.timestamp_millis() as f64 / 1000.0;
+    // History and live samples form one series per counter, without a reset at the join.
+    let n = prom_client
+        .instant("count(slo_requests_total)", at)
+        .await
+        .expect("count");
+    assert_eq!(
+        n.values,
+        vec![1.0],
+        "backfill and scrape must join into one series"
+    );
+    let resets = prom_client
+        .instant(
+            "resets(slo_errors_total[1h]) + resets(slo_requests_total[1h])",
+            at,
+        )
+        .await
+        .expect("resets");
+    assert_eq!(
+        resets.values,
+        vec![0.0],
+        "no counter reset where history meets live data"
+    );
     let budget = 1.0 - OBJECTIVE;
     close("error ratio 5m", slo.error_ratio_now, s.ratio(q - 300.0, q));
     close(
