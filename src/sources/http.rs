@@ -219,6 +219,12 @@ impl Fetcher {
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| FetchError::Setup(format!("bad CA file {}: {e}", ca.display())))?;
+            if certs.is_empty() {
+                return Err(FetchError::Setup(format!(
+                    "no PEM certificate in the CA file {}",
+                    ca.display()
+                )));
+            }
             builder = builder.tls_certs_merge(certs);
         }
         let auth = match &settings.token {
@@ -449,6 +455,27 @@ mod tests {
         assert!(e.is_query_error());
         let e = check_status(body(502, "text/html", "<h1>Bad gateway</h1>")).unwrap_err();
         assert_eq!(e.to_string(), "server error 502: (an HTML page)");
+    }
+
+    #[test]
+    fn ca_file_problems_name_the_file() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let e = Fetcher::new(&HttpSettings {
+            ca_file: Some(missing),
+            ..HttpSettings::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("missing.pem"), "{e}");
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate\n").unwrap();
+        let e = Fetcher::new(&HttpSettings {
+            ca_file: Some(junk),
+            ..HttpSettings::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("junk.pem"), "{e}");
     }
 
     #[test]

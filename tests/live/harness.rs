@@ -117,6 +117,11 @@ where
 }
 
 pub fn alertmanager(dir: &Path, name: &str) -> (Proc, String) {
+    alertmanager_with(dir, name, &[])
+}
+
+/// Alertmanager with extra flags (e.g. `--web.config.file` for TLS).
+pub fn alertmanager_with(dir: &Path, name: &str, extra: &[String]) -> (Proc, String) {
     let bin = require("prometheus-alertmanager");
     let port = free_port();
     let data = dir.join(format!("{name}-data"));
@@ -136,6 +141,7 @@ pub fn alertmanager(dir: &Path, name: &str) -> (Proc, String) {
         "--cluster.listen-address=".into(),
         "--log.level=warn".into(),
     ];
+    let args: Vec<String> = args.into_iter().chain(extra.iter().cloned()).collect();
     let p = Proc::spawn(name, &bin, &args, dir.join(format!("{name}.log")));
     (p, url)
 }

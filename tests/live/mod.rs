@@ -4,3 +4,4 @@ mod bad_server;
 pub mod harness;
 pub mod series;
 mod stack;
+mod tls;
