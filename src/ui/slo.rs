@@ -109,11 +109,12 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
     if s.partial {
         head.push(styled(" PARTIAL", theme.stale));
     }
-    if let Some(l) = s.latency_p99 {
-        head.push(styled(format!("  p99 {}", latency(l)), theme.dim));
-    }
+
     let history = Age(s.step * s.series.len() as u32);
-    let tail = format!(" now {}  ({history})", percent(s.error_ratio_now));
+    let mut tail = format!(" now {}  ({history})", percent(s.error_ratio_now));
+    if let Some(l) = s.latency_p99 {
+        tail.push_str(&format!(" p99 {}", latency(l)));
+    }
     let spark_w = width.saturating_sub(2 + tail.chars().count()).max(4);
     let spark = vec![
         Span::raw("  "),

@@ -182,7 +182,9 @@ async fn console_against_real_prometheus_and_alertmanager() {
     .expect("client");
     let spec = dir.join("checkout-slo.yaml");
     std::fs::write(&spec, SLOTH).expect("write spec");
-    let defs = load_sloth(&spec).expect("the Sloth spec parses");
+    let mut defs = load_sloth(&spec).expect("the Sloth spec parses");
+    // An optional latency query, as `latency_queries` in the config adds it.
+    defs[0].latency_query = Some("vector(0.25)".into());
     let prom_client = Prometheus::new(
         &setup.url(),
         settings(),
@@ -416,6 +418,8 @@ async fn console_against_real_prometheus_and_alertmanager() {
     let text = screen(&state, 120, 40);
     assert!(text.contains("checkout-availability"), "{text}");
     assert!(text.contains("SLOW RELEASES"), "{text}");
+    assert_eq!(slo.latency_p99, Some(0.25));
+    assert!(text.contains("p99 250ms"), "{text}");
     assert!(text.contains('█'), "sparkline drawn: {text}");
     // Selecting the SLO shows the numbers behind the sparkline.
     press(&mut state, &["tab", "tab"]);
@@ -447,7 +451,10 @@ async fn console_against_real_prometheus_and_alertmanager() {
             .spawn();
         session.wait_for("the real alert and the SLO on screen", TIMEOUT * 2, |sc| {
             let t = sc.contents();
-            t.contains(ALERT) && t.contains("checkout-availability") && t.contains('█')
+            t.contains(ALERT)
+                && t.contains("checkout-availability")
+                && t.contains('█')
+                && t.contains("2/2 up")
         });
     }
 
