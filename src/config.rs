@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -64,10 +65,10 @@ pub struct ServerFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Server {
     pub urls: Vec<String>,
-    pub interval: std::time::Duration,
+    pub interval: Duration,
     pub http: HttpSettings,
-    pub history: std::time::Duration,
-    pub step: std::time::Duration,
+    pub history: Duration,
+    pub step: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -137,7 +138,7 @@ pub struct Config {
     pub prometheus: Option<Server>,
     pub severity: SeverityMap,
     pub slo_specs: Vec<PathBuf>,
-    pub slo_window: std::time::Duration,
+    pub slo_window: Duration,
     pub latency_queries: BTreeMap<String, String>,
 }
 
@@ -258,8 +259,6 @@ impl Config {
         })
     }
 }
-
-use std::time::Duration;
 
 fn server(f: ServerFile, base: &Path, interval: Duration, many: bool) -> Result<Server, String> {
     let mut urls = f.urls;

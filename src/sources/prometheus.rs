@@ -78,13 +78,16 @@ pub fn promql_duration(d: Duration) -> String {
     }
 }
 
+/// Sloth's format. Fields the console does not use are accepted (a real spec has them) and
+/// ignored; anything else is an error, so a typo is caught.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SlothFile {
     version: String,
     service: String,
     #[serde(default)]
-    labels: Option<serde_yaml::Value>,
+    #[allow(dead_code)]
+    labels: Option<serde::de::IgnoredAny>,
     slos: Vec<SlothSlo>,
 }
 
@@ -94,12 +97,15 @@ struct SlothSlo {
     name: String,
     objective: f64,
     #[serde(default)]
-    description: Option<String>,
+    #[allow(dead_code)]
+    description: Option<serde::de::IgnoredAny>,
     #[serde(default)]
-    labels: Option<serde_yaml::Value>,
+    #[allow(dead_code)]
+    labels: Option<serde::de::IgnoredAny>,
     sli: SlothSli,
     #[serde(default)]
-    alerting: Option<serde_yaml::Value>,
+    #[allow(dead_code)]
+    alerting: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,9 +113,11 @@ struct SlothSlo {
 struct SlothSli {
     events: Option<SlothEvents>,
     #[serde(default)]
-    raw: Option<serde_yaml::Value>,
+    #[allow(dead_code)]
+    raw: Option<serde::de::IgnoredAny>,
     #[serde(default)]
-    plugin: Option<serde_yaml::Value>,
+    #[allow(dead_code)]
+    plugin: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,7 +136,6 @@ pub fn parse_sloth(path: &Path, text: &str) -> Result<Vec<SloDef>, ConfigError> 
         message: m,
     };
     let f: SlothFile = serde_yaml::from_str(text).map_err(|e| yaml_error(path, &e))?;
-    let _ = (&f.labels,);
     if f.version != "prometheus/v1" {
         return Err(err(format!(
             "version `{}` is not supported (expected prometheus/v1)",
@@ -137,13 +144,6 @@ pub fn parse_sloth(path: &Path, text: &str) -> Result<Vec<SloDef>, ConfigError> 
     }
     let mut out = Vec::new();
     for s in f.slos {
-        let _ = (
-            &s.description,
-            &s.labels,
-            &s.alerting,
-            &s.sli.raw,
-            &s.sli.plugin,
-        );
         if !(0.0..100.0).contains(&s.objective) || s.objective <= 0.0 {
             return Err(err(format!(
                 "slo `{}`: objective {} must be a percentage between 0 and 100 (e.g. 99.9)",
