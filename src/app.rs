@@ -127,8 +127,13 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     spawn_input(tx.clone());
     spawn_ticks(tx.clone());
     let sources = opts.sources();
+    // The demo's first events are folded before the first frame, so the screen never shows
+    // an empty demo (and a key pressed at once meets the scenario already running).
+    let mut first_events = Vec::new();
     if let Some(s) = opts.scenario {
-        demo::spawn(s, tx.clone());
+        let mut player = demo::DemoPlayer::new(s, Utc::now());
+        first_events = player.advance(Utc::now());
+        demo::spawn_player(player, tx.clone());
     }
     let wake_alerts = std::sync::Arc::new(tokio::sync::Notify::new());
     if let Some(am) = opts.alertmanager.clone() {
@@ -144,6 +149,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     let mut state = State::new(opts.mode, opts.keymap, opts.read_only, Utc::now());
     state.user = opts.user;
     state.sources = sources;
+    for ev in first_events {
+        update(&mut state, ev);
+    }
     let theme = opts.theme;
     let mut terminal = term::enter()?;
     term::draw(&mut terminal, |f| ui::draw(f, &state, &theme))?;

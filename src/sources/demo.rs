@@ -410,8 +410,16 @@ fn slo_at(i: usize, s: &ScriptedSlo, t: i64) -> SloStatus {
 /// Plays the scenario into `tx` once a second, aligned to the wall clock, until the
 /// receiver is gone.
 pub fn spawn(scenario: Scenario, tx: mpsc::Sender<Event>) -> tokio::task::JoinHandle<()> {
+    spawn_player(DemoPlayer::new(scenario, Utc::now()), tx)
+}
+
+/// Plays on from where `player` is (the runtime folds the first events itself, so the
+/// first frame already shows the scenario).
+pub fn spawn_player(
+    mut player: DemoPlayer,
+    tx: mpsc::Sender<Event>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut player = DemoPlayer::new(scenario, Utc::now());
         loop {
             for ev in player.advance(Utc::now()) {
                 if tx.send(ev).await.is_err() {
