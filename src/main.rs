@@ -110,6 +110,13 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
     } else {
         None
     };
+    // Live sources (SLO specs, token, CA) are checked before the terminal, so a mistake
+    // is reported even when there is none.
+    let (alertmanager, prometheus) = if cli.demo {
+        (None, None)
+    } else {
+        live_sources(&config)?
+    };
     if !std::io::stdout().is_terminal() {
         return Err(usage(
             "standard output is not a terminal; the console needs one (see `warroom --help`)"
@@ -137,11 +144,6 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
         .clone()
         .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
         .unwrap_or_else(|| "unknown".into());
-    let (alertmanager, prometheus) = if cli.demo {
-        (None, None)
-    } else {
-        live_sources(&config)?
-    };
     let opts = Options {
         mode: if cli.demo { Mode::Demo } else { Mode::Live },
         scenario,

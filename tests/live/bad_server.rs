@@ -213,3 +213,37 @@ async fn bad_answers_give_clear_errors_and_keep_last_data() {
     let text = screen(&state, 120, 40);
     assert!(text.contains("QUERY FAILED"), "{text}");
 }
+
+/// A mistake in an SLO spec stops the start with the spec's file, line and column.
+#[test]
+fn bad_slo_spec_points_at_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("slo.yaml");
+    std::fs::write(
+        &spec,
+        "version: prometheus/v1\nservice: x\nslos:\n  - name: a\n    objectiv: 99\n",
+    )
+    .expect("write");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "prometheus:\n  url: http://127.0.0.1:9\nslo_specs: [slo.yaml]\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("--config")
+        .arg(&config)
+        .env_remove("WARROOM_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run warroom");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}:5:5: slos[0]: unknown field `objectiv`",
+            spec.display()
+        )),
+        "{err}"
+    );
+}
