@@ -137,10 +137,15 @@ impl AlertFeed {
             return true;
         }
         let needle = self.filter.to_lowercase();
-        a.name.to_lowercase().contains(&needle)
-            || a.labels
-                .iter()
-                .any(|(k, v)| format!("{k}={v}").to_lowercase().contains(&needle))
+        let has = |text: &str| text.to_lowercase().contains(&needle);
+        if has(&a.name) {
+            return true;
+        }
+        if needle.contains('=') {
+            a.labels.iter().any(|(k, v)| has(&format!("{k}={v}")))
+        } else {
+            a.labels.iter().any(|(k, v)| has(k) || has(v))
+        }
     }
 
     /// The alerts the pane lists: filtered, and grouped when a group label is set.
