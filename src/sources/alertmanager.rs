@@ -83,14 +83,18 @@ struct AmStatus {
     inhibited_by: Option<Vec<String>>,
 }
 
+/// Sanitizes an owned string, keeping it (no copy) when it is already safe and short.
+fn clean(s: String, max: usize) -> String {
+    if s.len() <= max && !s.chars().any(sanitize::is_hazard) {
+        s
+    } else {
+        sanitize::escape_truncated(&s, max)
+    }
+}
+
 fn clean_map(m: BTreeMap<String, String>) -> BTreeMap<String, String> {
     m.into_iter()
-        .map(|(k, v)| {
-            (
-                sanitize::escape_truncated(&k, 256),
-                sanitize::escape_truncated(&v, VALUE_MAX),
-            )
-        })
+        .map(|(k, v)| (clean(k, 256), clean(v, VALUE_MAX)))
         .collect()
 }
 
@@ -126,7 +130,7 @@ fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &str) -> Alert {
         _ => AlertState::Active,
     };
     Alert {
-        fingerprint: sanitize::escape_truncated(&a.fingerprint, 64),
+        fingerprint: clean(a.fingerprint, 64),
         name: labels
             .get("alertname")
             .cloned()
