@@ -9,9 +9,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Debian packages the tests need, as "command:package" pairs: the package is installed only
-# when the command is missing. Empty for now; add entries here when a test starts needing
-# an outside tool (for example "tmux:tmux").
-NEEDED_PACKAGES=()
+# when the command is missing. The live tests run real Prometheus and Alertmanager, and
+# make a private CA with openssl for the TLS test.
+NEEDED_PACKAGES=(
+    prometheus:prometheus
+    promtool:prometheus
+    prometheus-alertmanager:prometheus-alertmanager
+    openssl:openssl
+)
 
 step() {
     printf '\n==> %s\n' "$*"

@@ -15,10 +15,14 @@ use crate::incident::Journal;
 use crate::incident::lock::{IncidentLock, LockError, LockHolder};
 use crate::incident::store::{self, IncidentSummary};
 use crate::keymap::Keymap;
+use crate::sources::alertmanager::Alertmanager;
 use crate::sources::demo::{self, DemoPlayer, Scenario};
 use crate::sources::journal;
+use crate::sources::prometheus::Prometheus;
 use crate::sources::timing::until_next_second;
-use crate::state::{Effect, Event, JournalStatus, Mode, Severity, Signal, State, update};
+use crate::state::{
+    Effect, Event, JournalStatus, Mode, Severity, Signal, SourceHealth, State, update,
+};
 use crate::term;
 use crate::theme::Theme;
 use crate::ui;
@@ -46,6 +50,90 @@ pub struct Options {
     pub runbooks: Option<Vec<crate::runbook::Runbook>>,
     /// Problems found while loading (unreadable or invalid runbooks): shown, not hidden.
     pub warnings: Vec<String>,
+    pub alertmanager: Option<Alertmanager>,
+    pub prometheus: Option<Prometheus>,
+}
+
+impl Options {
+    /// The sources the status bar lists from the start, with their intervals.
+    pub fn sources(&self) -> Vec<SourceHealth> {
+        let mut v = Vec::new();
+        if let Some(am) = &self.alertmanager {
+            v.push(SourceHealth::new(
+                crate::sources::alertmanager::SOURCE,
+                am.interval,
+            ));
+        }
+        if let Some(p) = &self.prometheus {
+            v.push(SourceHealth::new(
+                crate::sources::prometheus::SOURCE,
+                p.interval,
+            ));
+        }
+        v
+    }
+}
+
+/// Performs an effect that reaches outside the console; the outcome comes back as an event.
+/// `None` when there is nothing to report.
+pub async fn perform(am: Option<&Alertmanager>, effect: Effect) -> Option<Event> {
+    match effect {
+        Effect::CreateSilence {
+            fingerprint,
+            request,
+        } => {
+            let Some(am) = am else {
+                return Some(Event::Outcome {
+                    ok: false,
+                    text: "No Alertmanager is configured: cannot silence.".into(),
+                });
+            };
+            Some(match am.create_silence(&request).await {
+                Ok(id) => {
+                    tracing::info!(%fingerprint, silence = %id, by = %request.created_by, "silence created");
+                    Event::Silenced {
+                        fingerprint,
+                        silence_id: id,
+                        until: request.ends_at,
+                        comment: request.comment.clone(),
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%fingerprint, "silence failed: {e}");
+                    Event::Outcome {
+                        ok: false,
+                        text: format!("Silence not created: {e}"),
+                    }
+                }
+            })
+        }
+        Effect::ExpireSilence { id } => {
+            let Some(am) = am else {
+                return Some(Event::Outcome {
+                    ok: false,
+                    text: "No Alertmanager is configured.".into(),
+                });
+            };
+            Some(match am.expire_silence(&id).await {
+                Ok(()) => {
+                    tracing::info!(silence = %id, "silence expired");
+                    Event::Outcome {
+                        ok: true,
+                        text: format!("Silence {id} expired."),
+                    }
+                }
+                Err(e) => Event::Outcome {
+                    ok: false,
+                    text: format!("Silence not expired: {e}"),
+                },
+            })
+        }
+        Effect::Exit(_)
+        | Effect::Suspend
+        | Effect::FullRedraw
+        | Effect::Journal { .. }
+        | Effect::OpenIncident { .. } => None,
+    }
 }
 
 /// Runs the console until an effect asks to exit; returns the exit code. The terminal is
@@ -57,6 +145,7 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     spawn_ticks(tx.clone());
     let mut state = State::new(opts.mode, opts.keymap.clone(), opts.read_only, Utc::now());
     state.user = opts.user.clone();
+    state.sources = opts.sources();
     // Runbooks first, so replayed records can point into them.
     let runbooks = opts
         .runbooks
@@ -97,7 +186,16 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
             send_journal(&writer, e, &mut state);
         }
     }
-    drop(tx);
+    let wake_alerts = std::sync::Arc::new(tokio::sync::Notify::new());
+    if let Some(am) = opts.alertmanager.clone() {
+        am.spawn(tx.clone(), wake_alerts.clone());
+    }
+    if let Some(p) = opts.prometheus {
+        p.spawn(tx.clone());
+    }
+    // Kept for effect outcomes; the loop ends by an Exit effect.
+    let effect_tx = tx;
+    let am = opts.alertmanager.map(std::sync::Arc::new);
 
     let theme = opts.theme;
     let mut terminal = term::enter()?;
@@ -128,6 +226,24 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 }
                 e @ (Effect::Journal { .. } | Effect::OpenIncident { .. }) => {
                     send_journal(&writer, e, &mut state)
+                }
+                other => {
+                    let am = am.clone();
+                    let tx = effect_tx.clone();
+                    let wake = wake_alerts.clone();
+                    tokio::spawn(async move {
+                        if let Some(ev) = perform(am.as_deref(), other).await {
+                            let changed = matches!(
+                                ev,
+                                Event::Outcome { ok: true, .. } | Event::Silenced { .. }
+                            );
+                            let _ = tx.send(ev).await;
+                            if changed {
+                                // Show the silence's effect without waiting for the interval.
+                                wake.notify_one();
+                            }
+                        }
+                    });
                 }
             }
         }

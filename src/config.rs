@@ -4,10 +4,15 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::keymap::{Action, KeyList, Keymap};
+use crate::sources::alertmanager::SeverityMap;
+use crate::sources::http::{HttpSettings, TokenSource};
+use crate::sources::timing::Span;
+use crate::state::Severity;
 
 /// The config file as written. Every key is optional; unknown keys are errors.
 #[derive(Debug, Default, Deserialize)]
@@ -25,6 +30,47 @@ pub struct ConfigFile {
     pub user: Option<String>,
     /// Where the runbooks live; relative to the config file's directory.
     pub runbooks_dir: Option<PathBuf>,
+    pub alertmanager: Option<ServerFile>,
+    pub prometheus: Option<ServerFile>,
+    /// The alert label that carries the severity.
+    pub severity_label: Option<String>,
+    /// Severity label value → P0, P1 or P2.
+    pub severity_map: BTreeMap<String, Severity>,
+    /// Sloth SLO spec files (relative paths are relative to the config file).
+    pub slo_specs: Vec<PathBuf>,
+    /// The SLO window for availability and error budget.
+    pub slo_window: Option<Span>,
+    /// SLO name → PromQL for its p99 latency in seconds.
+    pub latency_queries: BTreeMap<String, String>,
+}
+
+/// One server section (`alertmanager:` or `prometheus:`) as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerFile {
+    pub url: Option<String>,
+    pub urls: Vec<String>,
+    pub interval: Option<Span>,
+    pub timeout: Option<Span>,
+    pub connect_timeout: Option<Span>,
+    pub backoff_max: Option<Span>,
+    pub max_body_bytes: Option<usize>,
+    pub bearer_token_file: Option<PathBuf>,
+    pub bearer_token_env: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    /// Prometheus only: sparkline history and step.
+    pub history: Option<Span>,
+    pub step: Option<Span>,
+}
+
+/// A server section after defaults: where, how often, how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    pub urls: Vec<String>,
+    pub interval: Duration,
+    pub http: HttpSettings,
+    pub history: Duration,
+    pub step: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -92,6 +138,12 @@ pub struct Config {
     pub user: Option<String>,
     /// `runbooks_dir` from the file, resolved against the file's directory.
     pub runbooks_dir: Option<PathBuf>,
+    pub alertmanager: Option<Server>,
+    pub prometheus: Option<Server>,
+    pub severity: SeverityMap,
+    pub slo_specs: Vec<PathBuf>,
+    pub slo_window: Duration,
+    pub latency_queries: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -166,19 +218,123 @@ impl Config {
                 message: format!("keys: {message}"),
             }
         })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let at = |key: &str, message: String| {
+            let pos = text.as_deref().and_then(|t| find_top_key(t, key));
+            ConfigError {
+                path: path.to_path_buf(),
+                line: pos.map(|p| p.0),
+                column: pos.map(|p| p.1),
+                message,
+            }
+        };
+        let alertmanager = match file.alertmanager {
+            None => None,
+            Some(f) => Some(
+                server(f, &base, Duration::from_secs(15), true)
+                    .map_err(|m| at("alertmanager", format!("alertmanager: {m}")))?,
+            ),
+        };
+        let prometheus = match file.prometheus {
+            None => None,
+            Some(f) => Some(
+                server(f, &base, Duration::from_secs(30), false)
+                    .map_err(|m| at("prometheus", format!("prometheus: {m}")))?,
+            ),
+        };
+        if !file.slo_specs.is_empty() && prometheus.is_none() {
+            return Err(at(
+                "slo_specs",
+                "slo_specs: SLOs are computed by Prometheus; add a `prometheus:` section with its url".into(),
+            ));
+        }
+        let mut severity = SeverityMap::default();
+        if let Some(l) = file.severity_label {
+            severity.label = l;
+        }
+        if !file.severity_map.is_empty() {
+            severity.map = file.severity_map;
+        }
         Ok(Config {
             source,
             theme: file.theme,
             read_only: file.read_only,
             log_level: file.log_level,
             keymap,
-            user: file.user,
             runbooks_dir: file.runbooks_dir.map(|d| match path.parent() {
                 Some(base) if d.is_relative() && !base.as_os_str().is_empty() => base.join(d),
                 _ => d,
             }),
+            user: file.user.filter(|u| !u.trim().is_empty()),
+            alertmanager,
+            prometheus,
+            severity,
+            slo_specs: file.slo_specs.iter().map(|p| base.join(p)).collect(),
+            slo_window: file
+                .slo_window
+                .map_or(Duration::from_secs(30 * 86_400), |s| s.0),
+            latency_queries: file.latency_queries,
         })
     }
+}
+
+fn server(f: ServerFile, base: &Path, interval: Duration, many: bool) -> Result<Server, String> {
+    let mut urls = f.urls;
+    if let Some(u) = f.url {
+        if !urls.is_empty() {
+            return Err("give either `url` or `urls`, not both".into());
+        }
+        urls.push(u);
+    }
+    if urls.is_empty() {
+        return Err("`url` is missing".into());
+    }
+    if !many && urls.len() > 1 {
+        return Err(
+            "takes one `url` (put a load balancer or Thanos Query in front of several)".into(),
+        );
+    }
+    for u in &urls {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(format!("`{u}` is not an http:// or https:// URL"));
+        }
+    }
+    let token = match (f.bearer_token_file, f.bearer_token_env) {
+        (Some(_), Some(_)) => {
+            return Err("give either `bearer_token_file` or `bearer_token_env`, not both".into());
+        }
+        (Some(p), None) => Some(TokenSource::File(base.join(p))),
+        (None, Some(e)) => Some(TokenSource::Env(e)),
+        (None, None) => None,
+    };
+    let d = HttpSettings::default();
+    let interval = f.interval.map_or(interval, |s| s.0);
+    if interval < Duration::from_millis(200) {
+        return Err("`interval` must be at least 200ms".into());
+    }
+    let http = HttpSettings {
+        connect_timeout: f.connect_timeout.map_or(d.connect_timeout, |s| s.0),
+        timeout: f.timeout.map_or(d.timeout, |s| s.0),
+        max_body_bytes: f.max_body_bytes.unwrap_or(d.max_body_bytes),
+        token,
+        ca_file: f.ca_file.map(|p| base.join(p)),
+        backoff_min: interval.min(d.backoff_min.max(interval / 4)),
+        backoff_max: f.backoff_max.map_or(d.backoff_max, |s| s.0),
+    };
+    Ok(Server {
+        urls,
+        interval,
+        http,
+        history: f.history.map_or(Duration::from_secs(6 * 3600), |s| s.0),
+        step: f.step.map_or(Duration::from_secs(120), |s| s.0),
+    })
+}
+
+/// The 1-based (line, column) of a top-level `name:` key.
+fn find_top_key(text: &str, name: &str) -> Option<(usize, usize)> {
+    text.lines()
+        .position(|l| l.starts_with(&format!("{name}:")))
+        .map(|i| (i + 1, 1))
 }
 
 /// Parses config text; `path` only names the file in errors.
@@ -324,5 +480,39 @@ mod tests {
         assert!(cfg.read_only);
         assert_eq!(cfg.log_level, Some(LogLevel::Debug));
         assert_eq!(cfg.keymap.keys(Action::Zoom).len(), 2);
+    }
+
+    #[test]
+    fn live_sources_config() {
+        let cfg = load_text(
+            "user: alice\nalertmanager:\n  urls: [http://127.0.0.1:9093, http://127.0.0.1:9094]\n  interval: 5s\n  bearer_token_env: AM_TOKEN\nprometheus:\n  url: http://127.0.0.1:9090\n  timeout: 4s\n  ca_file: ca.pem\nseverity_map:\n  critical: P0\n  page: p1\nslo_specs: [slo/checkout.yaml]\nslo_window: 28d\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.user.as_deref(), Some("alice"));
+        let am = cfg.alertmanager.unwrap();
+        assert_eq!(am.urls.len(), 2);
+        assert_eq!(am.interval, Duration::from_secs(5));
+        assert_eq!(am.http.token, Some(TokenSource::Env("AM_TOKEN".into())));
+        let prom = cfg.prometheus.unwrap();
+        assert_eq!(prom.http.timeout, Duration::from_secs(4));
+        assert!(prom.http.ca_file.unwrap().ends_with("ca.pem"));
+        assert_eq!(cfg.severity.map["page"], Severity::P1);
+        assert!(cfg.slo_specs[0].ends_with("slo/checkout.yaml"));
+        assert_eq!(cfg.slo_window, Duration::from_secs(28 * 86_400));
+    }
+
+    #[test]
+    fn live_sources_errors_point_at_lines() {
+        let err = load_text("theme: dark\nseverity_map:\n  critical: P5\n").unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.message.contains("P5"), "{err}");
+        let err = load_text("theme: dark\nprometheus:\n  url: http://a\n  urls: [http://b]\n")
+            .unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.message.contains("not both"), "{err}");
+        let err = load_text("alertmanager:\n  urls: [http://a]\n  intervall: 5s\n").unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        let err = load_text("slo_specs: [a.yaml]\n").unwrap_err();
+        assert!(err.message.contains("prometheus"), "{err}");
     }
 }

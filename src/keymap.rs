@@ -33,11 +33,16 @@ pub enum Action {
     Note,
     OpenIncident,
     ResolveIncident,
+    Filter,
+    GroupBy,
+    Detail,
+    Silence,
+    ExpireSilence,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 27] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -57,6 +62,11 @@ impl Action {
         Action::NextSection,
         Action::PrevSection,
         Action::FindRunbook,
+        Action::Detail,
+        Action::Filter,
+        Action::GroupBy,
+        Action::Silence,
+        Action::ExpireSilence,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -87,6 +97,11 @@ impl Action {
             Action::Note => "note",
             Action::OpenIncident => "open_incident",
             Action::ResolveIncident => "resolve_incident",
+            Action::Filter => "filter",
+            Action::GroupBy => "group_by",
+            Action::Detail => "detail",
+            Action::Silence => "silence",
+            Action::ExpireSilence => "expire_silence",
         }
     }
 
@@ -114,6 +129,11 @@ impl Action {
             Action::Note => "add a note (or an action item) to the incident",
             Action::OpenIncident => "open an incident for the selected alert",
             Action::ResolveIncident => "resolve the incident (asks first)",
+            Action::Filter => "filter alerts by text, esc clears (runbook pane: find a runbook)",
+            Action::GroupBy => "group alerts: Alertmanager group, then by label, then none",
+            Action::Detail => "all labels and annotations of the alert / SLO numbers",
+            Action::Silence => "silence the alert in Alertmanager (asks first)",
+            Action::ExpireSilence => "expire the alert's silence (asks first)",
         }
     }
 
@@ -133,7 +153,7 @@ impl Action {
             Action::Back => &["backspace"],
             Action::NextSection => &["]"],
             Action::PrevSection => &["["],
-            Action::FindRunbook => &["/"],
+            Action::FindRunbook => &["f"],
             Action::Zoom => &["z"],
             Action::Redraw => &["ctrl-l"],
             Action::Suspend => &["ctrl-z"],
@@ -141,6 +161,11 @@ impl Action {
             Action::Note => &["i"],
             Action::OpenIncident => &["I"],
             Action::ResolveIncident => &["R"],
+            Action::Filter => &["/"],
+            Action::GroupBy => &["b"],
+            Action::Detail => &["d"],
+            Action::Silence => &["s"],
+            Action::ExpireSilence => &["U"],
         }
     }
 }
@@ -398,6 +423,22 @@ impl Default for Keymap {
     }
 }
 
+/// Actions the help shows on one row when both are bound: (first, second, description).
+const HELP_PAIRS: [(Action, Action, &str); 4] = [
+    (
+        Action::FocusNext,
+        Action::FocusPrev,
+        "focus the next / previous pane",
+    ),
+    (Action::Up, Action::Down, "move up / down"),
+    (Action::Top, Action::Bottom, "go to the first / last item"),
+    (
+        Action::Silence,
+        Action::ExpireSilence,
+        "silence in Alertmanager / expire the silence (both ask)",
+    ),
+];
+
 /// Keys with a fixed meaning that config may not take over: digits choose branches, and
 /// y/n/esc answer prompts.
 pub const RESERVED: &[&str] = &["1", "2", "3", "4", "5", "6", "7", "8", "9", "y", "n", "esc"];
@@ -462,14 +503,28 @@ impl Keymap {
     /// Rows for the help overlay: (keys, what they do), in [`Action::ALL`] order, then the
     /// fixed keys.
     pub fn help_rows(&self) -> Vec<(String, &'static str)> {
-        let mut rows: Vec<(String, &'static str)> = Action::ALL
-            .iter()
-            .filter(|a| !self.keys(**a).is_empty())
-            .map(|&a| {
-                let keys: Vec<String> = self.keys(a).iter().map(Key::to_string).collect();
-                (keys.join(", "), a.description())
-            })
-            .collect();
+        let keys_of = |a: Action| -> String {
+            let keys: Vec<String> = self.keys(a).iter().map(Key::to_string).collect();
+            keys.join(", ")
+        };
+        let mut rows: Vec<(String, &'static str)> = Vec::new();
+        for &a in Action::ALL.iter().filter(|a| !self.keys(**a).is_empty()) {
+            // Opposites share a row when both are bound, so the help fits 80x24.
+            if HELP_PAIRS.iter().any(|(_, second, _)| {
+                *second == a
+                    && HELP_PAIRS
+                        .iter()
+                        .any(|(f, s2, _)| *s2 == a && !self.keys(*f).is_empty())
+            }) {
+                continue;
+            }
+            match HELP_PAIRS.iter().find(|(first, _, _)| *first == a) {
+                Some((_, second, both)) if !self.keys(*second).is_empty() => {
+                    rows.push((format!("{} / {}", keys_of(a), keys_of(*second)), *both));
+                }
+                _ => rows.push((keys_of(a), a.description())),
+            }
+        }
         rows.push(("1-9".into(), "choose a numbered branch in the runbook"));
         rows.push((
             "y / n, esc".into(),

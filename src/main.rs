@@ -14,7 +14,9 @@ use warroom::config::{Config, LogLevel};
 use warroom::incident::lock::{IncidentLock, LockHolder};
 use warroom::incident::{Journal, RecordKind, postmortem, store};
 use warroom::paths::Paths;
+use warroom::sources::alertmanager::Alertmanager;
 use warroom::sources::demo::Scenario;
+use warroom::sources::prometheus::{Prometheus, load_sloth};
 use warroom::state::Mode;
 use warroom::{logging, term, theme};
 
@@ -68,6 +70,50 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// The Alertmanager and Prometheus clients the config asks for; SLO specs are read here so
+/// a bad spec stops the start with its file and line.
+fn live_sources(
+    config: &Config,
+) -> Result<(Option<Alertmanager>, Option<Prometheus>), (u8, String)> {
+    let usage = |m: String| (EXIT_USAGE, m);
+    let am = match &config.alertmanager {
+        None => None,
+        Some(s) => Some(
+            Alertmanager::new(
+                s.urls.clone(),
+                s.http.clone(),
+                s.interval,
+                config.severity.clone(),
+            )
+            .map_err(|e| usage(format!("alertmanager: {e}")))?,
+        ),
+    };
+    let prom = match &config.prometheus {
+        None => None,
+        Some(s) => {
+            let mut slos = Vec::new();
+            for path in &config.slo_specs {
+                slos.extend(load_sloth(path).map_err(|e| usage(e.to_string()))?);
+            }
+            for def in &mut slos {
+                def.latency_query = config.latency_queries.get(&def.name).cloned();
+            }
+            let mut p = Prometheus::new(
+                &s.urls[0],
+                s.http.clone(),
+                s.interval,
+                slos,
+                config.slo_window,
+            )
+            .map_err(|e| usage(format!("prometheus: {e}")))?;
+            p.history = s.history;
+            p.step = s.step;
+            Some(p)
+        }
+    };
+    Ok((am, prom))
 }
 
 fn usage(m: String) -> Failure {
@@ -186,6 +232,13 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         }
         _ => (None, Vec::new()),
     };
+    // Live sources (SLO specs, token, CA) are checked before the terminal, so a mistake
+    // is reported even when there is none.
+    let (alertmanager, prometheus) = if demo {
+        (None, None)
+    } else {
+        live_sources(&config)?
+    };
     if !std::io::stdout().is_terminal() {
         return Err(usage(
             "standard output is not a terminal; the console needs one (see `warroom --help`)"
@@ -223,11 +276,13 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         theme,
         keymap: config.keymap.clone(),
         read_only: cli.read_only || config.read_only,
-        user: user(&config),
+        user: warroom::sanitize::escape_truncated(&user(&config), 64),
         incidents_dir: incidents,
         follow,
         runbooks,
         warnings,
+        alertmanager,
+        prometheus,
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()

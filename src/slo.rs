@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// One SLO as the panel shows it. Sources (demo, Prometheus) fill it; the panel only reads.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SloStatus {
     pub name: String,
     pub service: String,
@@ -23,11 +23,31 @@ pub struct SloStatus {
     pub budget_remaining: f64,
     /// Set when the backend answered with warnings or only part of the data.
     pub partial: bool,
+    /// The backend's warnings, when it sent any.
+    pub warnings: Vec<String>,
+    /// Time of the last point of `series` (the first is `step * (len - 1)` earlier).
+    pub series_end: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why this SLO's numbers are missing, e.g. the server's message for a bad query.
+    pub error: Option<String>,
+    /// p99 latency in seconds, when a latency query is configured.
+    pub latency_p99: Option<f64>,
 }
 
 impl SloStatus {
     pub fn tier(&self) -> PolicyTier {
         PolicyTier::for_remaining(self.budget_remaining)
+    }
+
+    /// Timestamps of the points of `series`, oldest first, when the source gave them.
+    pub fn series_times(&self) -> Vec<Option<chrono::DateTime<chrono::Utc>>> {
+        let n = self.series.len();
+        (0..n)
+            .map(|i| {
+                let back = self.step * (n - 1 - i) as u32;
+                self.series_end
+                    .and_then(|end| chrono::Duration::from_std(back).ok().map(|b| end - b))
+            })
+            .collect()
     }
 
     /// Availability over the window implied by the budget used so far.
@@ -156,7 +176,7 @@ mod tests {
             burn_1h: 0.0,
             burn_6h: 0.0,
             budget_remaining: 0.5,
-            partial: false,
+            ..SloStatus::default()
         };
         assert!((s.availability() - 0.9995).abs() < 1e-9);
     }

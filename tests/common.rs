@@ -72,3 +72,32 @@ pub fn render(state: &State, w: u16, h: u16) -> Terminal<TestBackend> {
 pub fn screen(state: &State, w: u16, h: u16) -> String {
     render(state, w, h).backend().to_string()
 }
+
+/// Plays the journal's part in memory: every journal effect becomes a record that is fed
+/// back as `Journaled`, as the runtime's journal thread would after its fsync. Returns the
+/// other effects.
+pub fn journal_in_memory(state: &mut State, effects: Vec<Effect>) -> Vec<Effect> {
+    use warroom::incident::Record;
+    use warroom::state::JournalStatus;
+    let mut rest = Vec::new();
+    let mut queue: std::collections::VecDeque<Effect> = effects.into();
+    while let Some(e) = queue.pop_front() {
+        let seq = state
+            .incident
+            .as_ref()
+            .map_or(1, |i| i.records.len() as u64 + 1);
+        let record = match e {
+            Effect::OpenIncident { opened, by, .. } => {
+                queue.extend(update(state, Event::JournalReady(JournalStatus::Writable)));
+                Record::new(1, state.now, by, opened)
+            }
+            Effect::Journal { kind, by } => Record::new(seq, state.now, by, kind),
+            other => {
+                rest.push(other);
+                continue;
+            }
+        };
+        queue.extend(update(state, Event::Journaled(record)));
+    }
+    rest
+}

@@ -1,10 +1,12 @@
 //! One integration crate for the whole suite, so the binary and the library are built once.
 
+mod alert_pane;
 mod common;
 mod e2e;
 mod e2e_incident;
 mod journal;
 mod lint_cli;
+mod live;
 mod runbook_pane;
 mod runbooks;
 mod snapshots;

@@ -50,7 +50,10 @@ fn section_jumps_are_steps_on_the_path() {
 #[test]
 fn runbook_picker_80x24() {
     let mut s = demo_state(90);
-    press(&mut s, &["/", "n", "o", "d", "e"]);
+    // `f` finds a runbook from anywhere; `/` does too while the Runbook pane has focus.
+    press(&mut s, &["tab", "/"]);
+    assert!(matches!(&s.overlay, Some(Overlay::Picker(_))));
+    press(&mut s, &["esc", "backtab", "f", "n", "o", "d", "e"]);
     assert!(matches!(&s.overlay, Some(Overlay::Picker(p)) if p.query == "node"));
     // While the picker is open, q is typed, not quit.
     let effects = press(&mut s, &["q"]);

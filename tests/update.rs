@@ -20,6 +20,11 @@ fn alert(name: &str, sev: Severity, started: i64) -> Alert {
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
         runbook: None,
+        silenced_by: Vec::new(),
+        inhibited_by: Vec::new(),
+        generator_url: None,
+        seen_by: Vec::new(),
+        group: None,
     }
 }
 

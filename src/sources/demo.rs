@@ -307,6 +307,11 @@ impl DemoPlayer {
                 .annotations
                 .get("runbook_url")
                 .and_then(|u| crate::state::alerts::runbook_id_from_url(u)),
+            silenced_by: Vec::new(),
+            inhibited_by: Vec::new(),
+            generator_url: None,
+            seen_by: vec![SOURCE.to_string()],
+            group: None,
         }
     }
 
@@ -446,7 +451,7 @@ fn slo_at(i: usize, s: &ScriptedSlo, t: i64) -> SloStatus {
         series,
         step: Duration::from_secs(60),
         budget_remaining: 1.0 - spent,
-        partial: false,
+        ..SloStatus::default()
     }
 }
 

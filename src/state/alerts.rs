@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+/// The group-by choice that uses Alertmanager's grouping (a name no label can have).
+pub const AM_GROUP: &str = "am-group";
+
 /// P0 is the worst. Ordered so that sorting puts P0 first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -29,6 +32,15 @@ impl Severity {
             "P2" => Some(Severity::P2),
             _ => None,
         }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Severity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Severity::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{s}` is not a severity (P0, P1 or P2)"))
+        })
     }
 }
 
@@ -59,6 +71,16 @@ pub struct Alert {
     pub annotations: BTreeMap<String, String>,
     /// The runbook id (file stem) named by the alert's `runbook_url` annotation, if any.
     pub runbook: Option<String>,
+    /// Ids of the silences that hold this alert (Alertmanager).
+    pub silenced_by: Vec<String>,
+    /// Fingerprints of the alerts that inhibit this one.
+    pub inhibited_by: Vec<String>,
+    /// Link to the expression that fired, from the rule evaluator.
+    pub generator_url: Option<String>,
+    /// Which endpoints reported this alert (an HA pair may both do).
+    pub seen_by: Vec<String>,
+    /// The Alertmanager group (receiver and group labels) that holds it, when known.
+    pub group: Option<String>,
 }
 
 /// The local runbook a `runbook_url` names: its last path segment without `.md`, so
@@ -74,6 +96,15 @@ impl Alert {
     pub fn label(&self, name: &str) -> &str {
         self.labels.get(name).map(String::as_str).unwrap_or("")
     }
+
+    /// What group-by sorts on: a label, or [`AM_GROUP`] for Alertmanager's own group.
+    pub fn group_value(&self, by: &str) -> &str {
+        if by == AM_GROUP {
+            self.group.as_deref().unwrap_or("")
+        } else {
+            self.label(by)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,6 +114,12 @@ pub struct AlertFeed {
     pub acks: BTreeMap<String, Ack>,
     /// The selected alert, by fingerprint so it survives re-sorting.
     pub selected: Option<String>,
+    /// Text filter: an alert shows when its name or any `label=value` contains it
+    /// (case-insensitive). Empty shows everything.
+    pub filter: String,
+    /// Group the list by this label's value (groups in label order, severity then age
+    /// inside a group).
+    pub group_by: Option<String>,
 }
 
 impl AlertFeed {
@@ -108,33 +145,65 @@ impl AlertFeed {
             self.acks.remove(&fp);
         }
         self.alerts = alerts;
-        let still_there = self
-            .selected
-            .as_ref()
-            .is_some_and(|fp| self.alerts.iter().any(|a| &a.fingerprint == fp));
-        if !still_there {
-            self.selected = self.alerts.first().map(|a| a.fingerprint.clone());
+        self.fix_selection();
+    }
+
+    /// Whether an alert passes the filter.
+    pub fn matches(&self, a: &Alert) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
+        let needle = self.filter.to_lowercase();
+        let has = |text: &str| text.to_lowercase().contains(&needle);
+        if has(&a.name) {
+            return true;
+        }
+        if needle.contains('=') {
+            a.labels.iter().any(|(k, v)| has(&format!("{k}={v}")))
+        } else {
+            a.labels.iter().any(|(k, v)| has(k) || has(v))
         }
     }
 
+    /// The alerts the pane lists: filtered, and grouped when a group label is set.
+    pub fn visible(&self) -> Vec<&Alert> {
+        let mut v: Vec<&Alert> = self.alerts.iter().filter(|a| self.matches(a)).collect();
+        if let Some(g) = &self.group_by {
+            // Stable: severity and age order stay inside each group.
+            v.sort_by(|a, b| a.group_value(g).cmp(b.group_value(g)));
+        }
+        v
+    }
+
+    /// The selection's row in [`AlertFeed::visible`].
     pub fn selected_index(&self) -> Option<usize> {
         let fp = self.selected.as_ref()?;
-        self.alerts.iter().position(|a| &a.fingerprint == fp)
+        self.visible().iter().position(|a| &a.fingerprint == fp)
     }
 
     pub fn selected_alert(&self) -> Option<&Alert> {
-        self.selected_index().map(|i| &self.alerts[i])
+        let fp = self.selected.as_ref()?;
+        self.visible().into_iter().find(|a| &a.fingerprint == fp)
+    }
+
+    /// Keeps the selection on a visible alert (the first one when it was filtered away).
+    pub fn fix_selection(&mut self) {
+        if self.selected_index().is_none() {
+            self.selected = self.visible().first().map(|a| a.fingerprint.clone());
+        }
     }
 
     /// Moves the selection by `delta` rows, clamped to the list.
     pub fn move_selection(&mut self, delta: isize) {
-        if self.alerts.is_empty() {
+        let visible = self.visible();
+        if visible.is_empty() {
             return;
         }
         let cur = self.selected_index().unwrap_or(0) as isize;
-        let last = self.alerts.len() as isize - 1;
+        let last = visible.len() as isize - 1;
         let next = (cur + delta).clamp(0, last) as usize;
-        self.selected = Some(self.alerts[next].fingerprint.clone());
+        let fp = visible[next].fingerprint.clone();
+        self.selected = Some(fp);
     }
 
     /// Records who is on an alert; a second ack keeps the first (who got there first).
@@ -160,5 +229,75 @@ impl AlertFeed {
             .iter()
             .filter(|a| a.state == AlertState::Active && !self.acks.contains_key(&a.fingerprint))
             .count()
+    }
+}
+
+/// Response targets per severity (ack, mitigate), and when the secondary is paged.
+pub mod sla {
+    use std::time::Duration;
+
+    use super::{Ack, Alert, AlertState, Severity};
+    use chrono::{DateTime, Utc};
+
+    /// Without an ack for this long, the secondary on-call is paged.
+    pub const ESCALATE_AFTER: Duration = Duration::from_secs(15 * 60);
+
+    pub fn ack_target(s: Severity) -> Duration {
+        match s {
+            Severity::P0 => Duration::from_secs(5 * 60),
+            Severity::P1 => Duration::from_secs(15 * 60),
+            // One business day: shown as a day.
+            Severity::P2 => Duration::from_secs(24 * 3600),
+        }
+    }
+
+    /// `None` for P2: "when convenient".
+    pub fn mitigate_target(s: Severity) -> Option<Duration> {
+        match s {
+            Severity::P0 => Some(Duration::from_secs(30 * 60)),
+            Severity::P1 => Some(Duration::from_secs(4 * 3600)),
+            Severity::P2 => None,
+        }
+    }
+
+    /// Where an alert stands against its targets.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Sla {
+        /// Silenced or inhibited: no clock runs.
+        Quiet,
+        /// Not acked; the ack is due in this long.
+        AckDue(Duration),
+        /// Not acked, past the ack target by this long (but not yet 15 min old).
+        AckLate(Duration),
+        /// Not acked for 15 min or more: page the secondary.
+        Escalate(Duration),
+        /// Acked; mitigation is due in this long (`None`: no target).
+        MitigateDue(Option<Duration>),
+        /// Acked, past the mitigation target by this long.
+        MitigateLate(Duration),
+    }
+
+    pub fn status(a: &Alert, ack: Option<&Ack>, now: DateTime<Utc>) -> Sla {
+        if a.state != AlertState::Active {
+            return Sla::Quiet;
+        }
+        let age = crate::state::drill::since(a.starts_at, now);
+        match ack {
+            None => {
+                let target = ack_target(a.severity);
+                if age >= ESCALATE_AFTER && a.severity != Severity::P2 {
+                    Sla::Escalate(age)
+                } else if age >= target {
+                    Sla::AckLate(age - target)
+                } else {
+                    Sla::AckDue(target - age)
+                }
+            }
+            Some(_) => match mitigate_target(a.severity) {
+                None => Sla::MitigateDue(None),
+                Some(t) if age >= t => Sla::MitigateLate(age - t),
+                Some(t) => Sla::MitigateDue(Some(t - age)),
+            },
+        }
     }
 }

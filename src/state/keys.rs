@@ -5,10 +5,16 @@ use crossterm::event::KeyEvent;
 
 use super::incident::parse_note;
 use super::input::{InputOutcome, LineInput};
-use super::{Effect, JournalStatus, Overlay, Pane, Pending, Severity, State};
+use std::time::Duration;
+
+use super::{
+    Effect, JournalStatus, Mode, Overlay, Pane, Pending, Severity, SilenceField, SilenceForm,
+    State, alerts,
+};
 use crate::incident::RecordKind;
 use crate::keymap::{Action, Key};
 use crate::runbook::SectionKind;
+use crate::sources::alertmanager::SilenceRequest;
 
 pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     // Text input first: it needs every printable key, including ones bound to actions.
@@ -22,6 +28,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             }
             InputOutcome::Edited | InputOutcome::Ignored => Vec::new(),
         };
+    }
+    // The alert filter and the silence form take every typed character while open.
+    if let Some(effects) = on_text_key(state, &ev) {
+        return effects;
     }
     // The picker is modal too: while it is open, typed characters go to its query.
     if let Some(Overlay::Picker(_)) = &state.overlay {
@@ -68,7 +78,49 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
         }
-        Some(Overlay::Note(_) | Overlay::Picker(_)) | None => {}
+        Some(Overlay::AlertDetail { .. } | Overlay::SloDetail { .. }) => {
+            let action = state.keymap.action_for(&key);
+            state.dirty = true;
+            let delta: i32 = match action {
+                Some(Action::Up) => -1,
+                Some(Action::Down) => 1,
+                Some(Action::PageUp) => -10,
+                Some(Action::PageDown) => 10,
+                _ => 0,
+            };
+            if delta != 0 {
+                if let Some(Overlay::AlertDetail { scroll, .. } | Overlay::SloDetail { scroll }) =
+                    state.overlay.as_mut()
+                {
+                    *scroll = (*scroll as i32 + delta).clamp(0, u16::MAX as i32) as u16;
+                }
+                return Vec::new();
+            }
+            if is("esc")
+                || matches!(
+                    action,
+                    Some(Action::Detail | Action::Back | Action::Select | Action::Help)
+                )
+            {
+                state.overlay = None;
+                return Vec::new();
+            }
+            if !matches!(
+                action,
+                Some(Action::Quit | Action::Suspend | Action::Redraw)
+            ) {
+                return Vec::new();
+            }
+        }
+        Some(Overlay::Note(_) | Overlay::Picker(_) | Overlay::Filter | Overlay::Silence(_))
+        | None => {}
+    }
+    // A lone esc clears an active filter.
+    if state.overlay.is_none() && is("esc") && !state.alerts.filter.is_empty() {
+        state.alerts.filter.clear();
+        state.alerts.fix_selection();
+        state.dirty = true;
+        return Vec::new();
     }
 
     if let Some(n) = (1..=9).find(|n| is(&n.to_string())) {
@@ -135,6 +187,42 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 state.overlay = Some(Overlay::Picker(super::Picker::default()));
             }
         }
+        Action::Filter if state.focus == Pane::Runbook => {
+            // In the runbook pane `/` finds a runbook; everywhere else it filters alerts.
+            if state.runbooks.is_empty() {
+                state.notify("No runbooks loaded.");
+            } else {
+                state.overlay = Some(Overlay::Picker(super::Picker::default()));
+            }
+        }
+        Action::Filter => {
+            state.focus = Pane::Alerts;
+            state.overlay = Some(Overlay::Filter);
+        }
+        Action::GroupBy => {
+            state.alerts.group_by = next_group(state.alerts.group_by.as_deref());
+            state.alerts.fix_selection();
+            match &state.alerts.group_by {
+                Some(g) => state.notify(format!("Alerts grouped by {g}.")),
+                None => state.notify("Alerts not grouped."),
+            }
+        }
+        Action::Detail => match state.focus {
+            Pane::Slo if !state.slos.is_empty() => {
+                state.overlay = Some(Overlay::SloDetail { scroll: 0 })
+            }
+            _ => match state.alerts.selected_alert() {
+                Some(a) => {
+                    state.overlay = Some(Overlay::AlertDetail {
+                        fingerprint: a.fingerprint.clone(),
+                        scroll: 0,
+                    })
+                }
+                None => state.notify("No alert selected."),
+            },
+        },
+        Action::Silence => open_silence(state),
+        Action::ExpireSilence => open_expire(state),
         Action::ResolveIncident => match &state.incident {
             Some(inc) if inc.is_open() => {
                 state.overlay = Some(Overlay::Confirm {
@@ -171,6 +259,10 @@ fn confirmed(state: &mut State, pending: Pending) -> Vec<Effect> {
         Pending::OpenIncident { title, severity } => state.open_incident(title, severity),
         Pending::ResolveIncident => {
             state.record_or_apply(RecordKind::IncidentResolved { summary: None })
+        }
+        Pending::ExpireSilence { id, alert } => {
+            state.notify(format!("Expiring the silence on {alert}…"));
+            vec![Effect::ExpireSilence { id }]
         }
     }
 }
@@ -270,6 +362,10 @@ fn select(state: &mut State) -> Vec<Effect> {
                 }
             }
         }
+        Pane::Slo if !state.slos.is_empty() => {
+            state.overlay = Some(Overlay::SloDetail { scroll: 0 });
+            Vec::new()
+        }
         Pane::Slo | Pane::Drill => Vec::new(),
     }
 }
@@ -365,5 +461,220 @@ fn move_in_pane(state: &mut State, delta: isize) {
             state.slo_selected = (state.slo_selected as isize + delta).clamp(0, last) as usize;
         }
         Pane::Drill => {}
+    }
+}
+
+/// A printable character typed without ctrl or alt, for text fields.
+fn typed_char(ev: &KeyEvent) -> Option<char> {
+    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+    if ev.kind == KeyEventKind::Release
+        || ev
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
+    }
+    match ev.code {
+        KeyCode::Char(c) if !crate::sanitize::is_hazard(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn is_key(ev: &KeyEvent, code: crossterm::event::KeyCode) -> bool {
+    ev.kind != crossterm::event::KeyEventKind::Release && ev.code == code
+}
+
+/// Longest text a prompt field takes.
+const FIELD_MAX: usize = 200;
+
+/// Text prompts (the filter, the silence form) capture every key while open.
+fn on_text_key(state: &mut State, ev: &KeyEvent) -> Option<Vec<Effect>> {
+    use crossterm::event::KeyCode;
+    match state.overlay.as_mut()? {
+        Overlay::Filter => {
+            state.dirty = true;
+            if is_key(ev, KeyCode::Esc) {
+                state.alerts.filter.clear();
+                state.overlay = None;
+            } else if is_key(ev, KeyCode::Enter) {
+                state.overlay = None;
+            } else if is_key(ev, KeyCode::Backspace) {
+                state.alerts.filter.pop();
+            } else if let Some(c) = typed_char(ev)
+                && state.alerts.filter.chars().count() < FIELD_MAX
+            {
+                state.alerts.filter.push(c);
+            }
+            state.alerts.fix_selection();
+            Some(Vec::new())
+        }
+        Overlay::Silence(form) => {
+            state.dirty = true;
+            if is_key(ev, KeyCode::Esc) {
+                state.overlay = None;
+                state.notify("No silence created.");
+                return Some(Vec::new());
+            }
+            if form.confirming {
+                // Only y creates it; n, Enter and anything else answer No.
+                let yes = matches!(typed_char(ev), Some('y' | 'Y'));
+                if yes {
+                    let form = form.clone();
+                    state.overlay = None;
+                    let duration = humantime::parse_duration(form.duration.trim())
+                        .unwrap_or(Duration::from_secs(3600));
+                    let request = SilenceRequest::for_labels(
+                        &form.labels,
+                        state.now,
+                        duration,
+                        &state.user,
+                        form.comment.trim(),
+                    );
+                    state.notify(format!("Creating a silence for {}…", form.alert));
+                    return Some(vec![Effect::CreateSilence {
+                        fingerprint: form.fingerprint,
+                        request,
+                    }]);
+                }
+                if matches!(typed_char(ev), Some('n' | 'N')) || is_key(ev, KeyCode::Enter) {
+                    state.overlay = None;
+                    state.notify("No silence created.");
+                }
+                return Some(Vec::new());
+            }
+            let field = match form.field {
+                SilenceField::Duration => &mut form.duration,
+                SilenceField::Comment => &mut form.comment,
+            };
+            if is_key(ev, KeyCode::Backspace) {
+                field.pop();
+            } else if is_key(ev, KeyCode::Tab) || is_key(ev, KeyCode::BackTab) {
+                form.field = match form.field {
+                    SilenceField::Duration => SilenceField::Comment,
+                    SilenceField::Comment => SilenceField::Duration,
+                };
+            } else if is_key(ev, KeyCode::Enter) {
+                match form.field {
+                    SilenceField::Duration => form.field = SilenceField::Comment,
+                    SilenceField::Comment => {
+                        form.error = validate_silence(form);
+                        form.confirming = form.error.is_none();
+                    }
+                }
+            } else if let Some(c) = typed_char(ev) {
+                if field.chars().count() < FIELD_MAX {
+                    field.push(c);
+                }
+                form.error = None;
+            }
+            Some(Vec::new())
+        }
+        _ => None,
+    }
+}
+
+/// Why the silence form cannot be submitted yet, if it cannot.
+fn validate_silence(form: &SilenceForm) -> Option<String> {
+    match humantime::parse_duration(form.duration.trim()) {
+        Err(_) => {
+            return Some(format!(
+                "`{}` is not a duration like 30m or 2h",
+                form.duration
+            ));
+        }
+        Ok(d) if d < Duration::from_secs(60) || d > Duration::from_secs(30 * 86_400) => {
+            return Some("a silence lasts from 1 minute to 30 days".into());
+        }
+        Ok(_) => {}
+    }
+    if form.comment.trim().is_empty() {
+        return Some("say why in the comment (Alertmanager requires one)".into());
+    }
+    None
+}
+
+/// Labels the group-by key cycles through, then back to no grouping.
+pub const GROUP_LABELS: [&str; 6] = [
+    alerts::AM_GROUP,
+    "alertname",
+    "service",
+    "tenant",
+    "region",
+    "namespace",
+];
+
+fn next_group(cur: Option<&str>) -> Option<String> {
+    let i = match cur {
+        None => 0,
+        Some(c) => GROUP_LABELS
+            .iter()
+            .position(|g| *g == c)
+            .map_or(0, |i| i + 1),
+    };
+    GROUP_LABELS.get(i).map(|s| s.to_string())
+}
+
+fn open_silence(state: &mut State) {
+    if let JournalStatus::ReadOnly(why) = &state.journal {
+        let text = format!("Read-only: {why}");
+        state.notify(text);
+        return;
+    }
+    if state.read_only {
+        state.notify("Read-only: silences are not created from this console.");
+        return;
+    }
+    if state.mode == Mode::Demo {
+        state.notify("Demo: there is no Alertmanager to silence in.");
+        return;
+    }
+    let Some(a) = state.alerts.selected_alert() else {
+        state.notify("No alert selected.");
+        return;
+    };
+    state.overlay = Some(Overlay::Silence(SilenceForm {
+        fingerprint: a.fingerprint.clone(),
+        alert: a.name.clone(),
+        labels: a.labels.clone(),
+        duration: "2h".into(),
+        comment: String::new(),
+        field: SilenceField::Comment,
+        confirming: false,
+        error: None,
+    }));
+}
+
+fn open_expire(state: &mut State) {
+    if let JournalStatus::ReadOnly(why) = &state.journal {
+        let text = format!("Read-only: {why}");
+        state.notify(text);
+        return;
+    }
+    if state.read_only {
+        state.notify("Read-only: silences are not changed from this console.");
+        return;
+    }
+    let Some(a) = state.alerts.selected_alert() else {
+        state.notify("No alert selected.");
+        return;
+    };
+    match a.silenced_by.first() {
+        Some(id) => {
+            state.overlay = Some(Overlay::Confirm {
+                title: "Expire the silence?".into(),
+                detail: format!(
+                    "Silence {id} on {} ends now and the alert notifies again.",
+                    a.name
+                ),
+                on_yes: Pending::ExpireSilence {
+                    id: id.clone(),
+                    alert: a.name.clone(),
+                },
+            })
+        }
+        None => {
+            let text = format!("{} is not silenced.", a.name);
+            state.notify(text);
+        }
     }
 }

@@ -24,6 +24,7 @@ use crate::incident::{Record, RecordKind};
 use crate::keymap::Keymap;
 use crate::runbook::Runbook;
 use crate::slo::SloStatus;
+use crate::sources::alertmanager::SilenceRequest;
 pub use alerts::{Ack, Alert, AlertFeed, AlertState, Severity};
 pub use drill::{DrillClock, Pace, PhaseClock};
 pub use incident::Incident;
@@ -75,6 +76,7 @@ pub enum Pending {
     Quit,
     OpenIncident { title: String, severity: Severity },
     ResolveIncident,
+    ExpireSilence { id: String, alert: String },
 }
 
 /// What sits on top of the panes and takes the keys first.
@@ -92,6 +94,35 @@ pub enum Overlay {
     Picker(Picker),
     /// The scribe's note input.
     Note(LineInput),
+    /// Typing the alert filter; the list follows each key.
+    Filter,
+    /// Every label and annotation of one alert.
+    AlertDetail { fingerprint: String, scroll: u16 },
+    /// The numbers behind the selected SLO's sparkline.
+    SloDetail { scroll: u16 },
+    /// Silencing an alert: duration and comment, then a y/N confirmation.
+    Silence(SilenceForm),
+}
+
+/// Which field of the silence form takes the typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SilenceField {
+    Duration,
+    Comment,
+}
+
+/// The silence prompt's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceForm {
+    pub fingerprint: String,
+    pub alert: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub duration: String,
+    pub comment: String,
+    pub field: SilenceField,
+    /// Both fields are valid and the question "create it? y/N" is showing.
+    pub confirming: bool,
+    pub error: Option<String>,
 }
 
 /// Whether human actions can be recorded, and if not, why.
@@ -116,6 +147,10 @@ pub struct SourceHealth {
     pub failing_since: Option<DateTime<Utc>>,
     /// The source's own update interval; data older than three of these is stale.
     pub interval: Duration,
+    /// For a source with several endpoints (an HA pair): how many answered, of how many.
+    pub endpoints: Option<(usize, usize)>,
+    /// What the endpoints that did not answer said.
+    pub endpoint_errors: Vec<String>,
 }
 
 impl SourceHealth {
@@ -126,7 +161,23 @@ impl SourceHealth {
             error: None,
             failing_since: None,
             interval,
+            endpoints: None,
+            endpoint_errors: Vec::new(),
         }
+    }
+
+    /// "stale since HH:MM:SS: reason" while the source fails or its data is old; `None`
+    /// while it is fresh or has never answered.
+    pub fn stale_banner(&self, now: DateTime<Utc>) -> Option<String> {
+        let last = self.last_ok?;
+        if self.error.is_none() && !self.is_stale(now) {
+            return None;
+        }
+        let reason = self
+            .error
+            .clone()
+            .unwrap_or_else(|| "no update for a while".into());
+        Some(format!("stale since {}: {reason}", last.format("%H:%M:%S")))
     }
 
     pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
@@ -195,10 +246,29 @@ pub enum Event {
         at: DateTime<Utc>,
         alerts: Vec<Alert>,
     },
+    /// A silence was created in Alertmanager for this alert.
+    Silenced {
+        fingerprint: String,
+        silence_id: String,
+        until: DateTime<Utc>,
+        comment: String,
+    },
     /// Someone else acked (the demo's scripted responders).
     Acked {
         fingerprint: String,
         ack: Ack,
+    },
+    /// How many endpoints of a multi-endpoint source answered the last poll.
+    Endpoints {
+        source: String,
+        up: usize,
+        total: usize,
+        errors: Vec<String>,
+    },
+    /// The outcome of an effect performed outside (a silence created or expired).
+    Outcome {
+        ok: bool,
+        text: String,
     },
     Slos {
         source: String,
@@ -274,6 +344,13 @@ pub enum Effect {
         kind: RecordKind,
         by: Option<String>,
     },
+    /// Create this silence in Alertmanager.
+    CreateSilence {
+        fingerprint: String,
+        request: SilenceRequest,
+    },
+    /// Expire a silence in Alertmanager.
+    ExpireSilence { id: String },
 }
 
 impl State {
@@ -673,6 +750,23 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             state.dirty = true;
             Vec::new()
         }
+        Event::Endpoints {
+            source,
+            up,
+            total,
+            errors,
+        } => {
+            let s = state.source_mut(&source);
+            s.endpoints = Some((up, total));
+            s.endpoint_errors = errors;
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::Outcome { text, .. } => {
+            state.notify(text);
+            state.dirty = true;
+            Vec::new()
+        }
         Event::RunbooksLoaded(runbooks) => {
             // Keep the open runbook and path across a reload when the runbook is still there.
             let open_id = state.current_runbook().map(|r| r.id.clone());
@@ -693,6 +787,26 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             state.alerts.replace(Vec::new());
             state.drill = None;
             state.notify("Demo scenario restarted.");
+            Vec::new()
+        }
+        Event::Silenced {
+            fingerprint,
+            silence_id,
+            until,
+            comment,
+        } => {
+            state.notify(format!("Silence {silence_id} created."));
+            if state.journal == JournalStatus::Writable && state.incident_open() {
+                return vec![Effect::Journal {
+                    kind: RecordKind::AlertSilenced {
+                        fingerprint,
+                        silence_id,
+                        until,
+                        comment,
+                    },
+                    by: Some(state.user.clone()),
+                }];
+            }
             Vec::new()
         }
         Event::Journaled(record) => {

@@ -44,7 +44,15 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         }
         Some(Overlay::Note(input)) => overlay::note(frame, area, input, theme),
         Some(Overlay::Picker(p)) => overlay::picker(frame, area, state, p, theme),
-        None => {}
+        Some(Overlay::AlertDetail {
+            fingerprint,
+            scroll,
+        }) => overlay::alert_detail(frame, area, state, fingerprint, *scroll, theme),
+        Some(Overlay::SloDetail { scroll }) => {
+            overlay::slo_detail(frame, area, state, *scroll, theme)
+        }
+        Some(Overlay::Silence(form)) => overlay::silence(frame, area, form, theme),
+        Some(Overlay::Filter) | None => {}
     }
 }
 

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use super::layout::centered;
 use super::widgets::styled;
 use crate::sanitize::escape;
-use crate::state::{LineInput, Picker, State, picker};
+use crate::state::{LineInput, Picker, SilenceField, SilenceForm, State, picker};
 use crate::theme::Theme;
 
 /// The key help, generated from the keymap in force; scrolls with the up/down keys when
@@ -184,4 +184,256 @@ pub fn picker(frame: &mut Frame, area: Rect, state: &State, picker: &Picker, the
         .style(theme.overlay);
     frame.render_widget(Clear, r);
     frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+fn boxed<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    title: String,
+    lines: Vec<Line<'a>>,
+    scroll: u16,
+    theme: &Theme,
+    width: u16,
+) {
+    let w = width.min(area.width);
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, w, h);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border_focused)
+        .title(styled(title, theme.title_focused))
+        .style(theme.overlay);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        r,
+    );
+}
+
+/// Every label and annotation of an alert (already sanitized where it entered), plus its
+/// state, silences and response clock.
+pub fn alert_detail(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    fingerprint: &str,
+    scroll: u16,
+    theme: &Theme,
+) {
+    let Some(a) = state
+        .alerts
+        .alerts
+        .iter()
+        .find(|a| a.fingerprint == fingerprint)
+    else {
+        boxed(
+            frame,
+            area,
+            " Alert ".into(),
+            vec![Line::from(styled("This alert has resolved.", theme.dim))],
+            0,
+            theme,
+            40,
+        );
+        return;
+    };
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            styled(format!(" {k:<14} "), theme.dim),
+            styled(v, theme.overlay),
+        ])
+    };
+    let mut lines = vec![
+        kv("severity", a.severity.tag().to_string()),
+        kv("state", format!("{:?}", a.state).to_lowercase()),
+        kv(
+            "since",
+            format!(
+                "{} ({} ago)",
+                a.starts_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                crate::sources::timing::Age(crate::state::drill::since(a.starts_at, state.now))
+            ),
+        ),
+        kv("fingerprint", a.fingerprint.clone()),
+    ];
+    match state.alerts.acks.get(&a.fingerprint) {
+        Some(ack) => lines.push(kv(
+            "ack",
+            format!("{} since {}", ack.by, ack.at.format("%H:%M:%S")),
+        )),
+        None => lines.push(kv("ack", "nobody yet".into())),
+    }
+    let (sla, _) = super::alerts::sla_text(a, state);
+    if !sla.is_empty() {
+        lines.push(kv("response", sla));
+    }
+    if !a.silenced_by.is_empty() {
+        lines.push(kv("silenced by", a.silenced_by.join(", ")));
+    }
+    if !a.inhibited_by.is_empty() {
+        lines.push(kv("inhibited by", a.inhibited_by.join(", ")));
+    }
+    if let Some(g) = &a.group {
+        lines.push(kv("group", g.clone()));
+    }
+    if !a.seen_by.is_empty() {
+        lines.push(kv("seen by", a.seen_by.join(", ")));
+    }
+    if let Some(u) = &a.generator_url {
+        lines.push(kv("source", u.clone()));
+    }
+    lines.push(Line::from(styled(" labels", theme.header)));
+    for (k, v) in &a.labels {
+        lines.push(kv(k, v.clone()));
+    }
+    lines.push(Line::from(styled(" annotations", theme.header)));
+    for (k, v) in &a.annotations {
+        lines.push(kv(k, v.clone()));
+    }
+    let width = area.width.saturating_sub(4).min(100);
+    boxed(
+        frame,
+        area,
+        format!(" {} (esc closes, ↑↓ scroll) ", a.name),
+        lines,
+        scroll,
+        theme,
+        width,
+    );
+}
+
+/// The numbers behind the selected SLO's sparkline, newest first.
+pub fn slo_detail(frame: &mut Frame, area: Rect, state: &State, scroll: u16, theme: &Theme) {
+    let Some(s) = state.slos.get(state.slo_selected) else {
+        return;
+    };
+    let pct = super::widgets::percent;
+    let mut lines = vec![
+        Line::from(vec![
+            styled(" objective ", theme.dim),
+            styled(super::widgets::objective(s.objective), theme.overlay),
+            styled(
+                format!(" over {}", crate::sources::timing::Age(s.window)),
+                theme.dim,
+            ),
+        ]),
+        Line::from(vec![
+            styled(" availability ", theme.dim),
+            styled(format!("{:.4} %", s.availability() * 100.0), theme.overlay),
+            styled("  budget left ", theme.dim),
+            styled(pct(s.budget_remaining), theme.overlay),
+            styled(format!("  [{}]", s.tier().label()), theme.overlay),
+        ]),
+        Line::from(vec![
+            styled(" error ratio 5m ", theme.dim),
+            styled(format!("{:.6}", s.error_ratio_now), theme.overlay),
+            styled("  burn 1h ", theme.dim),
+            styled(format!("{:.2}×", s.burn_1h), theme.overlay),
+            styled("  6h ", theme.dim),
+            styled(format!("{:.2}×", s.burn_6h), theme.overlay),
+        ]),
+        Line::from(styled(format!(" policy: {}", s.tier().advice()), theme.dim)),
+    ];
+    for w in &s.warnings {
+        lines.push(Line::from(styled(format!(" warning: {w}"), theme.stale)));
+    }
+    lines.push(Line::from(styled(
+        format!(
+            " error ratio per {} step, newest first:",
+            crate::sources::timing::Age(s.step)
+        ),
+        theme.header,
+    )));
+    let times = s.series_times();
+    for (v, t) in s.series.iter().zip(times).rev() {
+        let when = t.map_or_else(
+            || "        ".to_string(),
+            |t| t.format("%H:%M:%S").to_string(),
+        );
+        lines.push(Line::from(vec![
+            styled(format!(" {when}  "), theme.dim),
+            styled(format!("{v:.6}"), theme.overlay),
+            styled(
+                format!("  burn {:.2}×", crate::slo::burn_rate(*v, s.objective)),
+                theme.dim,
+            ),
+        ]));
+    }
+    let h = area.height.saturating_sub(2);
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .take(h.max(3) as usize + scroll as usize)
+        .collect();
+    boxed(
+        frame,
+        area,
+        format!(" SLO {} (esc closes, ↑↓ scroll) ", s.name),
+        lines,
+        scroll,
+        theme,
+        64,
+    );
+}
+
+pub fn silence(frame: &mut Frame, area: Rect, form: &SilenceForm, theme: &Theme) {
+    let field = |label: &str, value: &str, active: bool| {
+        Line::from(vec![
+            styled(format!(" {label:<9}"), theme.dim),
+            styled(
+                format!("{value}{}", if active { "▏" } else { "" }),
+                if active { theme.key } else { theme.overlay },
+            ),
+        ])
+    };
+    let editing = !form.confirming;
+    let mut lines = vec![
+        Line::from(styled(
+            format!(" Silence {} in Alertmanager", form.alert),
+            theme.overlay,
+        )),
+        Line::from(styled(
+            format!(" matching its {} labels exactly", form.labels.len()),
+            theme.dim,
+        )),
+        Line::default(),
+        field(
+            "duration",
+            &form.duration,
+            editing && form.field == SilenceField::Duration,
+        ),
+        field(
+            "comment",
+            &form.comment,
+            editing && form.field == SilenceField::Comment,
+        ),
+        Line::default(),
+    ];
+    if let Some(e) = &form.error {
+        lines.push(Line::from(styled(format!(" {e}"), theme.error)));
+    }
+    if form.confirming {
+        lines.push(Line::from(vec![
+            styled(
+                format!(" Create this silence for {}? ", form.duration),
+                theme.warn,
+            ),
+            styled(" y ", theme.key),
+            styled("yes  ", theme.overlay),
+            styled(" n / enter / esc ", theme.key),
+            styled("no (default)", theme.overlay),
+        ]));
+    } else {
+        lines.push(Line::from(vec![
+            styled(" tab ", theme.key),
+            styled("next field  ", theme.overlay),
+            styled(" enter ", theme.key),
+            styled("review  ", theme.overlay),
+            styled(" esc ", theme.key),
+            styled("cancel", theme.overlay),
+        ]));
+    }
+    boxed(frame, area, " Silence? ".into(), lines, 0, theme, 72);
 }

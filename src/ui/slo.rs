@@ -2,13 +2,14 @@
 //! the history, and the burn rates.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::widgets::{objective, percent, styled};
 use crate::slo::{PolicyTier, SloStatus};
+use crate::sources::prometheus as prom;
 use crate::sources::timing::Age;
 use crate::state::{Mode, State};
 use crate::theme::Theme;
@@ -65,6 +66,25 @@ pub fn sparkline(series: &[f64], width: usize, budget: f64) -> String {
 fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> [Line<'a>; 3] {
     let tier = s.tier();
     let name_style = if selected { theme.header } else { theme.base };
+    if let Some(e) = &s.error {
+        return [
+            Line::from(vec![
+                styled(if selected { "▸ " } else { "  " }, theme.key),
+                styled(s.name.clone(), name_style),
+                styled(
+                    format!(
+                        "  {}/{}d  ",
+                        objective(s.objective),
+                        s.window.as_secs() / 86_400
+                    ),
+                    theme.dim,
+                ),
+                styled("[QUERY FAILED]", theme.error),
+            ]),
+            Line::from(vec![Span::raw("  "), styled(e.clone(), theme.error)]),
+            Line::from(styled("  fix the query in the SLO spec", theme.dim)),
+        ];
+    }
     let mut head = vec![
         styled(if selected { "▸ " } else { "  " }, theme.key),
         styled(s.name.clone(), name_style),
@@ -77,12 +97,24 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
             theme.dim,
         ),
         styled(format!("[{}]", tier.label()), tier_style(theme, tier)),
+        styled(
+            format!("  avail {:.3}%", s.availability() * 100.0),
+            if s.availability() >= s.objective {
+                theme.dim
+            } else {
+                theme.over
+            },
+        ),
     ];
     if s.partial {
         head.push(styled(" PARTIAL", theme.stale));
     }
+
     let history = Age(s.step * s.series.len() as u32);
-    let tail = format!(" now {}  ({history})", percent(s.error_ratio_now));
+    let mut tail = format!(" now {}  ({history})", percent(s.error_ratio_now));
+    if let Some(l) = s.latency_p99 {
+        tail.push_str(&format!(" p99 {}", latency(l)));
+    }
     let spark_w = width.saturating_sub(2 + tail.chars().count()).max(4);
     let spark = vec![
         Span::raw("  "),
@@ -117,10 +149,34 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
     [Line::from(head), Line::from(spark), Line::from(burn)]
 }
 
+/// Seconds as ms below a second.
+pub fn latency(secs: f64) -> String {
+    if secs < 1.0 {
+        format!("{:.0}ms", secs * 1000.0)
+    } else {
+        format!("{secs:.2}s")
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let area = match super::alerts::stale_line(state, prom::SOURCE, theme) {
+        Some(line) => {
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+            frame.render_widget(Paragraph::new(line), top);
+            rest
+        }
+        None => area,
+    };
     if state.slos.is_empty() {
+        let configured = state.sources.iter().any(|s| s.name == prom::SOURCE);
         let text = match state.mode {
-            Mode::Live => "No SLOs configured yet. Try `warroom --demo` to see the panel at work.",
+            Mode::Live if configured => {
+                "Waiting for SLO data… (no SLOs? list Sloth spec files under `slo_specs:`)"
+            }
+            Mode::Live => {
+                "No SLOs configured: set `prometheus: { url: ... }` and `slo_specs: [...]` in the config file (docs/config.md), or try `warroom --demo`."
+            }
             Mode::Demo => "Waiting for SLO data…",
         };
         frame.render_widget(

@@ -50,6 +50,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     for s in &state.sources {
         left.push(Span::raw(" "));
+        if let Some((up, total)) = s.endpoints.filter(|(_, t)| *t > 1) {
+            let style = if up == total { theme.dim } else { theme.stale };
+            left.push(styled(format!("{up}/{total} up "), style));
+        }
         match (s.last_ok, &s.error) {
             (Some(t), None) if !s.is_stale(state.now) => {
                 left.push(styled(
@@ -66,6 +70,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             (None, _) => left.push(styled(format!("{} no data yet", s.name), theme.stale)),
         }
         if let Some(e) = &s.error {
+            left.push(styled(format!(" ({e})"), theme.error));
+        } else if let Some(e) = s.endpoint_errors.first() {
             left.push(styled(format!(" ({e})"), theme.error));
         }
     }
