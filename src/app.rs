@@ -32,6 +32,8 @@ pub struct Options {
     pub read_only: bool,
     /// Runbooks loaded from the runbooks directory (live mode), sent as the first event.
     pub runbooks: Option<Vec<crate::runbook::Runbook>>,
+    /// How many problems loading them found (details are in the log and `warroom lint`).
+    pub runbook_problems: usize,
 }
 
 /// Runs the console until an effect asks to exit; returns the exit code. The terminal is
@@ -43,6 +45,13 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     spawn_ticks(tx.clone());
     if let Some(r) = opts.runbooks {
         tx.send(Event::RunbooksLoaded(r)).await?;
+    }
+    if opts.runbook_problems > 0 {
+        tx.send(Event::Notice(format!(
+            "{} runbook error(s) at load: run `warroom lint` for details.",
+            opts.runbook_problems
+        )))
+        .await?;
     }
     if let Some(s) = opts.scenario {
         demo::spawn(s, tx.clone());

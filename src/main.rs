@@ -147,6 +147,7 @@ fn console(cli: Cli) -> Result<u8, (u8, String)> {
         keymap: config.keymap,
         read_only: cli.read_only || config.read_only,
         runbooks,
+        runbook_problems: runbook_problems.len(),
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()

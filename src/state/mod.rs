@@ -161,6 +161,8 @@ pub enum Event {
         error: String,
     },
     RunbooksLoaded(Vec<Runbook>),
+    /// Something the operator should know, shown in the status bar for a few seconds.
+    Notice(String),
     Drill(DrillEvent),
     /// The demo scenario starts over: clear what it showed.
     DemoRestart,
@@ -385,6 +387,11 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         Event::RunbooksLoaded(runbooks) => {
             state.runbooks = runbooks;
             state.runbook = RunbookView::default();
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::Notice(text) => {
+            state.notify(text);
             state.dirty = true;
             Vec::new()
         }
