@@ -220,6 +220,22 @@ fn each_broken_variant_points_at_the_problem() {
     );
     expect(
         "last_reviewed: 2026-03-01",
+        "last_reviewed:",
+        "missing-last-reviewed",
+        "`last_reviewed` is missing",
+        "last_reviewed:",
+        Some(1),
+    );
+    expect(
+        "last_reviewed: 2026-03-01",
+        "last_reviewed: 2026-13-01",
+        "bad-last-reviewed",
+        "last_reviewed `2026-13-01` is not a date",
+        "last_reviewed:",
+        Some(1),
+    );
+    expect(
+        "last_reviewed: 2026-03-01",
         "last_reviewed: 2025-10-01",
         "stale",
         "stale: last reviewed 2025-10-01, 164 days ago",

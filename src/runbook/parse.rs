@@ -356,6 +356,9 @@ impl<'a> Builder<'a> {
         let lower = text.trim_start().to_ascii_lowercase();
         if lower.starts_with("safety:") {
             let question = text.trim_start()["safety:".len()..].trim().to_string();
+            for (_, name) in super::placeholder::find(&question) {
+                self.placeholders.push((name, pos));
+            }
             let target = self.step_mut().and_then(|s| {
                 s.commands
                     .iter_mut()
