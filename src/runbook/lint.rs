@@ -153,12 +153,15 @@ fn sections(rb: &Runbook, d: &mut Vec<Diagnostic>) {
 
 fn anchors(parsed: &Parsed, d: &mut Vec<Diagnostic>) {
     let rb = &parsed.runbook;
+    let slugs: Vec<String> = parsed.headings.iter().map(|h| slug(&h.text)).collect();
     for step in &rb.steps {
         for b in &step.branches {
             let same_slug: Vec<_> = parsed
                 .headings
                 .iter()
-                .filter(|h| slug(&h.text) == b.target)
+                .zip(&slugs)
+                .filter(|(_, s)| **s == b.target)
+                .map(|(h, _)| h)
                 .collect();
             if same_slug.len() > 1 {
                 let lines: Vec<String> = same_slug.iter().map(|h| h.pos.line.to_string()).collect();
