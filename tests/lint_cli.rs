@@ -71,3 +71,24 @@ fn usage_errors_exit_2() {
     let (code, _, err) = lint(&["/no/such/dir"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn two_runbooks_for_one_alert_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/tls-cert-expiry.md"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.md"), &text).unwrap();
+    std::fs::write(dir.path().join("b.md"), &text).unwrap();
+    let (code, out, _) = lint(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("b.md:2:1: warning: alert TLSCertificateExpiresSoon is also answered by"),
+        "{out}"
+    );
+    assert_eq!(
+        lint(&["--deny-warnings", dir.path().to_str().unwrap()]).0,
+        1
+    );
+}

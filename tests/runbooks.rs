@@ -220,6 +220,22 @@ fn each_broken_variant_points_at_the_problem() {
     );
     expect(
         "last_reviewed: 2026-03-01",
+        "last_reviewed:",
+        "missing-last-reviewed",
+        "`last_reviewed` is missing",
+        "last_reviewed:",
+        Some(1),
+    );
+    expect(
+        "last_reviewed: 2026-03-01",
+        "last_reviewed: 2026-13-01",
+        "bad-last-reviewed",
+        "last_reviewed `2026-13-01` is not a date",
+        "last_reviewed:",
+        Some(1),
+    );
+    expect(
+        "last_reviewed: 2026-03-01",
         "last_reviewed: 2025-10-01",
         "stale",
         "stale: last reviewed 2025-10-01, 164 days ago",
@@ -369,4 +385,19 @@ fn the_console_loads_the_shipped_directory() {
             .iter()
             .all(|b| !b.path.ends_with("postmortem-template.md"))
     );
+}
+
+#[test]
+fn tables_show_as_rows_and_html_blocks_are_hidden() {
+    let text = "---\nalerts: [X]\nlast_reviewed: 2026-03-01\n---\n## Alert\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<!-- hidden -->\n\nAfter.\n";
+    let p = parse("t", "t.md", text).unwrap();
+    let rows: Vec<String> = p.runbook.steps[0]
+        .body
+        .iter()
+        .map(|b| match &b.block {
+            Block::Paragraph(inl) => warroom::runbook::parse::plain(inl),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(rows, ["a │ b │ ", "1 │ 2 │ ", "After."]);
 }

@@ -19,7 +19,11 @@ pub fn lint(parsed: &Parsed, today: NaiveDate) -> Vec<Diagnostic> {
     let rb = &parsed.runbook;
     let mut out = parsed.diagnostics.clone();
     let mut d = Vec::new();
-    front_matter(rb, today, &mut d);
+    let bad_date = parsed
+        .diagnostics
+        .iter()
+        .any(|x| x.code == "bad-last-reviewed");
+    front_matter(rb, today, bad_date, &mut d);
     sections(rb, &mut d);
     anchors(parsed, &mut d);
     graph(rb, &mut d);
@@ -30,7 +34,8 @@ pub fn lint(parsed: &Parsed, today: NaiveDate) -> Vec<Diagnostic> {
     out
 }
 
-fn front_matter(rb: &Runbook, today: NaiveDate, d: &mut Vec<Diagnostic>) {
+/// `bad_date`: the parser already reported an unreadable `last_reviewed`.
+fn front_matter(rb: &Runbook, today: NaiveDate, bad_date: bool, d: &mut Vec<Diagnostic>) {
     let top = Pos { line: 1, col: 1 };
     if rb.meta.alerts.is_empty() {
         d.push(
@@ -43,9 +48,13 @@ fn front_matter(rb: &Runbook, today: NaiveDate, d: &mut Vec<Diagnostic>) {
         );
     }
     match (rb.meta.last_reviewed, rb.review_age_days(today)) {
-        (None, _) if rb.meta.pos_of("last_reviewed").is_none() => d.push(
-            Diagnostic::error("missing-last-reviewed", top, "`last_reviewed` is missing")
-                .hint("add `last_reviewed: YYYY-MM-DD`, the day someone last checked it works"),
+        (None, _) if !bad_date => d.push(
+            Diagnostic::error(
+                "missing-last-reviewed",
+                rb.meta.pos_of("last_reviewed").unwrap_or(top),
+                "`last_reviewed` is missing",
+            )
+            .hint("add `last_reviewed: YYYY-MM-DD`, the day someone last checked it works"),
         ),
         (Some(date), Some(age)) if age < 0 => d.push(Diagnostic::error(
             "future-last-reviewed",
@@ -144,12 +153,15 @@ fn sections(rb: &Runbook, d: &mut Vec<Diagnostic>) {
 
 fn anchors(parsed: &Parsed, d: &mut Vec<Diagnostic>) {
     let rb = &parsed.runbook;
+    let slugs: Vec<String> = parsed.headings.iter().map(|h| slug(&h.text)).collect();
     for step in &rb.steps {
         for b in &step.branches {
             let same_slug: Vec<_> = parsed
                 .headings
                 .iter()
-                .filter(|h| slug(&h.text) == b.target)
+                .zip(&slugs)
+                .filter(|(_, s)| **s == b.target)
+                .map(|(h, _)| h)
                 .collect();
             if same_slug.len() > 1 {
                 let lines: Vec<String> = same_slug.iter().map(|h| h.pos.line.to_string()).collect();

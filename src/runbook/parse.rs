@@ -206,6 +206,15 @@ impl<'a> Builder<'a> {
                 self.in_code = true;
             }
             Event::End(TagEnd::CodeBlock) => self.in_code = false,
+            // Tables are shown one row per line, cells separated by a bar.
+            Event::Start(Tag::Table(_)) => self.inlines.clear(),
+            Event::End(TagEnd::TableCell) => self.push_text(" │ ", InlineStyle::Plain),
+            Event::End(TagEnd::TableHead | TagEnd::TableRow) => {
+                let inl = std::mem::take(&mut self.inlines);
+                self.paragraph(inl, at);
+            }
+            // HTML blocks (comments, badges) are not shown.
+            Event::End(TagEnd::HtmlBlock) => self.inlines.clear(),
             Event::Start(Tag::Emphasis) => self.style.push(InlineStyle::Emphasis),
             Event::Start(Tag::Strong) => self.style.push(InlineStyle::Strong),
             Event::Start(Tag::Link { dest_url, .. }) => {
@@ -238,7 +247,8 @@ impl<'a> Builder<'a> {
                 self.push_text(&t, self.current_style());
             }
             Event::Code(t) => self.push_text(&t, InlineStyle::Code),
-            Event::Html(t) | Event::InlineHtml(t) => self.push_text(&t, InlineStyle::Plain),
+            Event::Html(_) => {}
+            Event::InlineHtml(t) => self.push_text(&t, InlineStyle::Plain),
             Event::SoftBreak | Event::HardBreak => self.push_text(" ", self.current_style()),
             _ => {}
         }
@@ -325,7 +335,7 @@ impl<'a> Builder<'a> {
             .rb
             .steps
             .last()
-            .is_some_and(|s| s.section == section && s.pos > last_heading.pos);
+            .is_some_and(|s| s.section == section && s.pos >= last_heading.pos);
         if !in_step {
             let anchor = self
                 .headings
@@ -356,6 +366,9 @@ impl<'a> Builder<'a> {
         let lower = text.trim_start().to_ascii_lowercase();
         if lower.starts_with("safety:") {
             let question = text.trim_start()["safety:".len()..].trim().to_string();
+            for (_, name) in super::placeholder::find(&question) {
+                self.placeholders.push((name, pos));
+            }
             let target = self.step_mut().and_then(|s| {
                 s.commands
                     .iter_mut()

@@ -32,7 +32,10 @@ impl<'a> Lines<'a> {
 
 /// The lines between the fences, and whether the closing fence is there.
 pub(super) fn fence_body(src: &str, fenced: bool) -> (Vec<&str>, bool) {
-    let mut lines: Vec<&str> = src.lines().collect();
+    let mut lines: Vec<&str> = src
+        .lines()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     if !fenced {
         return (
             lines.iter().map(|l| l.get(4..).unwrap_or("")).collect(),

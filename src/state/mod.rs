@@ -281,6 +281,8 @@ pub enum Event {
         error: String,
     },
     RunbooksLoaded(Vec<Runbook>),
+    /// Something the operator should know, shown in the status bar for a few seconds.
+    Notice(String),
     Drill(DrillEvent),
     /// The demo scenario starts over: clear the alerts and the drill it showed.
     DemoRestart,
@@ -775,6 +777,11 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
                 Some(i) => state.runbook.runbook = Some(i),
                 None => state.runbook = RunbookView::default(),
             }
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::Notice(text) => {
+            state.notify(text);
             state.dirty = true;
             Vec::new()
         }

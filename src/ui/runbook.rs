@@ -313,10 +313,7 @@ fn command<'a>(
         }
     }
     if let Some(q) = &c.safety_question {
-        lines.push(Line::from(vec![
-            styled("  safety: ", theme.warn),
-            styled(escape(q).into_owned(), theme.base),
-        ]));
+        lines.push(filled(styled("  safety: ", theme.warn), q, labels, theme));
     }
 }
 
