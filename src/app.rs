@@ -157,6 +157,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     for w in &opts.warnings {
         update(&mut state, Event::Warning(w.clone()));
     }
+    if let Some(root) = &opts.incidents_dir {
+        state.exercised = store::last_exercised(root);
+    }
     let resumed = resume(&mut state, &opts, &tx)?;
     if let Some(s) = opts.scenario {
         // A resumed demo incident continues the scenario from when it was opened.

@@ -392,3 +392,69 @@ fn postmortem_draft_snapshot() {
     let text = postmortem::render(&records, postmortem::DEFAULT_TEMPLATE, t(60, 0)).unwrap();
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn the_stale_banner_counts_from_the_last_real_use_of_a_runbook() {
+    let mut s = demo_state(90);
+    press(&mut s, &["enter"]);
+    let i = s.runbook.runbook.unwrap();
+    let id = s.runbooks[i].id.clone();
+    let today = s.now.date_naive();
+    s.runbooks[i].meta.last_reviewed = Some(today - chrono::Duration::days(200));
+    let text = crate::common::screen(&s, 120, 40);
+    assert!(
+        text.contains("STALE: exercise before trusting (last reviewed"),
+        "{text}"
+    );
+    s.exercised
+        .insert(id.clone(), today - chrono::Duration::days(3));
+    let text = crate::common::screen(&s, 120, 40);
+    assert!(
+        !text.contains("STALE"),
+        "used in an incident 3 days ago:\n{text}"
+    );
+
+    // Opening it during a live incident counts as an exercise.
+    let mut live = State::new(warroom::state::Mode::Live, Default::default(), false, s.now);
+    update(&mut live, Event::RunbooksLoaded(s.runbooks.clone()));
+    let r = warroom::incident::Record::new(
+        2,
+        s.now,
+        None,
+        RecordKind::RunbookOpened {
+            runbook: id.clone(),
+            alert: None,
+        },
+    );
+    update(&mut live, Event::Journaled(r));
+    assert_eq!(live.exercised.get(&id), Some(&today));
+
+    // And the store finds it in journals on disk, ignoring demo incidents.
+    let root = tempfile::tempdir().unwrap();
+    for (inc, day) in [("inc-a", 10), ("demo-b", 1)] {
+        let (mut j, _) = Journal::open(&root.path().join(inc)).unwrap();
+        let at = s.now - chrono::Duration::days(day);
+        j.append(
+            at,
+            None,
+            RecordKind::IncidentOpened {
+                id: inc.into(),
+                title: "t".into(),
+                severity: "P1".into(),
+                commander: "c".into(),
+            },
+        )
+        .unwrap();
+        j.append(
+            at,
+            None,
+            RecordKind::RunbookOpened {
+                runbook: id.clone(),
+                alert: None,
+            },
+        )
+        .unwrap();
+    }
+    let found = warroom::incident::store::last_exercised(root.path());
+    assert_eq!(found.get(&id), Some(&(today - chrono::Duration::days(10))));
+}

@@ -92,6 +92,22 @@ fn summarize(dir: &Path, records: &[Record]) -> Option<IncidentSummary> {
     Some(s)
 }
 
+/// When each runbook was last used in a real incident: the STALE banner counts from the
+/// later of this and the runbook's `last_reviewed`. Demo incidents do not count.
+pub fn last_exercised(root: &Path) -> std::collections::BTreeMap<String, chrono::NaiveDate> {
+    let mut out = std::collections::BTreeMap::new();
+    for inc in list(root).into_iter().filter(|s| !s.is_demo()) {
+        for r in read_records(&inc.dir).unwrap_or_default() {
+            if let RecordKind::RunbookOpened { runbook, .. } = r.kind {
+                let day = r.at.date_naive();
+                let e = out.entry(runbook).or_insert(day);
+                *e = (*e).max(day);
+            }
+        }
+    }
+    out
+}
+
 /// The most recent unresolved incident, demo or live.
 pub fn latest_open(root: &Path, demo: bool) -> Option<IncidentSummary> {
     list(root)

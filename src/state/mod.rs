@@ -221,6 +221,8 @@ pub struct State {
     pub seen_pending: BTreeSet<String>,
     /// Problems that stay on screen until dealt with (e.g. a torn journal line set aside).
     pub warnings: Vec<String>,
+    /// Runbook id → the last day it was used in a real incident (from every journal).
+    pub exercised: std::collections::BTreeMap<String, chrono::NaiveDate>,
     /// Journal writes asked for and not yet answered.
     pub in_flight: usize,
     /// Keys typed while records were in flight, to act on once they land, in order.
@@ -376,6 +378,7 @@ impl State {
             journal: JournalStatus::NoIncident,
             seen_pending: BTreeSet::new(),
             warnings: Vec::new(),
+            exercised: Default::default(),
             in_flight: 0,
             key_queue: VecDeque::new(),
             sources: Vec::new(),
@@ -600,6 +603,12 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
             state.seen_pending.remove(fingerprint);
         }
         RecordKind::RunbookOpened { runbook, alert } => {
+            // Using a runbook in a real incident is an exercise of it.
+            if state.mode == Mode::Live {
+                let day = at.date_naive();
+                let e = state.exercised.entry(runbook.clone()).or_insert(day);
+                *e = (*e).max(day);
+            }
             if let Some(i) = state.runbooks.iter().position(|r| &r.id == runbook) {
                 let (name, labels) = alert
                     .as_deref()

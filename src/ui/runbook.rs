@@ -21,15 +21,22 @@ use crate::state::State;
 use crate::theme::Theme;
 
 /// The banner's text when a runbook is stale, `None` when it is fresh.
+/// Counts from the later of `last_reviewed` and the last real incident that used it.
 pub fn stale_banner(rb: &Runbook, state: &State) -> Option<String> {
     let today = state.now.date_naive();
-    match (rb.meta.last_reviewed, rb.review_age_days(today)) {
-        (Some(d), Some(age)) if age > STALE_AFTER_DAYS => Some(format!(
-            "STALE: exercise before trusting (last reviewed {d}, {age} days ago)"
-        )),
-        (None, _) => Some("STALE: exercise before trusting (never reviewed)".into()),
-        _ => None,
-    }
+    let reviewed = rb.meta.last_reviewed;
+    let exercised = state.exercised.get(&rb.id).copied();
+    let (day, what) = match (reviewed, exercised) {
+        (Some(r), Some(e)) if e > r => (e, "last used in an incident"),
+        (Some(r), _) => (r, "last reviewed"),
+        (None, Some(e)) => (e, "last used in an incident"),
+        (None, None) => {
+            return Some("STALE: exercise before trusting (never reviewed or used)".into());
+        }
+    };
+    let age = (today - day).num_days();
+    (age > STALE_AFTER_DAYS)
+        .then(|| format!("STALE: exercise before trusting ({what} {day}, {age} days ago)"))
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
