@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use std::path::PathBuf;
 
+use crate::exec::runtime::ExecRuntime;
 use crate::incident::Journal;
 use crate::incident::lock::{IncidentLock, LockError, LockHolder};
 use crate::incident::store::{self, IncidentSummary};
@@ -42,6 +43,10 @@ pub struct Options {
     pub incidents_dir: Option<PathBuf>,
     /// `warroom follow`: view this incident read-only instead of resuming one.
     pub follow: Option<IncidentSummary>,
+    /// What the mitigation gate reads from the config.
+    pub gate: crate::exec::gate::GateConfig,
+    /// The kubeconfig to use instead of the usual places.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// Runs the console until an effect asks to exit; returns the exit code. The terminal is
@@ -58,6 +63,18 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
         update(&mut state, Event::RunbooksLoaded(s.runbooks.clone()));
     }
     let resumed = resume(&mut state, &opts, &tx)?;
+    // Runbook commands: the demo acts on a simulated cluster, live on the kubeconfig's.
+    let mut exec = match &opts.scenario {
+        Some(s) if opts.mode == Mode::Demo => {
+            let regions: Vec<String> = s
+                .alerts
+                .iter()
+                .filter_map(|a| a.labels.get("region").cloned())
+                .collect();
+            ExecRuntime::demo(opts.gate.clone(), &regions, tx.clone())
+        }
+        _ => ExecRuntime::live(opts.gate.clone(), opts.kubeconfig.as_deref(), tx.clone()).await,
+    };
     if let Some(s) = opts.scenario {
         // A resumed demo incident continues the scenario from when it was opened.
         let start = resumed.as_ref().map_or(state.now, |r| r.opened_at);
@@ -117,6 +134,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 }
                 e @ (Effect::Journal { .. } | Effect::OpenIncident { .. }) => {
                     send_journal(&writer, e, &mut state)
+                }
+                e @ (Effect::Gate { .. } | Effect::Execute { .. } | Effect::CancelExec) => {
+                    exec.perform(e)
                 }
             }
         }

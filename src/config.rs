@@ -23,6 +23,14 @@ pub struct ConfigFile {
     pub keys: BTreeMap<Action, KeyList>,
     /// The name recorded as the author of this console's acks and notes (default: $USER).
     pub user: Option<String>,
+    /// Kube contexts where every change needs the target's name typed.
+    pub protected_contexts: Vec<String>,
+    /// Kube contexts where nothing may change (checks still run).
+    pub read_only_contexts: Vec<String>,
+    /// An alert's `cluster` or `region` label value → the kube context it lives in.
+    pub region_contexts: BTreeMap<String, String>,
+    /// The kubeconfig to read instead of `$KUBECONFIG` / `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -88,6 +96,22 @@ pub struct Config {
     pub log_level: Option<LogLevel>,
     pub keymap: Keymap,
     pub user: Option<String>,
+    pub protected_contexts: Vec<String>,
+    pub read_only_contexts: Vec<String>,
+    pub region_contexts: BTreeMap<String, String>,
+    pub kubeconfig: Option<PathBuf>,
+}
+
+impl Config {
+    /// What the mitigation gate reads from the config; `read_only` also covers the flag.
+    pub fn gate_config(&self, read_only: bool) -> crate::exec::gate::GateConfig {
+        crate::exec::gate::GateConfig {
+            read_only: read_only || self.read_only,
+            read_only_contexts: self.read_only_contexts.clone(),
+            protected_contexts: self.protected_contexts.clone(),
+            region_contexts: self.region_contexts.clone(),
+        }
+    }
 }
 
 impl Config {
@@ -159,6 +183,10 @@ impl Config {
             log_level: file.log_level,
             keymap,
             user: file.user,
+            protected_contexts: file.protected_contexts,
+            read_only_contexts: file.read_only_contexts,
+            region_contexts: file.region_contexts,
+            kubeconfig: file.kubeconfig,
         })
     }
 }

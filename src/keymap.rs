@@ -30,11 +30,14 @@ pub enum Action {
     Note,
     OpenIncident,
     ResolveIncident,
+    Run,
+    DryRun,
+    CancelRun,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -51,6 +54,9 @@ impl Action {
         Action::Note,
         Action::OpenIncident,
         Action::ResolveIncident,
+        Action::Run,
+        Action::DryRun,
+        Action::CancelRun,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -78,6 +84,9 @@ impl Action {
             Action::Note => "note",
             Action::OpenIncident => "open_incident",
             Action::ResolveIncident => "resolve_incident",
+            Action::Run => "run",
+            Action::DryRun => "dry_run",
+            Action::CancelRun => "cancel_run",
         }
     }
 
@@ -102,6 +111,9 @@ impl Action {
             Action::Note => "add a note (or an action item) to the incident",
             Action::OpenIncident => "open an incident for the selected alert",
             Action::ResolveIncident => "resolve the incident (asks first)",
+            Action::Run => "run the runbook step's mitigation (or check) for the selected alert",
+            Action::DryRun => "dry-run the step's mitigation first (server-side for kube actions)",
+            Action::CancelRun => "cancel the running command (kills its process group)",
         }
     }
 
@@ -126,6 +138,9 @@ impl Action {
             Action::Note => &["i"],
             Action::OpenIncident => &["I"],
             Action::ResolveIncident => &["R"],
+            Action::Run => &["x"],
+            Action::DryRun => &["X"],
+            Action::CancelRun => &["ctrl-k"],
         }
     }
 }

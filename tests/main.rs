@@ -3,7 +3,10 @@
 mod common;
 mod e2e;
 mod e2e_incident;
+mod e2e_mitigation;
 mod journal;
+mod kube_fake;
+mod mitigation;
 mod snapshots;
 mod support;
 mod theme;

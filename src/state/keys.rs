@@ -22,6 +22,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             InputOutcome::Edited | InputOutcome::Ignored => Vec::new(),
         };
     }
+    if let Some(Overlay::Mitigation(_)) = &state.overlay {
+        return super::mitigation::on_prompt_key(state, ev);
+    }
     let Some(key) = Key::from_event(&ev) else {
         return Vec::new();
     };
@@ -63,7 +66,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
         }
-        Some(Overlay::Note(_)) | None => {}
+        Some(Overlay::Note(_) | Overlay::Mitigation(_)) | None => {}
     }
 
     if let Some(n) = (1..=9).find(|n| is(&n.to_string())) {
@@ -120,6 +123,15 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 ),
                 on_yes: Pending::OpenIncident { title, severity },
             });
+        }
+        Action::Run => return super::mitigation::request(state, false),
+        Action::DryRun => return super::mitigation::request(state, true),
+        Action::CancelRun => {
+            if state.exec.running.is_some() {
+                state.notify("Cancelling: the command's process group is killed.");
+                return vec![Effect::CancelExec];
+            }
+            state.notify("Nothing is running.");
         }
         Action::ResolveIncident => match &state.incident {
             Some(inc) if inc.is_open() => {

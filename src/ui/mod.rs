@@ -43,6 +43,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
             overlay::confirm(frame, area, title, detail, theme)
         }
         Some(Overlay::Note(input)) => overlay::note(frame, area, input, theme),
+        Some(Overlay::Mitigation(p)) => overlay::mitigation(frame, area, p, theme),
         None => {}
     }
 }

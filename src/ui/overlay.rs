@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use super::layout::centered;
 use super::widgets::styled;
 use crate::sanitize::escape;
+use crate::state::mitigation::Prompt;
 use crate::state::{LineInput, State};
 use crate::theme::Theme;
 
@@ -127,4 +128,48 @@ pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
         .style(theme.overlay);
     frame.render_widget(Clear, r);
     frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+/// The mitigation prompt: the plan and checks as gated (escaped), then the answer keys.
+/// A typed confirmation shows the input; otherwise only `y` runs it.
+pub fn mitigation(frame: &mut Frame, area: Rect, p: &Prompt, theme: &Theme) {
+    let mut lines: Vec<Line> = p
+        .gated
+        .prompt_lines()
+        .into_iter()
+        .map(|l| Line::from(styled(escape(&l).into_owned(), theme.overlay)))
+        .collect();
+    if p.gated.typed.is_some() {
+        lines.push(Line::from(vec![
+            styled("> ", theme.key),
+            styled(escape(&p.input.text).into_owned(), theme.overlay),
+            styled("▏", theme.key),
+        ]));
+    } else {
+        lines.push(Line::from(vec![
+            styled(" y ", theme.key),
+            styled("run    ", theme.overlay),
+            styled(" n / esc ", theme.key),
+            styled("no (default)", theme.overlay),
+        ]));
+    }
+    let title = if p.dry_run {
+        " Dry run: preview the plan "
+    } else {
+        " Run this mitigation? "
+    };
+    let width = area.width.saturating_sub(4).min(110);
+    let r = centered(area, width, lines.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.warn)
+        .title(styled(title, theme.warn))
+        .style(theme.overlay);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        r,
+    );
 }

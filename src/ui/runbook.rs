@@ -12,6 +12,9 @@ use crate::sanitize::escape;
 use crate::state::State;
 use crate::theme::Theme;
 
+/// Output lines shown under the step.
+const OUTPUT_LINES: usize = 12;
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.runbook;
     let Some((rb, step_i)) = view
@@ -131,6 +134,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         "1-9 choose · enter next step · backspace back"
     };
     lines.push(Line::from(styled(hint, theme.dim)));
+    // The output pane: what the last commands printed (already escaped when it arrived).
+    if !state.exec.output.is_empty() {
+        lines.push(Line::default());
+        let title = match &state.exec.running {
+            Some(r) => format!("output (running {}; ctrl-k cancels):", escape(&r.name)),
+            None => "output:".to_string(),
+        };
+        lines.push(Line::from(styled(title, theme.dim)));
+        let skip = state.exec.output.len().saturating_sub(OUTPUT_LINES);
+        for l in state.exec.output.iter().skip(skip) {
+            lines.push(Line::from(styled(escape(l).into_owned(), theme.base)));
+        }
+    }
 
     let scroll = view.scroll.min(lines.len().saturating_sub(1)) as u16;
     frame.render_widget(

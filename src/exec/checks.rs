@@ -1,0 +1,114 @@
+//! The live pre-checks the gate runs before a prompt: a PromQL condition, a read-only
+//! command's exit status, and Kubernetes questions (current replicas, PDB headroom).
+//! A check that cannot be answered fails, so a missing Prometheus never reads as "fine".
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::PreCheck;
+use super::gate::{CheckResult, PreChecks};
+use super::kube::KubeRunner;
+use super::plan::{Plan, describe_check};
+use super::process;
+use super::template;
+
+/// How long one pre-check may take.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub struct LiveChecks {
+    pub kube: Option<KubeRunner>,
+    /// Prometheus base URL, e.g. `http://127.0.0.1:9090`.
+    pub prometheus: Option<String>,
+    pub http: reqwest::Client,
+}
+
+impl PreChecks for LiveChecks {
+    async fn run(
+        &self,
+        check: &PreCheck,
+        plan: &Plan,
+        labels: &BTreeMap<String, String>,
+    ) -> CheckResult {
+        let (ok, detail) = match check {
+            PreCheck::Promql { query } => self.promql(query).await,
+            PreCheck::Command { code } => command(code, labels).await,
+            PreCheck::Replicas { kind, name, min } => {
+                match (&self.kube, plan.namespace.as_deref()) {
+                    (Some(k), Some(ns)) => match k.replicas(*kind, ns, name).await {
+                        Ok(n) => (n >= *min, format!("{n} replicas")),
+                        Err(e) => (false, e.to_string()),
+                    },
+                    _ => (false, "no cluster or namespace to ask".into()),
+                }
+            }
+            PreCheck::PdbHeadroom { name } => match (&self.kube, plan.namespace.as_deref()) {
+                (Some(k), Some(ns)) => match k.pdb_headroom(ns, name).await {
+                    Ok(n) => (n >= 1, format!("{n} disruptions allowed")),
+                    Err(e) => (false, e.to_string()),
+                },
+                _ => (false, "no cluster or namespace to ask".into()),
+            },
+        };
+        CheckResult {
+            check: describe_check(check),
+            ok,
+            detail,
+        }
+    }
+}
+
+impl LiveChecks {
+    /// True when the instant query returns at least one series.
+    async fn promql(&self, query: &str) -> (bool, String) {
+        let Some(base) = &self.prometheus else {
+            return (false, "no Prometheus configured".into());
+        };
+        let url = match reqwest::Url::parse_with_params(
+            &format!("{}/api/v1/query", base.trim_end_matches('/')),
+            &[("query", query)],
+        ) {
+            Ok(u) => u,
+            Err(e) => return (false, format!("bad Prometheus URL: {e}")),
+        };
+        let resp = self.http.get(url).timeout(CHECK_TIMEOUT).send().await;
+        let body: serde_json::Value = match resp {
+            Ok(r) => match r.json().await {
+                Ok(v) => v,
+                Err(e) => return (false, format!("bad answer: {e}")),
+            },
+            Err(e) => return (false, e.to_string()),
+        };
+        if body["status"] != "success" {
+            let err = body["error"].as_str().unwrap_or("query failed");
+            return (false, err.to_string());
+        }
+        let n = body
+            .pointer("/data/result")
+            .and_then(|r| r.as_array())
+            .map_or(0, Vec::len);
+        (n > 0, format!("{n} series"))
+    }
+}
+
+/// Runs a read-only command (already validated by the gate) and wants exit status 0.
+async fn command(code: &str, labels: &BTreeMap<String, String>) -> (bool, String) {
+    let declared = template::placeholders(code).unwrap_or_default();
+    let argv = match template::render_argv(code, &declared, labels) {
+        Ok(a) => a,
+        Err(e) => return (false, e.to_string()),
+    };
+    let (tx, mut rx) = mpsc::channel(16);
+    let (_keep, cancel) = oneshot::channel();
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let fin = process::run(&argv, CHECK_TIMEOUT, tx, cancel).await;
+    let _ = drain.await;
+    (
+        fin.succeeded(),
+        match fin.exit_code {
+            Some(c) => format!("exit {c}"),
+            None => fin.outcome.as_str(),
+        },
+    )
+}
