@@ -111,9 +111,9 @@ impl Action {
             Action::Note => "add a note (or an action item) to the incident",
             Action::OpenIncident => "open an incident for the selected alert",
             Action::ResolveIncident => "resolve the incident (asks first)",
-            Action::Run => "run the runbook step's mitigation (or check) for the selected alert",
-            Action::DryRun => "dry-run the step's mitigation first (server-side for kube actions)",
-            Action::CancelRun => "cancel the running command (kills its process group)",
+            Action::Run => "run the step's mitigation or check (asks first)",
+            Action::DryRun => "preview the step's mitigation as a dry run",
+            Action::CancelRun => "cancel the running command",
         }
     }
 

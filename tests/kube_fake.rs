@@ -29,10 +29,14 @@ pub struct Seen {
     pub body: String,
 }
 
+/// (kind plural, namespace, name).
+type ObjectKey = (String, String, String);
+type Annotations = BTreeMap<String, String>;
+
 #[derive(Debug, Default)]
 pub struct Cluster {
     /// (kind plural, namespace, name) → replicas and pod-template annotations.
-    pub workloads: BTreeMap<(String, String, String), (i64, BTreeMap<String, String>)>,
+    pub workloads: BTreeMap<ObjectKey, (i64, Annotations)>,
     pub nodes: BTreeMap<String, bool>,
     pub pods: BTreeMap<(String, String), ()>,
     pub pdbs: BTreeMap<(String, String), i64>,
@@ -160,7 +164,7 @@ async fn handle(shared: &Mutex<Cluster>, req: Request<Incoming>) -> Response<Ful
         Err(_) => String::new(),
     };
     let (path, query) = full.split_once('?').unwrap_or((&full, ""));
-    let dry = query.split('&').any(|kv| kv == "dryRun=All");
+    let dry = is_dry_run(query, &body);
     let mut c = shared.lock().unwrap();
     c.seen.push(Seen {
         method: method.clone(),
@@ -337,6 +341,16 @@ async fn handle(shared: &Mutex<Cluster>, req: Request<Incoming>) -> Response<Ful
     }
 }
 
+/// A dry run is `dryRun=All` in the query (create, patch) or in the DeleteOptions body.
+fn is_dry_run(query: &str, body: &str) -> bool {
+    query.split('&').any(|kv| kv == "dryRun=All")
+        || serde_json::from_str::<Value>(body).is_ok_and(|b| {
+            b["dryRun"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == "All"))
+        })
+}
+
 /// The requests kube-rs was recorded making, from the fixture.
 fn fixture() -> Vec<Value> {
     include_str!("fixtures/kube-wire/k8s_kube_rs_wire_requests.jsonl")
@@ -415,7 +429,17 @@ async fn dry_runs_reach_the_server_and_change_nothing() {
     r.apply(&restart, true).await.unwrap();
     let c = api.cluster.lock().unwrap();
     assert!(c.workloads.values().all(|(_, ann)| ann.is_empty()));
-    assert!(c.seen.iter().all(|s| s.path.contains("dryRun=All")));
+    assert!(c.seen.iter().all(|s| {
+        let query = s.path.split_once('?').map_or("", |p| p.1);
+        is_dry_run(query, &s.body)
+    }));
+    // kube-rs puts a delete's dry run in the body.
+    let delete = c.seen.iter().find(|s| s.method == "DELETE").unwrap();
+    assert!(
+        delete.body.contains("\"dryRun\":[\"All\"]"),
+        "{}",
+        delete.body
+    );
 }
 
 #[tokio::test]

@@ -135,7 +135,8 @@ pub fn on_gated(state: &mut State, answer: GateAnswer) -> Vec<Effect> {
         // Read-only: no prompt; the result is recorded when it ends.
         return start(state, gated, None, answer.dry_run);
     }
-    if !answer.dry_run && !(state.journal == JournalStatus::Writable && state.incident_open()) {
+    let journaled = state.journal == JournalStatus::Writable && state.incident_open();
+    if !answer.dry_run && !journaled {
         state.notify("Mitigations are journaled: open an incident first (I), or ack a P0/P1.");
         return Vec::new();
     }
