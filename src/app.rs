@@ -122,6 +122,8 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
             match effect {
                 Effect::Exit(code) => {
                     tracing::info!(code, "exiting");
+                    // A command still running dies with the console, group and all.
+                    crate::exec::process::kill_all_running();
                     return Ok(code);
                 }
                 Effect::Suspend => {

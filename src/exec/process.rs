@@ -6,7 +6,9 @@
 //! pipes open. The whole group gets SIGKILL, including after a normal exit, so nothing a
 //! runbook command started outlives it.
 
+use std::collections::BTreeSet;
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -96,7 +98,9 @@ pub async fn run(
         Ok(c) => c,
         Err(e) => return not_started(format!("{program}: {e}")),
     };
-    let pgid = child.id();
+    // If this future is dropped (the console exits while the command runs), the guard
+    // still kills the group: nothing keeps running unobserved.
+    let mut group = GroupGuard::new(child.id());
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
         readers.push(tokio::spawn(forward(out, Stream::Stdout, lines.clone())));
@@ -116,9 +120,7 @@ pub async fn run(
         _ = cancelled => (Outcome::Cancelled, None),
     };
     // Whatever happened, nothing of the group survives it.
-    if let Some(pgid) = pgid {
-        kill_group(pgid);
-    }
+    group.kill_now();
     let status = match status {
         Some(s) => Some(s),
         None => child.wait().await.ok(),
@@ -135,6 +137,49 @@ pub async fn run(
         },
         outcome,
         duration: started.elapsed(),
+    }
+}
+
+/// Process groups of commands running now, so the console can kill them all when it exits
+/// (a group is a process-wide thing, so one process-wide list).
+static RUNNING: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+/// Kills every running command's group: the console is exiting (quit, SIGHUP, SIGTERM).
+pub fn kill_all_running() {
+    let groups: Vec<u32> = match RUNNING.lock() {
+        Ok(mut r) => std::mem::take(&mut *r).into_iter().collect(),
+        Err(_) => return,
+    };
+    for g in groups {
+        kill_group(g);
+    }
+}
+
+/// Kills the process group once: explicitly, or when dropped.
+struct GroupGuard(Option<u32>);
+
+impl GroupGuard {
+    fn new(pgid: Option<u32>) -> GroupGuard {
+        if let (Some(g), Ok(mut r)) = (pgid, RUNNING.lock()) {
+            r.insert(g);
+        }
+        GroupGuard(pgid)
+    }
+
+    fn kill_now(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            let registered = RUNNING.lock().map(|mut r| r.remove(&pgid)).unwrap_or(true);
+            // Not registered any more: `kill_all_running` already killed it.
+            if registered {
+                kill_group(pgid);
+            }
+        }
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill_now();
     }
 }
 
@@ -300,6 +345,35 @@ mod tests {
             Outcome::Cancelled,
         )
         .await;
+    }
+
+    #[tokio::test]
+    async fn dropping_the_run_kills_the_group_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!("sleep 300 & echo $! > {}; wait", pidfile.display());
+        let (tx, _rx) = mpsc::channel(64);
+        let (_keep, cancel) = oneshot::channel();
+        let argv = sh(&script);
+        let run = run(&argv, Duration::from_secs(60), tx, cancel);
+        // The console going away mid-run: the future is dropped, never finished.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), run)
+                .await
+                .is_err()
+        );
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        for _ in 0..50 {
+            if !alive(pid) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("grandchild {pid} survived");
     }
 
     #[tokio::test]
