@@ -40,6 +40,13 @@ impl Cluster {
     }
 }
 
+/// reqwest is built without a default TLS provider (kube and reqwest share ring); make sure
+/// one is installed, whoever builds the runtime (main does it first; tests may not).
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 pub struct ExecRuntime {
     gate: GateConfig,
     context: String,
@@ -76,7 +83,7 @@ impl ExecRuntime {
             context,
             cluster,
             prometheus: None,
-            http: reqwest::Client::new(),
+            http: http_client(),
             tx,
             cancel: None,
         }
@@ -94,7 +101,7 @@ impl ExecRuntime {
             context: SIM_CONTEXT.into(),
             cluster: Cluster::Sim(Arc::new(Mutex::new(SimCluster::demo()))),
             prometheus: None,
-            http: reqwest::Client::new(),
+            http: http_client(),
             tx,
             cancel: None,
         }
@@ -252,5 +259,91 @@ async fn run_kube(
         },
         _ = tokio::time::sleep(timeout) => done(None, "timed out".into()),
         _ = cancelled => done(None, "cancelled".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::gate::{GatedPlan, NoPreChecks};
+    use crate::exec::{ActionKind, ActionSpec, Danger};
+    use std::collections::BTreeMap;
+
+    async fn gated(replicas: u32) -> GatedPlan {
+        let spec = ActionSpec {
+            runbook: "rb".into(),
+            name: "scale".into(),
+            kind: ActionKind::Mitigation,
+            danger: Danger::Low,
+            code: format!("kubectl -n catalog scale deployment/catalog --replicas={replicas}"),
+            dry_run: None,
+            timeout: None,
+            shell: false,
+            safety_question: None,
+            declared_labels: Vec::new(),
+            prechecks: Vec::new(),
+        };
+        let labels = BTreeMap::new();
+        let cfg = GateConfig::default();
+        gate::gate(
+            &cfg,
+            Request {
+                spec: &spec,
+                alert: None,
+                labels: &labels,
+                context: SIM_CONTEXT,
+            },
+            &NoPreChecks,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn execute(rt: &mut ExecRuntime, rx: &mut mpsc::Receiver<Event>, e: Effect) -> String {
+        rt.perform(e);
+        loop {
+            match rx.recv().await {
+                Some(Event::ExecDone(d)) => return d.outcome,
+                Some(_) => continue,
+                None => panic!("no answer"),
+            }
+        }
+    }
+
+    fn replicas(rt: &ExecRuntime) -> i32 {
+        match &rt.cluster {
+            Cluster::Sim(s) => s
+                .lock()
+                .unwrap()
+                .workloads
+                .iter()
+                .find(|(k, _)| k.2 == "catalog")
+                .map(|(_, n)| *n)
+                .unwrap(),
+            _ => panic!("not the simulated cluster"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mitigation_never_runs_without_a_confirmation_for_its_own_plan() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut rt = ExecRuntime::demo(GateConfig::default(), &[], tx);
+        let plan = gated(12).await;
+        let other = gated(2).await;
+        let exec = |confirmation| Effect::Execute {
+            id: "m1".into(),
+            plan: Box::new(plan.clone()),
+            confirmation,
+            dry_run: false,
+        };
+        let out = execute(&mut rt, &mut rx, exec(None)).await;
+        assert!(out.starts_with("not run"), "{out}");
+        // Confirmed for a different plan: refused too.
+        let out = execute(&mut rt, &mut rx, exec(other.confirm("y"))).await;
+        assert!(out.starts_with("not run"), "{out}");
+        assert_eq!(replicas(&rt), 8);
+        let out = execute(&mut rt, &mut rx, exec(plan.confirm("y"))).await;
+        assert_eq!(out, "succeeded");
+        assert_eq!(replicas(&rt), 12);
     }
 }
