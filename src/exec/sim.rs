@@ -157,6 +157,64 @@ impl SimCluster {
     }
 }
 
+impl SimCluster {
+    /// Answers a read-only `kubectl` command (the demo's checks) from the simulated state:
+    /// `get pods`, `top pods`, `get deployments`; anything else says it is not simulated.
+    /// Returns the output lines and the exit status.
+    pub fn kubectl_read(&self, argv: &[String]) -> (Vec<String>, i32) {
+        let ns = argv
+            .iter()
+            .position(|a| a == "-n" || a == "--namespace")
+            .and_then(|i| argv.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| "default".into());
+        let words: Vec<&str> = argv
+            .iter()
+            .skip(1)
+            .map(String::as_str)
+            .filter(|a| !a.starts_with('-') && *a != ns)
+            .collect();
+        let pods: Vec<&String> = self
+            .pods
+            .iter()
+            .filter(|(n, _)| *n == ns)
+            .map(|(_, p)| p)
+            .collect();
+        match words.as_slice() {
+            ["get", "pods" | "pod" | "po", ..] => {
+                let mut out = vec![format!(
+                    "{:<28} {:<6} {:<8} {:<9} AGE",
+                    "NAME", "READY", "STATUS", "RESTARTS"
+                )];
+                out.extend(
+                    pods.iter()
+                        .map(|p| format!("{p:<28} {:<6} {:<8} {:<9} 3d", "1/1", "Running", "0")),
+                );
+                (out, 0)
+            }
+            ["top", "pods" | "pod" | "po", ..] => {
+                let mut out = vec![format!("{:<28} {:<12} MEMORY(bytes)", "NAME", "CPU(cores)")];
+                out.extend(pods.iter().map(|p| format!("{p:<28} {:<12} 612Mi", "958m")));
+                (out, 0)
+            }
+            ["get", "deployments" | "deployment" | "deploy", ..] => {
+                let mut out = vec![format!("{:<20} {:<8} AVAILABLE", "NAME", "READY")];
+                for ((_, _, name), r) in self.workloads.iter().filter(|((_, n, _), _)| *n == ns) {
+                    out.push(format!("{name:<20} {:<8} {r}", format!("{r}/{r}")));
+                }
+                (out, 0)
+            }
+            _ => (
+                vec![format!(
+                    "(simulated cluster: `kubectl {}` is not simulated)",
+                    words.join(" ")
+                )],
+                1,
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +244,13 @@ mod tests {
             c.apply(&pod, false),
             Err(KubeError::Api { code: 404, .. })
         ));
+        let argv: Vec<String> = "kubectl --context=demo-sim -n catalog get pods -l app=catalog"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let (out, code) = c.kubectl_read(&argv);
+        assert_eq!(code, 0);
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert!(out[1].starts_with("catalog-7d9f8-0"));
     }
 }
