@@ -184,15 +184,32 @@ pub fn is_mutating(spec: &ActionSpec) -> bool {
     if spec.kind == ActionKind::Mitigation {
         return true;
     }
-    // A shell script could do anything: it counts as a check only because it is marked one
-    // and it does not start with a mutating kubectl form.
-    match shlex::split(&spec.code) {
-        Some(words) => !matches!(
-            parse_kubectl(&words),
+    let read_only = |words: &[String]| {
+        matches!(
+            parse_kubectl(words),
             Ok(Kubectl::ReadOnly) | Ok(Kubectl::NotKubectl)
-        ),
-        None => true,
+        )
+    };
+    if !spec.shell {
+        return shlex::split(&spec.code).is_none_or(|w| !read_only(&w));
     }
+    // A shell script is not parsed, only split at its separators, and every `kubectl` in it
+    // must be read-only. Beyond that a shell block marked `check` is the runbook author's
+    // word (values cannot change what it does: they are validated and quoted).
+    let spaced: String = spec
+        .code
+        .chars()
+        .flat_map(|c| match c {
+            ';' | '|' | '&' | '\n' | '`' | '(' | ')' => vec![' ', ';', ' '],
+            c => vec![c],
+        })
+        .collect();
+    let Some(words) = shlex::split(&spaced) else {
+        return true;
+    };
+    words
+        .split(|w| w == ";")
+        .any(|segment| !segment.is_empty() && !read_only(segment))
 }
 
 /// The single gate. Returns the plan ready for the prompt, or why not.
@@ -564,6 +581,42 @@ mod tests {
             }
         );
         assert!(!g.plan.mutating());
+    }
+
+    #[test]
+    fn shell_blocks_run_as_sh_c_with_quoted_validated_values() {
+        let mut s = spec(
+            "kubectl -n {{namespace}} get pods | grep {{pod}}",
+            ActionKind::Check,
+            Danger::Low,
+        );
+        s.shell = true;
+        assert!(!is_mutating(&s));
+        let g = run(&cfg(), &s, &labels(), "prod-eu").unwrap();
+        assert_eq!(
+            g.plan.target,
+            Target::Process {
+                argv: ["sh", "-c", "kubectl -n 'shop' get pods | grep 'cart-1'"]
+                    .map(String::from)
+                    .to_vec()
+            }
+        );
+        let mut l = labels();
+        l.insert("pod".into(), "x; reboot".into());
+        assert!(matches!(
+            run(&cfg(), &s, &l, "prod-eu"),
+            Err(Refusal::Template(_))
+        ));
+        // A mutating kubectl anywhere in a shell "check" makes it a mutation.
+        for hidden in [
+            "kubectl get pods; kubectl -n shop delete pod x",
+            "kubectl get pods&&kubectl cordon node-1",
+            "echo $(kubectl -n shop scale deployment/cart --replicas=0)",
+            "kubectl get pods | kubectl apply -f -",
+        ] {
+            s.code = hidden.into();
+            assert!(is_mutating(&s), "{hidden}");
+        }
     }
 
     #[test]
