@@ -325,3 +325,25 @@ fn a_changed_alert_closes_the_prompt() {
     );
     assert!(w.executed.is_empty());
 }
+
+#[test]
+fn replayed_or_followed_intents_never_run_anything() {
+    let mut s = demo_state(90);
+    let record = warroom::incident::Record::new(
+        7,
+        s.now,
+        Some("alice".into()),
+        warroom::incident::RecordKind::MitigationIntent {
+            id: "m1".into(),
+            runbook: "catalog-p99-latency".into(),
+            name: "scale-catalog".into(),
+            plan: "kube: scale deployment/catalog".into(),
+        },
+    );
+    let effects = update(&mut s, Event::Journaled(record));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Execute { .. })),
+        "{effects:?}"
+    );
+    assert!(s.exec.running.is_none());
+}
