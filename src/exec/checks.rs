@@ -112,3 +112,128 @@ async fn command(code: &str, labels: &BTreeMap<String, String>) -> (bool, String
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::gate::{GateConfig, Refusal, Request, gate};
+    use crate::exec::{ActionKind, ActionSpec, Danger};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-answer-per-connection HTTP server that always returns `body`; returns its URL.
+    async fn prometheus(body: &'static str) -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    fn checks(prometheus: Option<String>) -> LiveChecks {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        LiveChecks {
+            kube: None,
+            prometheus,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn gated(
+        checks: &LiveChecks,
+        pre: Vec<PreCheck>,
+    ) -> Result<crate::exec::gate::GatedPlan, Refusal> {
+        let spec = ActionSpec {
+            runbook: "rb".into(),
+            name: "flag-off".into(),
+            kind: ActionKind::Mitigation,
+            danger: Danger::Low,
+            code: "flagctl off {{tenant}}".into(),
+            dry_run: None,
+            timeout: None,
+            shell: false,
+            safety_question: None,
+            declared_labels: vec!["tenant".into()],
+            prechecks: pre,
+        };
+        let labels: BTreeMap<String, String> = [("tenant".to_string(), "acme".to_string())].into();
+        gate(
+            &GateConfig::default(),
+            Request {
+                spec: &spec,
+                alert: None,
+                labels: &labels,
+                context: "ctx",
+            },
+            checks,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn promql_conditions_pass_with_series_and_fail_without_or_on_error() {
+        let ok = checks(Some(
+            prometheus(include_str!(
+                "../../tests/fixtures/prometheus/prom_query_availability_instant.json"
+            ))
+            .await,
+        ));
+        let q = vec![PreCheck::Promql {
+            query: "slo:availability{tenant=\"{{tenant}}\"} < 0.99".into(),
+        }];
+        let g = gated(&ok, q.clone()).await.unwrap();
+        assert!(g.checks[0].ok, "{:?}", g.checks);
+        assert!(g.prompt_lines().iter().any(|l| l.contains("series")));
+        let empty = checks(Some(
+            prometheus(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#).await,
+        ));
+        assert!(matches!(
+            gated(&empty, q.clone()).await,
+            Err(Refusal::PreCheck(_))
+        ));
+        let bad = checks(Some(
+            prometheus(include_str!(
+                "../../tests/fixtures/prometheus/prom_query_error_bad_syntax.json"
+            ))
+            .await,
+        ));
+        let err = gated(&bad, q.clone()).await.unwrap_err();
+        assert!(err.to_string().contains("parse error"), "{err}");
+        assert!(matches!(
+            gated(&checks(None), q).await,
+            Err(Refusal::PreCheck(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn command_checks_need_exit_status_zero() {
+        let c = checks(None);
+        assert!(
+            gated(
+                &c,
+                vec![PreCheck::Command {
+                    code: "true".into()
+                }]
+            )
+            .await
+            .is_ok()
+        );
+        let err = gated(
+            &c,
+            vec![PreCheck::Command {
+                code: "false".into(),
+            }],
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("exit 1"), "{err}");
+    }
+}
