@@ -55,7 +55,15 @@ fn scale_out_with_a_typed_confirmation_is_journaled_and_audited() {
     s.send_key(Key::Enter);
     s.wait_for_text("scaled from 8 to 12 replicas");
     s.wait_for_text("succeeded");
-    let lines = journal_lines(data.path());
+    // The screen shows the end at once; the outcome record follows once it is fsynced.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let mut lines = journal_lines(data.path());
+    while !lines.iter().any(|l| l.contains("mitigation_outcome"))
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        lines = journal_lines(data.path());
+    }
     let intent = lines
         .iter()
         .position(|l| l.contains("\"type\":\"mitigation_intent\""))
