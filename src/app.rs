@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use std::path::PathBuf;
 
+use crate::exec::runtime::ExecRuntime;
 use crate::incident::Journal;
 use crate::incident::lock::{IncidentLock, LockError, LockHolder};
 use crate::incident::store::{self, IncidentSummary};
@@ -52,6 +53,10 @@ pub struct Options {
     pub warnings: Vec<String>,
     pub alertmanager: Option<Alertmanager>,
     pub prometheus: Option<Prometheus>,
+    /// What the mitigation gate reads from the config.
+    pub gate: crate::exec::gate::GateConfig,
+    /// The kubeconfig to use instead of the usual places.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 impl Options {
@@ -132,7 +137,10 @@ pub async fn perform(am: Option<&Alertmanager>, effect: Effect) -> Option<Event>
         | Effect::Suspend
         | Effect::FullRedraw
         | Effect::Journal { .. }
-        | Effect::OpenIncident { .. } => None,
+        | Effect::OpenIncident { .. }
+        | Effect::Gate { .. }
+        | Effect::Execute { .. }
+        | Effect::CancelExec => None,
     }
 }
 
@@ -161,6 +169,18 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
         state.exercised = store::last_exercised(root);
     }
     let resumed = resume(&mut state, &opts, &tx)?;
+    // Runbook commands: the demo acts on a simulated cluster, live on the kubeconfig's.
+    let mut exec = match &opts.scenario {
+        Some(s) if opts.mode == Mode::Demo => {
+            let regions: Vec<String> = s
+                .alerts
+                .iter()
+                .filter_map(|a| a.labels.get("region").cloned())
+                .collect();
+            ExecRuntime::demo(opts.gate.clone(), &regions, tx.clone())
+        }
+        _ => ExecRuntime::live(opts.gate.clone(), opts.kubeconfig.as_deref(), tx.clone()).await,
+    };
     if let Some(s) = opts.scenario {
         // A resumed demo incident continues the scenario from when it was opened.
         let start = resumed.as_ref().map_or(state.now, |r| r.opened_at);
@@ -217,6 +237,8 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
             match effect {
                 Effect::Exit(code) => {
                     tracing::info!(code, "exiting");
+                    // A command still running dies with the console, group and all.
+                    crate::exec::process::kill_all_running();
                     return Ok(code);
                 }
                 Effect::Suspend => {
@@ -229,6 +251,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 }
                 e @ (Effect::Journal { .. } | Effect::OpenIncident { .. }) => {
                     send_journal(&writer, e, &mut state)
+                }
+                e @ (Effect::Gate { .. } | Effect::Execute { .. } | Effect::CancelExec) => {
+                    exec.perform(e)
                 }
                 other => {
                     let am = am.clone();

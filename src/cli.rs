@@ -64,6 +64,11 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         template: Option<PathBuf>,
     },
+    /// List every command and mitigation in an incident: who, when, plan, checks, outcome.
+    Audit {
+        /// Incident id (default: the most recent open incident, else the most recent).
+        incident: Option<String>,
+    },
     /// Open or list incidents without the full-screen console.
     Incident {
         #[command(subcommand)]

@@ -42,6 +42,14 @@ pub struct ConfigFile {
     pub slo_window: Option<Span>,
     /// SLO name → PromQL for its p99 latency in seconds.
     pub latency_queries: BTreeMap<String, String>,
+    /// Kube contexts where every change needs the target's name typed.
+    pub protected_contexts: Vec<String>,
+    /// Kube contexts where nothing may change (checks still run).
+    pub read_only_contexts: Vec<String>,
+    /// An alert's `cluster` or `region` label value → the kube context it lives in.
+    pub region_contexts: BTreeMap<String, String>,
+    /// The kubeconfig to read instead of `$KUBECONFIG` / `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// One server section (`alertmanager:` or `prometheus:`) as written.
@@ -144,6 +152,10 @@ pub struct Config {
     pub slo_specs: Vec<PathBuf>,
     pub slo_window: Duration,
     pub latency_queries: BTreeMap<String, String>,
+    pub protected_contexts: Vec<String>,
+    pub read_only_contexts: Vec<String>,
+    pub region_contexts: BTreeMap<String, String>,
+    pub kubeconfig: Option<PathBuf>,
 }
 
 impl Config {
@@ -153,6 +165,16 @@ impl Config {
             let local = PathBuf::from("runbooks");
             local.is_dir().then_some(local)
         })
+    }
+
+    /// What the mitigation gate reads from the config; `read_only` also covers the flag.
+    pub fn gate_config(&self, read_only: bool) -> crate::exec::gate::GateConfig {
+        crate::exec::gate::GateConfig {
+            read_only: read_only || self.read_only,
+            read_only_contexts: self.read_only_contexts.clone(),
+            protected_contexts: self.protected_contexts.clone(),
+            region_contexts: self.region_contexts.clone(),
+        }
     }
 }
 
@@ -274,6 +296,10 @@ impl Config {
                 .slo_window
                 .map_or(Duration::from_secs(30 * 86_400), |s| s.0),
             latency_queries: file.latency_queries,
+            protected_contexts: file.protected_contexts,
+            read_only_contexts: file.read_only_contexts,
+            region_contexts: file.region_contexts,
+            kubeconfig: file.kubeconfig,
         })
     }
 }

@@ -38,11 +38,14 @@ pub enum Action {
     Detail,
     Silence,
     ExpireSilence,
+    Run,
+    DryRun,
+    CancelRun,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 30] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -67,6 +70,9 @@ impl Action {
         Action::GroupBy,
         Action::Silence,
         Action::ExpireSilence,
+        Action::Run,
+        Action::DryRun,
+        Action::CancelRun,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -102,6 +108,9 @@ impl Action {
             Action::Detail => "detail",
             Action::Silence => "silence",
             Action::ExpireSilence => "expire_silence",
+            Action::Run => "run",
+            Action::DryRun => "dry_run",
+            Action::CancelRun => "cancel_run",
         }
     }
 
@@ -134,6 +143,9 @@ impl Action {
             Action::Detail => "all labels and annotations of the alert / SLO numbers",
             Action::Silence => "silence the alert in Alertmanager (asks first)",
             Action::ExpireSilence => "expire the alert's silence (asks first)",
+            Action::Run => "run the step's mitigation or check (asks first)",
+            Action::DryRun => "preview the step's mitigation as a dry run",
+            Action::CancelRun => "cancel the running command",
         }
     }
 
@@ -166,6 +178,9 @@ impl Action {
             Action::Detail => &["d"],
             Action::Silence => &["s"],
             Action::ExpireSilence => &["U"],
+            Action::Run => &["x"],
+            Action::DryRun => &["X"],
+            Action::CancelRun => &["ctrl-k"],
         }
     }
 }

@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             template.as_deref(),
         ),
         Some(Command::Incident { ref action }) => incident_command(&cli, action),
+        Some(Command::Audit { ref incident }) => audit(&cli, incident.as_deref()),
         Some(Command::Follow { ref incident }) => {
             let incident = incident.clone();
             console(cli, Some(incident))
@@ -283,6 +284,8 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         warnings,
         alertmanager,
         prometheus,
+        gate: config.gate_config(cli.read_only),
+        kubeconfig: config.kubeconfig.clone(),
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -298,6 +301,19 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         tracing::error!("{e:#}");
         (1, format!("{e:#}"))
     })
+}
+
+/// `warroom audit [INCIDENT]`: the incident's commands and mitigations, from its journal.
+fn audit(cli: &Cli, id: Option<&str>) -> Result<u8, Failure> {
+    let s = setup(cli)?;
+    let root = incidents_dir(&s)?;
+    let summary = store::pick(&root, id).map_err(|e| (1, e))?;
+    let records = store::read_records(&summary.dir).map_err(|e| (1, e.to_string()))?;
+    print!(
+        "{}",
+        warroom::incident::audit::render(&summary.id, &records)
+    );
+    Ok(0)
 }
 
 fn write_postmortem(

@@ -293,7 +293,7 @@ fn signals_and_dead_input_exit_with_conventional_codes() {
 fn only_changes_mark_the_state_dirty() {
     let mut s = live();
     s.dirty = false;
-    press(&mut s, &["x"]);
+    press(&mut s, &["w"]);
     assert!(!s.dirty, "an unbound key changes nothing");
     let ack = |by: &str| Event::Acked {
         fingerprint: "fp".into(),

@@ -1,6 +1,7 @@
 //! Incidents: the append-only journal that is the source of truth for everything a human did,
 //! and the fold that turns it back into state.
 
+pub mod audit;
 pub mod journal;
 pub mod lock;
 pub mod postmortem;

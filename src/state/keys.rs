@@ -29,6 +29,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             InputOutcome::Edited | InputOutcome::Ignored => Vec::new(),
         };
     }
+    if let Some(Overlay::Mitigation(_)) = &state.overlay {
+        return super::mitigation::on_prompt_key(state, ev);
+    }
     // The alert filter and the silence form take every typed character while open.
     if let Some(effects) = on_text_key(state, &ev) {
         return effects;
@@ -112,7 +115,13 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
         }
-        Some(Overlay::Note(_) | Overlay::Picker(_) | Overlay::Filter | Overlay::Silence(_))
+        Some(
+            Overlay::Note(_)
+            | Overlay::Picker(_)
+            | Overlay::Filter
+            | Overlay::Silence(_)
+            | Overlay::Mitigation(_),
+        )
         | None => {}
     }
     // A lone esc clears an active filter.
@@ -223,6 +232,15 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         },
         Action::Silence => open_silence(state),
         Action::ExpireSilence => open_expire(state),
+        Action::Run => return super::mitigation::request(state, false),
+        Action::DryRun => return super::mitigation::request(state, true),
+        Action::CancelRun => {
+            if state.exec.running.is_some() {
+                state.notify("Cancelling: the command's process group is killed.");
+                return vec![Effect::CancelExec];
+            }
+            state.notify("Nothing is running.");
+        }
         Action::ResolveIncident => match &state.incident {
             Some(inc) if inc.is_open() => {
                 state.overlay = Some(Overlay::Confirm {

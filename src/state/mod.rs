@@ -11,6 +11,7 @@ pub mod drill;
 pub mod incident;
 pub mod input;
 mod keys;
+pub mod mitigation;
 pub mod picker;
 pub mod runbook_view;
 
@@ -80,7 +81,7 @@ pub enum Pending {
 }
 
 /// What sits on top of the panes and takes the keys first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     /// The key help, scrolled down this many lines.
     Help { scroll: usize },
@@ -102,6 +103,8 @@ pub enum Overlay {
     SloDetail { scroll: u16 },
     /// Silencing an alert: duration and comment, then a y/N confirmation.
     Silence(SilenceForm),
+    /// A gated plan waiting for its confirmation.
+    Mitigation(Box<mitigation::Prompt>),
 }
 
 /// Which field of the silence form takes the typing.
@@ -229,6 +232,8 @@ pub struct State {
     pub key_queue: VecDeque<KeyEvent>,
     pub sources: Vec<SourceHealth>,
     pub notice: Option<Notice>,
+    /// Runbook commands: what runs, what waits for its intent record, the output.
+    pub exec: mitigation::ExecState,
     /// Something visible changed since the last draw.
     pub dirty: bool,
 }
@@ -300,6 +305,12 @@ pub enum Event {
     Signal(Signal),
     /// Terminal input failed for good (e.g. the tty is gone).
     InputClosed(String),
+    /// The gate's answer to [`Effect::Gate`].
+    Gated(Box<mitigation::GateAnswer>),
+    /// A line of a running command's output, already escaped.
+    ExecLine(String),
+    /// A command or kube action ended.
+    ExecDone(mitigation::ExecDone),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,6 +366,25 @@ pub enum Effect {
     },
     /// Expire a silence in Alertmanager.
     ExpireSilence { id: String },
+    /// Pass a runbook block through the safety gate; answer with [`Event::Gated`].
+    Gate {
+        spec: crate::exec::ActionSpec,
+        alert: Option<String>,
+        labels: std::collections::BTreeMap<String, String>,
+        dry_run: bool,
+        /// This console may change nothing (flag, config, or a follower).
+        read_only: bool,
+    },
+    /// Run a gated plan (its intent already journaled unless a check or dry-run); output
+    /// comes back as [`Event::ExecLine`], the end as [`Event::ExecDone`].
+    Execute {
+        id: String,
+        plan: Box<crate::exec::gate::GatedPlan>,
+        confirmation: Option<crate::exec::gate::Confirmation>,
+        dry_run: bool,
+    },
+    /// Kill what is running (its whole process group).
+    CancelExec,
 }
 
 impl State {
@@ -383,12 +413,16 @@ impl State {
             key_queue: VecDeque::new(),
             sources: Vec::new(),
             notice: None,
+            exec: mitigation::ExecState::default(),
             dirty: true,
         }
     }
 
     /// What would be interrupted by quitting, if anything.
     pub fn running_work(&self) -> Option<String> {
+        if let Some(r) = &self.exec.running {
+            return Some(format!("\"{}\" is running.", r.name));
+        }
         self.drill
             .as_ref()
             .filter(|d| d.is_running())
@@ -731,6 +765,7 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
                 .collect();
             state.alerts.replace(alerts);
             state.dirty = true;
+            mitigation::check_stale(state);
             alert_records(state, &before)
         }
         Event::Acked { fingerprint, ack } => {
@@ -827,7 +862,7 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
         }
         Event::Journaled(record) => {
             apply_record(state, &record);
-            Vec::new()
+            mitigation::after_record(state, &record)
         }
         Event::JournalFailed(why) => {
             state.notify(format!("Journal write failed: {why}"));
@@ -851,6 +886,13 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Signal(Signal::Terminate) => vec![Effect::Exit(143)],
         Event::Signal(Signal::Interrupt) => vec![Effect::Exit(130)],
         Event::InputClosed(_) => vec![Effect::Exit(1)],
+        Event::Gated(answer) => mitigation::on_gated(state, *answer),
+        Event::ExecLine(line) => {
+            state.exec.push(line);
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::ExecDone(done) => mitigation::on_done(state, done),
     }
 }
 

@@ -52,6 +52,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
             overlay::slo_detail(frame, area, state, *scroll, theme)
         }
         Some(Overlay::Silence(form)) => overlay::silence(frame, area, form, theme),
+        Some(Overlay::Mitigation(p)) => overlay::mitigation(frame, area, p, theme),
         Some(Overlay::Filter) | None => {}
     }
 }

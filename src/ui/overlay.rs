@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use super::layout::centered;
 use super::widgets::styled;
 use crate::sanitize::escape;
+use crate::state::mitigation::Prompt;
 use crate::state::{LineInput, Picker, SilenceField, SilenceForm, State, picker};
 use crate::theme::Theme;
 
@@ -436,4 +437,65 @@ pub fn silence(frame: &mut Frame, area: Rect, form: &SilenceForm, theme: &Theme)
         ]));
     }
     boxed(frame, area, " Silence? ".into(), lines, 0, theme, 72);
+}
+
+/// The mitigation prompt: the plan and checks as gated (escaped), then the answer keys.
+/// A typed confirmation shows the input; otherwise only `y` runs it.
+pub fn mitigation(frame: &mut Frame, area: Rect, p: &Prompt, theme: &Theme) {
+    let lines: Vec<Line> = p
+        .gated
+        .prompt_lines()
+        .into_iter()
+        .map(|l| Line::from(styled(escape(&l).into_owned(), theme.overlay)))
+        .collect();
+    // The answer line is drawn apart, pinned to the bottom: on a small terminal the plan is
+    // what gets cut, never the place where the answer is typed.
+    let answer = if p.gated.typed.is_some() {
+        Line::from(vec![
+            styled("> ", theme.key),
+            styled(escape(&p.input.text).into_owned(), theme.overlay),
+            styled("▏", theme.key),
+        ])
+    } else {
+        Line::from(vec![
+            styled(" y ", theme.key),
+            styled("run    ", theme.overlay),
+            styled(" n / esc ", theme.key),
+            styled("no (default)", theme.overlay),
+        ])
+    };
+    let title = if p.dry_run {
+        " Dry run: preview the plan "
+    } else {
+        " Run this mitigation? "
+    };
+    let width = area.width.saturating_sub(4).min(110);
+    let inner_w = width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let r = centered(area, width, (rows + 1 + 2).min(u16::MAX as usize) as u16);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.warn)
+        .title(styled(title, theme.warn))
+        .style(theme.overlay);
+    let inner = block.inner(r);
+    frame.render_widget(Clear, r);
+    frame.render_widget(block, r);
+    if inner.height == 0 {
+        return;
+    }
+    let plan_area = Rect {
+        height: inner.height - 1,
+        ..inner
+    };
+    let answer_area = Rect {
+        y: inner.y + inner.height - 1,
+        height: 1,
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), plan_area);
+    frame.render_widget(Paragraph::new(answer), answer_area);
 }

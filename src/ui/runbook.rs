@@ -39,6 +39,9 @@ pub fn stale_banner(rb: &Runbook, state: &State) -> Option<String> {
         .then(|| format!("STALE: exercise before trusting ({what} {day}, {age} days ago)"))
 }
 
+/// Output lines shown under the step.
+const OUTPUT_LINES: usize = 12;
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = &state.runbook;
     let Some((rb, step_i)) = view
@@ -145,9 +148,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         format!("path: {}", path.join(" › ")),
         theme.dim,
     )));
-
     // The choices stay pinned at the bottom, so a long step never hides the decision.
     let mut foot: Vec<Line> = vec![Line::default()];
+    // The output pane, pinned with the choices: what the last commands printed (already escaped when it arrived).
+    if !state.exec.output.is_empty() {
+        foot.push(Line::default());
+        let title = match &state.exec.running {
+            Some(r) => format!("output (running {}; ctrl-k cancels):", escape(&r.name)),
+            None => "output:".to_string(),
+        };
+        foot.push(Line::from(styled(title, theme.dim)));
+        let skip = state.exec.output.len().saturating_sub(OUTPUT_LINES);
+        for l in state.exec.output.iter().skip(skip) {
+            foot.push(Line::from(styled(escape(l).into_owned(), theme.base)));
+        }
+    }
     for (i, b) in step.branches.iter().enumerate().take(9) {
         foot.push(Line::from(vec![
             styled(

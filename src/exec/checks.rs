@@ -1,0 +1,251 @@
+//! The live pre-checks the gate runs before a prompt: a PromQL condition, a read-only
+//! command's exit status, and Kubernetes questions (current replicas, PDB headroom).
+//! A check that cannot be answered fails, so a missing Prometheus never reads as "fine".
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::PreCheck;
+use super::gate::{CheckResult, PreChecks};
+use super::kube::KubeRunner;
+use super::plan::{Plan, describe_check};
+use super::process;
+use super::template;
+
+/// How long one pre-check may take.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub struct LiveChecks {
+    pub kube: Option<KubeRunner>,
+    /// Prometheus base URL, e.g. `http://127.0.0.1:9090`.
+    pub prometheus: Option<String>,
+    pub http: reqwest::Client,
+    /// The demo: Prometheus and Kubernetes conditions are answered by the simulation and
+    /// say so, since there is no server to ask.
+    pub simulated: bool,
+}
+
+impl PreChecks for LiveChecks {
+    async fn run(
+        &self,
+        check: &PreCheck,
+        plan: &Plan,
+        labels: &BTreeMap<String, String>,
+    ) -> CheckResult {
+        let (ok, detail) = match check {
+            PreCheck::Promql { .. } | PreCheck::Replicas { .. } | PreCheck::PdbHeadroom { .. }
+                if self.simulated =>
+            {
+                (true, "simulated (demo)".to_string())
+            }
+            PreCheck::Unsupported { text } => {
+                (false, format!("`{text}` cannot be checked automatically"))
+            }
+            PreCheck::Promql { query } => self.promql(query).await,
+            PreCheck::Command { code } => command(code, labels).await,
+            PreCheck::Replicas { kind, name, min } => {
+                match (&self.kube, plan.namespace.as_deref()) {
+                    (Some(k), Some(ns)) => match k.replicas(*kind, ns, name).await {
+                        Ok(n) => (n >= *min, format!("{n} replicas")),
+                        Err(e) => (false, e.to_string()),
+                    },
+                    _ => (false, "no cluster or namespace to ask".into()),
+                }
+            }
+            PreCheck::PdbHeadroom { name } => match (&self.kube, plan.namespace.as_deref()) {
+                (Some(k), Some(ns)) => match k.pdb_headroom(ns, name).await {
+                    Ok(n) => (n >= 1, format!("{n} disruptions allowed")),
+                    Err(e) => (false, e.to_string()),
+                },
+                _ => (false, "no cluster or namespace to ask".into()),
+            },
+        };
+        CheckResult {
+            check: describe_check(check),
+            ok,
+            detail,
+        }
+    }
+}
+
+impl LiveChecks {
+    /// True when the instant query returns at least one series.
+    async fn promql(&self, query: &str) -> (bool, String) {
+        let Some(base) = &self.prometheus else {
+            return (false, "no Prometheus configured".into());
+        };
+        let url = match reqwest::Url::parse_with_params(
+            &format!("{}/api/v1/query", base.trim_end_matches('/')),
+            &[("query", query)],
+        ) {
+            Ok(u) => u,
+            Err(e) => return (false, format!("bad Prometheus URL: {e}")),
+        };
+        let resp = self.http.get(url).timeout(CHECK_TIMEOUT).send().await;
+        let body: serde_json::Value = match resp {
+            Ok(r) => match r.json().await {
+                Ok(v) => v,
+                Err(e) => return (false, format!("bad answer: {e}")),
+            },
+            Err(e) => return (false, e.to_string()),
+        };
+        if body["status"] != "success" {
+            let err = body["error"].as_str().unwrap_or("query failed");
+            return (false, err.to_string());
+        }
+        let n = body
+            .pointer("/data/result")
+            .and_then(|r| r.as_array())
+            .map_or(0, Vec::len);
+        (n > 0, format!("{n} series"))
+    }
+}
+
+/// Runs a read-only command (already validated by the gate) and wants exit status 0.
+async fn command(code: &str, labels: &BTreeMap<String, String>) -> (bool, String) {
+    let declared = template::placeholders(code).unwrap_or_default();
+    let argv = match template::render_argv(code, &declared, labels) {
+        Ok(a) => a,
+        Err(e) => return (false, e.to_string()),
+    };
+    let (tx, mut rx) = mpsc::channel(16);
+    let (_keep, cancel) = oneshot::channel();
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let fin = process::run(&argv, CHECK_TIMEOUT, tx, cancel).await;
+    let _ = drain.await;
+    (
+        fin.succeeded(),
+        match fin.exit_code {
+            Some(c) => format!("exit {c}"),
+            None => fin.outcome.as_str(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::gate::{GateConfig, Refusal, Request, gate};
+    use crate::exec::{ActionKind, ActionSpec, Danger};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-answer-per-connection HTTP server that always returns `body`; returns its URL.
+    async fn prometheus(body: &'static str) -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    fn checks(prometheus: Option<String>) -> LiveChecks {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        LiveChecks {
+            kube: None,
+            prometheus,
+            http: reqwest::Client::new(),
+            simulated: false,
+        }
+    }
+
+    async fn gated(
+        checks: &LiveChecks,
+        pre: Vec<PreCheck>,
+    ) -> Result<crate::exec::gate::GatedPlan, Refusal> {
+        let spec = ActionSpec {
+            runbook: "rb".into(),
+            name: "flag-off".into(),
+            kind: ActionKind::Mitigation,
+            danger: Danger::Low,
+            code: "flagctl off {{tenant}}".into(),
+            dry_run: None,
+            timeout: None,
+            shell: false,
+            safety_question: None,
+            declared_labels: vec!["tenant".into()],
+            prechecks: pre,
+        };
+        let labels: BTreeMap<String, String> = [("tenant".to_string(), "acme".to_string())].into();
+        gate(
+            &GateConfig::default(),
+            Request {
+                spec: &spec,
+                alert: None,
+                labels: &labels,
+                context: "ctx",
+            },
+            checks,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn promql_conditions_pass_with_series_and_fail_without_or_on_error() {
+        let ok = checks(Some(
+            prometheus(include_str!(
+                "../../tests/fixtures/prometheus/prom_query_availability_instant.json"
+            ))
+            .await,
+        ));
+        let q = vec![PreCheck::Promql {
+            query: "slo:availability{tenant=\"{{tenant}}\"} < 0.99".into(),
+        }];
+        let g = gated(&ok, q.clone()).await.unwrap();
+        assert!(g.checks[0].ok, "{:?}", g.checks);
+        assert!(g.prompt_lines().iter().any(|l| l.contains("series")));
+        let empty = checks(Some(
+            prometheus(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#).await,
+        ));
+        assert!(matches!(
+            gated(&empty, q.clone()).await,
+            Err(Refusal::PreCheck(_))
+        ));
+        let bad = checks(Some(
+            prometheus(include_str!(
+                "../../tests/fixtures/prometheus/prom_query_error_bad_syntax.json"
+            ))
+            .await,
+        ));
+        let err = gated(&bad, q.clone()).await.unwrap_err();
+        assert!(err.to_string().contains("parse error"), "{err}");
+        assert!(matches!(
+            gated(&checks(None), q).await,
+            Err(Refusal::PreCheck(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn command_checks_need_exit_status_zero() {
+        let c = checks(None);
+        assert!(
+            gated(
+                &c,
+                vec![PreCheck::Command {
+                    code: "true".into()
+                }]
+            )
+            .await
+            .is_ok()
+        );
+        let err = gated(
+            &c,
+            vec![PreCheck::Command {
+                code: "false".into(),
+            }],
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("exit 1"), "{err}");
+    }
+}

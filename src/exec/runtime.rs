@@ -1,0 +1,365 @@
+//! The runtime's half of running commands: performs [`Effect::Gate`], [`Effect::Execute`]
+//! and [`Effect::CancelExec`] on tasks and reports back as events, so the loop never
+//! blocks on a process or the API.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::checks::LiveChecks;
+use super::gate::{self, GateConfig, Request};
+use super::kube::{KubeError, KubeRunner};
+use super::plan::{DryRun, KubeAction, Target};
+use super::process;
+use super::sim::{SIM_CONTEXT, SimCluster};
+use crate::state::mitigation::{ExecDone, GateAnswer, plan_argv};
+use crate::state::{Effect, Event};
+
+/// Where kube actions go.
+#[derive(Clone)]
+pub enum Cluster {
+    Api(KubeRunner),
+    /// The demo's in-process cluster.
+    Sim(Arc<Mutex<SimCluster>>),
+    /// No usable kubeconfig: kube actions fail with this reason.
+    Unavailable(String),
+}
+
+impl Cluster {
+    async fn apply(&self, action: &KubeAction, dry_run: bool) -> Result<String, KubeError> {
+        match self {
+            Cluster::Api(k) => k.apply(action, dry_run).await,
+            Cluster::Sim(s) => match s.lock() {
+                Ok(mut c) => c.apply(action, dry_run),
+                Err(_) => Err(KubeError::Other("simulated cluster unavailable".into())),
+            },
+            Cluster::Unavailable(why) => Err(KubeError::Other(why.clone())),
+        }
+    }
+}
+
+/// reqwest is built without a default TLS provider (kube and reqwest share ring); make sure
+/// one is installed, whoever builds the runtime (main does it first; tests may not).
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+pub struct ExecRuntime {
+    gate: GateConfig,
+    context: String,
+    cluster: Cluster,
+    prometheus: Option<String>,
+    http: reqwest::Client,
+    tx: mpsc::Sender<Event>,
+    cancel: Option<oneshot::Sender<()>>,
+}
+
+impl ExecRuntime {
+    /// Live: the kubeconfig's current context (or none, and kube actions say why).
+    pub async fn live(
+        gate: GateConfig,
+        kubeconfig: Option<&Path>,
+        tx: mpsc::Sender<Event>,
+    ) -> ExecRuntime {
+        let (context, cluster) = match super::kube::contexts(kubeconfig) {
+            Ok((_, Some(ctx))) => match KubeRunner::for_context(kubeconfig, &ctx).await {
+                Ok(k) => (ctx, Cluster::Api(k)),
+                Err(e) => (ctx, Cluster::Unavailable(e.to_string())),
+            },
+            Ok((_, None)) => (
+                String::new(),
+                Cluster::Unavailable("the kubeconfig has no current context".into()),
+            ),
+            Err(e) => (
+                String::new(),
+                Cluster::Unavailable(format!("no kubeconfig: {e}")),
+            ),
+        };
+        ExecRuntime {
+            gate,
+            context,
+            cluster,
+            prometheus: None,
+            http: http_client(),
+            tx,
+            cancel: None,
+        }
+    }
+
+    /// The demo: a simulated cluster whose context every demo region maps to, protected so
+    /// the typed confirmation can be tried.
+    pub fn demo(mut gate: GateConfig, regions: &[String], tx: mpsc::Sender<Event>) -> ExecRuntime {
+        for r in regions {
+            gate.region_contexts.insert(r.clone(), SIM_CONTEXT.into());
+        }
+        gate.protected_contexts.push(SIM_CONTEXT.into());
+        ExecRuntime {
+            gate,
+            context: SIM_CONTEXT.into(),
+            cluster: Cluster::Sim(Arc::new(Mutex::new(SimCluster::demo()))),
+            prometheus: None,
+            http: http_client(),
+            tx,
+            cancel: None,
+        }
+    }
+
+    /// Performs one exec effect; others are ignored.
+    pub fn perform(&mut self, effect: Effect) {
+        match effect {
+            Effect::Gate {
+                spec,
+                alert,
+                labels,
+                dry_run,
+                read_only,
+            } => {
+                let cfg = GateConfig {
+                    read_only: self.gate.read_only || read_only,
+                    ..self.gate.clone()
+                };
+                let context = self.context.clone();
+                let checks = LiveChecks {
+                    kube: match &self.cluster {
+                        Cluster::Api(k) => Some(k.clone()),
+                        _ => None,
+                    },
+                    prometheus: self.prometheus.clone(),
+                    http: self.http.clone(),
+                    simulated: matches!(self.cluster, Cluster::Sim(_)),
+                };
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let req = Request {
+                        spec: &spec,
+                        alert: alert.as_deref(),
+                        labels: &labels,
+                        context: &context,
+                    };
+                    let result = gate::gate(&cfg, req, &checks)
+                        .await
+                        .map_err(|r| r.to_string());
+                    let answer = GateAnswer {
+                        dry_run,
+                        labels,
+                        result,
+                    };
+                    let _ = tx.send(Event::Gated(Box::new(answer))).await;
+                });
+            }
+            Effect::Execute {
+                id,
+                plan,
+                confirmation,
+                dry_run,
+            } => {
+                let (cancel_tx, cancel_rx) = oneshot::channel();
+                self.cancel = Some(cancel_tx);
+                let tx = self.tx.clone();
+                let cluster = self.cluster.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let argv = plan_argv(&plan);
+                    let done = |exit_code, outcome: String| {
+                        Event::ExecDone(ExecDone {
+                            id: id.clone(),
+                            exit_code,
+                            duration_ms: started.elapsed().as_millis() as u64,
+                            outcome,
+                            argv: argv.clone(),
+                        })
+                    };
+                    // A mutating plan runs only with a confirmation bound to this very plan.
+                    let bound = confirmation.as_ref().is_some_and(|c| c.binds(&plan));
+                    if plan.plan.mutating() && !dry_run && !bound {
+                        let _ = tx
+                            .send(done(None, "not run: no confirmation for this plan".into()))
+                            .await;
+                        return;
+                    }
+                    let timeout = plan.plan.timeout;
+                    // The demo's read-only kubectl checks are answered by its cluster.
+                    if let (Cluster::Sim(sim), Target::Process { argv }) =
+                        (&cluster, &plan.plan.target)
+                        && argv.first().is_some_and(|p| p == "kubectl")
+                    {
+                        let answer = sim.lock().map(|c| c.kubectl_read(argv));
+                        let (lines, code) = answer.unwrap_or_else(|_| (Vec::new(), 1));
+                        for l in lines {
+                            let _ = tx
+                                .send(Event::ExecLine(crate::sanitize::escape(&l).into_owned()))
+                                .await;
+                        }
+                        let _ = tx.send(done(Some(code), "exited".into())).await;
+                        return;
+                    }
+                    let event = match (&plan.plan.target, dry_run) {
+                        (Target::Process { argv }, false) => {
+                            run_process(argv, timeout, &tx, cancel_rx, &done).await
+                        }
+                        (Target::Process { .. }, true) => match &plan.plan.dry_run {
+                            DryRun::Process { argv } => {
+                                run_process(argv, timeout, &tx, cancel_rx, &done).await
+                            }
+                            _ => done(None, "not run: the block declares no dry-run".into()),
+                        },
+                        (Target::Kube(action), dry) => {
+                            run_kube(&cluster, action, dry, timeout, &tx, cancel_rx, &done).await
+                        }
+                    };
+                    let _ = tx.send(event).await;
+                });
+            }
+            Effect::CancelExec => {
+                if let Some(c) = self.cancel.take() {
+                    let _ = c.send(());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn run_process(
+    argv: &[String],
+    timeout: Duration,
+    tx: &mpsc::Sender<Event>,
+    cancel: oneshot::Receiver<()>,
+    done: &impl Fn(Option<i32>, String) -> Event,
+) -> Event {
+    let (ltx, mut lrx) = mpsc::channel::<process::Line>(256);
+    let out = tx.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(l) = lrx.recv().await {
+            let prefix = match l.stream {
+                process::Stream::Stdout => "",
+                process::Stream::Stderr => "! ",
+            };
+            let _ = out
+                .send(Event::ExecLine(format!("{prefix}{}", l.text)))
+                .await;
+        }
+    });
+    let fin = process::run(argv, timeout, ltx, cancel).await;
+    let _ = forward.await;
+    done(fin.exit_code, fin.outcome.as_str())
+}
+
+async fn run_kube(
+    cluster: &Cluster,
+    action: &KubeAction,
+    dry_run: bool,
+    timeout: Duration,
+    tx: &mpsc::Sender<Event>,
+    cancel: oneshot::Receiver<()>,
+    done: &impl Fn(Option<i32>, String) -> Event,
+) -> Event {
+    let cancelled = async {
+        if cancel.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        r = cluster.apply(action, dry_run) => match r {
+            Ok(said) => {
+                let _ = tx.send(Event::ExecLine(crate::sanitize::escape(&said).into_owned())).await;
+                done(Some(0), "succeeded".into())
+            }
+            Err(e) => {
+                let _ = tx.send(Event::ExecLine(format!("! {e}"))).await;
+                done(None, format!("failed: {e}"))
+            }
+        },
+        _ = tokio::time::sleep(timeout) => done(None, "timed out".into()),
+        _ = cancelled => done(None, "cancelled".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::gate::{GatedPlan, NoPreChecks};
+    use crate::exec::{ActionKind, ActionSpec, Danger};
+    use std::collections::BTreeMap;
+
+    async fn gated(replicas: u32) -> GatedPlan {
+        let spec = ActionSpec {
+            runbook: "rb".into(),
+            name: "scale".into(),
+            kind: ActionKind::Mitigation,
+            danger: Danger::Low,
+            code: format!("kubectl -n catalog scale deployment/catalog --replicas={replicas}"),
+            dry_run: None,
+            timeout: None,
+            shell: false,
+            safety_question: None,
+            declared_labels: Vec::new(),
+            prechecks: Vec::new(),
+        };
+        let labels = BTreeMap::new();
+        let cfg = GateConfig::default();
+        gate::gate(
+            &cfg,
+            Request {
+                spec: &spec,
+                alert: None,
+                labels: &labels,
+                context: SIM_CONTEXT,
+            },
+            &NoPreChecks,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn execute(rt: &mut ExecRuntime, rx: &mut mpsc::Receiver<Event>, e: Effect) -> String {
+        rt.perform(e);
+        loop {
+            match rx.recv().await {
+                Some(Event::ExecDone(d)) => return d.outcome,
+                Some(_) => continue,
+                None => panic!("no answer"),
+            }
+        }
+    }
+
+    fn replicas(rt: &ExecRuntime) -> i32 {
+        match &rt.cluster {
+            Cluster::Sim(s) => s
+                .lock()
+                .unwrap()
+                .workloads
+                .iter()
+                .find(|(k, _)| k.2 == "catalog")
+                .map(|(_, n)| *n)
+                .unwrap(),
+            _ => panic!("not the simulated cluster"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mitigation_never_runs_without_a_confirmation_for_its_own_plan() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut rt = ExecRuntime::demo(GateConfig::default(), &[], tx);
+        let plan = gated(12).await;
+        let other = gated(2).await;
+        let exec = |confirmation| Effect::Execute {
+            id: "m1".into(),
+            plan: Box::new(plan.clone()),
+            confirmation,
+            dry_run: false,
+        };
+        let out = execute(&mut rt, &mut rx, exec(None)).await;
+        assert!(out.starts_with("not run"), "{out}");
+        // Confirmed for a different plan: refused too.
+        let out = execute(&mut rt, &mut rx, exec(other.confirm("y"))).await;
+        assert!(out.starts_with("not run"), "{out}");
+        assert_eq!(replicas(&rt), 8);
+        let out = execute(&mut rt, &mut rx, exec(plan.confirm("y"))).await;
+        assert_eq!(out, "succeeded");
+        assert_eq!(replicas(&rt), 12);
+    }
+}

@@ -1,0 +1,256 @@
+//! An in-process simulated cluster for the demo, so the whole mitigation flow (prompt,
+//! typed confirmation, output, journal) can be tried without touching a real one. It keeps
+//! just enough state to answer like an API server: replicas, restarts, cordons, pods and
+//! custom resources, with dry-run, 404 and 409.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::kube::KubeError;
+use super::plan::{KubeAction, Workload};
+
+/// The context name the demo's cluster answers to.
+pub const SIM_CONTEXT: &str = "demo-sim";
+
+#[derive(Debug, Clone, Default)]
+pub struct SimCluster {
+    /// (kind, namespace, name) → replicas.
+    pub workloads: BTreeMap<(Workload, String, String), i32>,
+    pub restarts: BTreeMap<(Workload, String, String), u32>,
+    pub nodes: BTreeMap<String, bool>,
+    pub pods: BTreeSet<(String, String)>,
+    pub custom: BTreeSet<(String, String, String)>,
+}
+
+fn not_found(what: &str, name: &str) -> KubeError {
+    KubeError::Api {
+        code: 404,
+        reason: "NotFound".into(),
+        message: format!("{what} \"{name}\" not found"),
+    }
+}
+
+impl SimCluster {
+    /// The demo's services, as the demo scenario names them.
+    pub fn demo() -> SimCluster {
+        let mut c = SimCluster::default();
+        for (ns, name, n) in [
+            ("catalog", "catalog", 8),
+            ("payments", "payments", 6),
+            ("search", "search-indexer", 3),
+        ] {
+            c.workloads
+                .insert((Workload::Deployment, ns.into(), name.into()), n);
+            for i in 0..n.min(3) {
+                c.pods.insert((ns.into(), format!("{name}-7d9f8-{i}")));
+            }
+        }
+        for n in ["node-a", "node-b", "node-c"] {
+            c.nodes.insert(n.into(), false);
+        }
+        c
+    }
+
+    /// Does what the API server would; with `dry_run`, only answers.
+    pub fn apply(&mut self, action: &KubeAction, dry_run: bool) -> Result<String, KubeError> {
+        let suffix = if dry_run { " (server dry run)" } else { "" };
+        match action {
+            KubeAction::Scale {
+                workload,
+                namespace,
+                name,
+                replicas,
+            } => {
+                let key = (*workload, namespace.clone(), name.clone());
+                let Some(cur) = self.workloads.get_mut(&key) else {
+                    return Err(not_found(workload.as_str(), name));
+                };
+                let from = *cur;
+                if !dry_run {
+                    *cur = *replicas;
+                }
+                Ok(format!(
+                    "{}/{name} scaled from {from} to {replicas} replicas{suffix}",
+                    workload.as_str()
+                ))
+            }
+            KubeAction::Restart {
+                workload,
+                namespace,
+                name,
+            } => {
+                let key = (*workload, namespace.clone(), name.clone());
+                if !self.workloads.contains_key(&key) {
+                    return Err(not_found(workload.as_str(), name));
+                }
+                if !dry_run {
+                    *self.restarts.entry(key).or_default() += 1;
+                }
+                Ok(format!(
+                    "{}/{name} restart requested{suffix}",
+                    workload.as_str()
+                ))
+            }
+            KubeAction::Cordon { node } | KubeAction::Uncordon { node } => {
+                let cordon = matches!(action, KubeAction::Cordon { .. });
+                let Some(u) = self.nodes.get_mut(node) else {
+                    return Err(not_found("nodes", node));
+                };
+                if !dry_run {
+                    *u = cordon;
+                }
+                Ok(format!(
+                    "node/{node} {}{suffix}",
+                    if cordon { "cordoned" } else { "uncordoned" }
+                ))
+            }
+            KubeAction::DeletePod { namespace, name } => {
+                let key = (namespace.clone(), name.clone());
+                if !self.pods.contains(&key) {
+                    return Err(not_found("pods", name));
+                }
+                if !dry_run {
+                    self.pods.remove(&key);
+                }
+                Ok(format!("pod/{name} deleted{suffix}"))
+            }
+            KubeAction::CreateCustom {
+                kind,
+                namespace,
+                manifest,
+            } => {
+                let name = action.target_name();
+                let key = (kind.plural.clone(), namespace.clone(), name.clone());
+                if name.is_empty() || manifest.is_null() {
+                    return Err(KubeError::Api {
+                        code: 422,
+                        reason: "Invalid".into(),
+                        message: "metadata.name is required".into(),
+                    });
+                }
+                if self.custom.contains(&key) {
+                    return Err(KubeError::Api {
+                        code: 409,
+                        reason: "AlreadyExists".into(),
+                        message: format!("{} \"{name}\" already exists", kind.plural),
+                    });
+                }
+                if !dry_run {
+                    self.custom.insert(key);
+                }
+                Ok(format!("{}/{name} created{suffix}", kind.kind))
+            }
+            KubeAction::DeleteCustom {
+                kind,
+                namespace,
+                name,
+            } => {
+                let key = (kind.plural.clone(), namespace.clone(), name.clone());
+                if !self.custom.contains(&key) {
+                    return Err(not_found(&kind.plural, name));
+                }
+                if !dry_run {
+                    self.custom.remove(&key);
+                }
+                Ok(format!("{}/{name} deleted{suffix}", kind.kind))
+            }
+        }
+    }
+}
+
+impl SimCluster {
+    /// Answers a read-only `kubectl` command (the demo's checks) from the simulated state:
+    /// `get pods`, `top pods`, `get deployments`; anything else says it is not simulated.
+    /// Returns the output lines and the exit status.
+    pub fn kubectl_read(&self, argv: &[String]) -> (Vec<String>, i32) {
+        let ns = argv
+            .iter()
+            .position(|a| a == "-n" || a == "--namespace")
+            .and_then(|i| argv.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| "default".into());
+        let words: Vec<&str> = argv
+            .iter()
+            .skip(1)
+            .map(String::as_str)
+            .filter(|a| !a.starts_with('-') && *a != ns)
+            .collect();
+        let pods: Vec<&String> = self
+            .pods
+            .iter()
+            .filter(|(n, _)| *n == ns)
+            .map(|(_, p)| p)
+            .collect();
+        match words.as_slice() {
+            ["get", "pods" | "pod" | "po", ..] => {
+                let mut out = vec![format!(
+                    "{:<28} {:<6} {:<8} {:<9} AGE",
+                    "NAME", "READY", "STATUS", "RESTARTS"
+                )];
+                out.extend(
+                    pods.iter()
+                        .map(|p| format!("{p:<28} {:<6} {:<8} {:<9} 3d", "1/1", "Running", "0")),
+                );
+                (out, 0)
+            }
+            ["top", "pods" | "pod" | "po", ..] => {
+                let mut out = vec![format!("{:<28} {:<12} MEMORY(bytes)", "NAME", "CPU(cores)")];
+                out.extend(pods.iter().map(|p| format!("{p:<28} {:<12} 612Mi", "958m")));
+                (out, 0)
+            }
+            ["get", "deployments" | "deployment" | "deploy", ..] => {
+                let mut out = vec![format!("{:<20} {:<8} AVAILABLE", "NAME", "READY")];
+                for ((_, _, name), r) in self.workloads.iter().filter(|((_, n, _), _)| *n == ns) {
+                    out.push(format!("{name:<20} {:<8} {r}", format!("{r}/{r}")));
+                }
+                (out, 0)
+            }
+            _ => (
+                vec![format!(
+                    "(simulated cluster: `kubectl {}` is not simulated)",
+                    words.join(" ")
+                )],
+                1,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulated_cluster_answers_like_an_api_server() {
+        let mut c = SimCluster::demo();
+        let scale = KubeAction::Scale {
+            workload: Workload::Deployment,
+            namespace: "catalog".into(),
+            name: "catalog".into(),
+            replicas: 12,
+        };
+        assert_eq!(
+            c.apply(&scale, true).unwrap(),
+            "deployment/catalog scaled from 8 to 12 replicas (server dry run)"
+        );
+        assert_eq!(
+            c.apply(&scale, false).unwrap(),
+            "deployment/catalog scaled from 8 to 12 replicas"
+        );
+        let pod = KubeAction::DeletePod {
+            namespace: "catalog".into(),
+            name: "nope".into(),
+        };
+        assert!(matches!(
+            c.apply(&pod, false),
+            Err(KubeError::Api { code: 404, .. })
+        ));
+        let argv: Vec<String> = "kubectl --context=demo-sim -n catalog get pods -l app=catalog"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let (out, code) = c.kubectl_read(&argv);
+        assert_eq!(code, 0);
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert!(out[1].starts_with("catalog-7d9f8-0"));
+    }
+}

@@ -1,0 +1,361 @@
+//! The console's side of running runbook commands: which block a key means, the prompt
+//! bound to a gated plan, the journal's intent record before anything runs, and the
+//! output pane. The gate itself and the runners live in `crate::exec`; this file only
+//! decides and asks, through effects, as `update` must.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+
+use super::input::{InputOutcome, LineInput};
+use super::{Effect, JournalStatus, Overlay, State};
+use crate::exec::ActionSpec;
+use crate::exec::gate::{Confirmation, GatedPlan};
+use crate::exec::plan::Target;
+use crate::incident::{Record, RecordKind};
+use crate::keymap::Key;
+use crate::runbook::CommandKind;
+
+/// Output lines kept for the pane.
+pub const MAX_OUTPUT: usize = 500;
+
+/// A plan waiting at the prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub gated: GatedPlan,
+    pub dry_run: bool,
+    /// The alert's labels when the plan was made: if they change, the plan is stale.
+    pub labels: BTreeMap<String, String>,
+    /// The typed confirmation, when the plan needs one.
+    pub input: LineInput,
+}
+
+/// Something running now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Running {
+    pub id: String,
+    pub name: String,
+    pub dry_run: bool,
+    pub mitigation: bool,
+    pub started: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecState {
+    /// Sanitized output, newest last.
+    pub output: VecDeque<String>,
+    /// Confirmed, its intent record on the way: runs when that record lands.
+    pub awaiting_intent: Option<(String, GatedPlan, Confirmation)>,
+    pub running: Option<Running>,
+    pub next_id: u64,
+}
+
+impl ExecState {
+    pub fn push(&mut self, line: String) {
+        if self.output.len() >= MAX_OUTPUT {
+            self.output.pop_front();
+        }
+        self.output.push_back(line);
+    }
+}
+
+/// The answer to an [`Effect::Gate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateAnswer {
+    pub dry_run: bool,
+    pub labels: BTreeMap<String, String>,
+    /// The gated plan, or why it was refused (escaped).
+    pub result: Result<GatedPlan, String>,
+}
+
+/// How a run ended, from the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecDone {
+    pub id: String,
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+    pub outcome: String,
+    /// What ran (the check record names it).
+    pub argv: Vec<String>,
+}
+
+/// The run or dry-run key: the current step's mitigation (or, if it has none, its check)
+/// goes to the gate with the selected alert's labels.
+pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
+    if state.exec.running.is_some() || state.exec.awaiting_intent.is_some() {
+        state.notify("A command is already running (ctrl-k cancels it).");
+        return Vec::new();
+    }
+    let Some(rb) = state.current_runbook() else {
+        state.notify("Open a runbook first: select an alert and press enter.");
+        return Vec::new();
+    };
+    let Some(step) = state.runbook.current_step().and_then(|i| rb.steps.get(i)) else {
+        state.notify("Open a runbook first: select an alert and press enter.");
+        return Vec::new();
+    };
+    let block = step
+        .commands
+        .iter()
+        .find(|c| c.kind == CommandKind::Mitigation)
+        .or_else(|| step.commands.first());
+    let Some(block) = block else {
+        state.notify("This step has no command.");
+        return Vec::new();
+    };
+    let spec = ActionSpec::from_block(rb, block);
+    let name = block.name.clone();
+    let (alert, labels) = match state.alerts.selected_alert() {
+        Some(a) => (Some(a.fingerprint.clone()), a.labels.clone()),
+        None => (None, BTreeMap::new()),
+    };
+    let read_only = state.read_only || matches!(state.journal, JournalStatus::ReadOnly(_));
+    state.notify(format!("Checking {name} ..."));
+    vec![Effect::Gate {
+        spec,
+        alert,
+        labels,
+        dry_run,
+        read_only,
+    }]
+}
+
+/// The gate answered: refuse, run a check straight away, or show the prompt.
+pub fn on_gated(state: &mut State, answer: GateAnswer) -> Vec<Effect> {
+    state.dirty = true;
+    let gated = match answer.result {
+        Ok(g) => g,
+        Err(why) => {
+            state.notify(why);
+            return Vec::new();
+        }
+    };
+    if !gated.plan.mutating() {
+        // Read-only: no prompt; the result is recorded when it ends.
+        return start(state, gated, None, answer.dry_run);
+    }
+    let journaled = state.journal == JournalStatus::Writable && state.incident_open();
+    if !answer.dry_run && !journaled {
+        state.notify("Mitigations are journaled: open an incident first (I), or ack a P0/P1.");
+        return Vec::new();
+    }
+    state.overlay = Some(Overlay::Mitigation(Box::new(Prompt {
+        gated,
+        dry_run: answer.dry_run,
+        labels: answer.labels,
+        input: LineInput::default(),
+    })));
+    Vec::new()
+}
+
+/// Keys at the prompt. Default No: only `y` (or the exact typed name and Enter) confirms;
+/// Enter alone does nothing; anything else cancels.
+pub fn on_prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+    let Some(Overlay::Mitigation(p)) = &mut state.overlay else {
+        return Vec::new();
+    };
+    state.dirty = true;
+    let answer = if p.gated.typed.is_some() {
+        match p.input.handle(&ev) {
+            InputOutcome::Submit if p.input.text.is_empty() => return Vec::new(),
+            InputOutcome::Submit => p.input.text.clone(),
+            InputOutcome::Cancel => String::new(),
+            InputOutcome::Edited | InputOutcome::Ignored => return Vec::new(),
+        }
+    } else {
+        let Some(key) = Key::from_event(&ev) else {
+            return Vec::new();
+        };
+        let is = |spec: &str| Key::parse(spec).is_ok_and(|k| k == key);
+        if is("enter") {
+            return Vec::new();
+        }
+        if is("y") {
+            "y".to_string()
+        } else {
+            String::new()
+        }
+    };
+    let Some(Overlay::Mitigation(p)) = state.overlay.take() else {
+        return Vec::new();
+    };
+    match p.gated.confirm(&answer) {
+        Some(c) => confirmed(state, *p, c),
+        None => {
+            state.notify("Not confirmed: nothing was run.");
+            Vec::new()
+        }
+    }
+}
+
+fn confirmed(state: &mut State, p: Prompt, c: Confirmation) -> Vec<Effect> {
+    if p.dry_run {
+        // A preview changes nothing, so it needs no intent record.
+        return start(state, p.gated, Some(c), true);
+    }
+    state.exec.next_id += 1;
+    let id = format!("m{}-{}", state.now.format("%H%M%S"), state.exec.next_id);
+    let kind = RecordKind::MitigationIntent {
+        id: id.clone(),
+        runbook: p.gated.plan.runbook.clone(),
+        name: p.gated.plan.name.clone(),
+        plan: p.gated.intent_text(),
+    };
+    let effects = state.record_or_apply(kind);
+    if effects.is_empty() {
+        // Refused (read-only, journal failed) or no incident: nothing runs unrecorded.
+        state.notify("Refused: the intent could not be journaled, so nothing runs.");
+        return Vec::new();
+    }
+    state.exec.awaiting_intent = Some((id, p.gated, c));
+    state.notify("Recording the intent ...");
+    effects
+}
+
+/// Called for every record that lands: the intent this console is waiting for starts the
+/// run. Replayed or followed intents never match, so they never run anything.
+pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
+    let RecordKind::MitigationIntent { id, .. } = &record.kind else {
+        return Vec::new();
+    };
+    match state.exec.awaiting_intent.take() {
+        Some((want, gated, c)) if &want == id => {
+            if !c.binds(&gated) {
+                state.notify("The plan changed after confirming: ask again.");
+                return vec![outcome(id, None, 0, "not run: plan changed")];
+            }
+            start_with_id(state, want, gated, Some(c), false)
+        }
+        other => {
+            state.exec.awaiting_intent = other;
+            Vec::new()
+        }
+    }
+}
+
+fn outcome(id: &str, exit_code: Option<i32>, duration_ms: u64, what: &str) -> Effect {
+    Effect::Journal {
+        kind: RecordKind::MitigationOutcome {
+            id: id.to_string(),
+            exit_code,
+            duration_ms,
+            outcome: what.to_string(),
+        },
+        by: None,
+    }
+}
+
+fn start(
+    state: &mut State,
+    gated: GatedPlan,
+    c: Option<Confirmation>,
+    dry_run: bool,
+) -> Vec<Effect> {
+    state.exec.next_id += 1;
+    let id = format!("r{}", state.exec.next_id);
+    start_with_id(state, id, gated, c, dry_run)
+}
+
+fn start_with_id(
+    state: &mut State,
+    id: String,
+    gated: GatedPlan,
+    confirmation: Option<Confirmation>,
+    dry_run: bool,
+) -> Vec<Effect> {
+    let mitigation = gated.plan.mutating();
+    let name = gated.plan.name.clone();
+    state.exec.push(format!(
+        "── {}{} ({})",
+        if dry_run { "dry run: " } else { "" },
+        crate::sanitize::escape(&name),
+        id
+    ));
+    state.exec.running = Some(Running {
+        id: id.clone(),
+        name,
+        dry_run,
+        mitigation,
+        started: state.now,
+    });
+    state.dirty = true;
+    vec![Effect::Execute {
+        id,
+        plan: Box::new(gated),
+        confirmation,
+        dry_run,
+    }]
+}
+
+/// A run ended: show it, and journal the outcome (mitigations) or the check.
+pub fn on_done(state: &mut State, done: ExecDone) -> Vec<Effect> {
+    state.dirty = true;
+    let Some(r) = state.exec.running.take() else {
+        return Vec::new();
+    };
+    if r.id != done.id {
+        state.exec.running = Some(r);
+        return Vec::new();
+    }
+    state.exec.push(format!(
+        "── {}: {}, exit {}, {} ms",
+        crate::sanitize::escape(&r.name),
+        done.outcome,
+        done.exit_code
+            .map_or_else(|| "-".to_string(), |c| c.to_string()),
+        done.duration_ms
+    ));
+    state.notify(format!("{} {}", r.name, done.outcome));
+    if r.dry_run {
+        return Vec::new();
+    }
+    if r.mitigation {
+        // Always written, whatever the journal's state was at the start: the intent is there.
+        return vec![outcome(
+            &done.id,
+            done.exit_code,
+            done.duration_ms,
+            &done.outcome,
+        )];
+    }
+    state.record_or_apply(RecordKind::CheckRun {
+        runbook: state
+            .current_runbook()
+            .map(|rb| rb.id.clone())
+            .unwrap_or_default(),
+        name: r.name,
+        argv: done.argv,
+        exit_code: done.exit_code,
+        duration_ms: done.duration_ms,
+    })
+}
+
+/// The argv a plan runs (for the check record), or the kube call described.
+pub fn plan_argv(g: &GatedPlan) -> Vec<String> {
+    match &g.plan.target {
+        Target::Process { argv } => argv.clone(),
+        Target::Kube(k) => vec![k.describe()],
+    }
+}
+
+/// When the alerts change under an open prompt, a plan made for labels that are gone or
+/// different is stale: close it and ask again.
+pub fn check_stale(state: &mut State) {
+    let Some(Overlay::Mitigation(p)) = &state.overlay else {
+        return;
+    };
+    let Some(fp) = p.gated.plan.alert.clone() else {
+        return;
+    };
+    let same = state
+        .alerts
+        .alerts
+        .iter()
+        .find(|a| a.fingerprint == fp)
+        .is_some_and(|a| a.labels == p.labels);
+    if !same {
+        state.overlay = None;
+        state.notify("The alert changed while the prompt was open: nothing was run; ask again.");
+    }
+}

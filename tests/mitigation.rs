@@ -1,0 +1,359 @@
+//! The mitigation flow through `update`, with the real gate, a real journal on disk and the
+//! demo's simulated cluster: the prompt defaults to No, a typed confirmation is needed on a
+//! protected context, the intent is on disk before anything runs, the outcome after.
+
+use std::collections::BTreeMap;
+
+use warroom::exec::gate::{self, GateConfig, Request};
+use warroom::exec::plan::Target;
+use warroom::exec::sim::{SIM_CONTEXT, SimCluster};
+use warroom::incident::{Journal, store};
+use warroom::state::mitigation::{ExecDone, GateAnswer};
+use warroom::state::{Effect, Event, JournalStatus, Overlay, State, update};
+
+use crate::common::{demo_state, press};
+
+fn demo_gate() -> GateConfig {
+    GateConfig {
+        region_contexts: [("us-east".to_string(), SIM_CONTEXT.to_string())].into(),
+        protected_contexts: vec![SIM_CONTEXT.into()],
+        ..GateConfig::default()
+    }
+}
+
+/// The runtime, in miniature: journal writes go to disk and come back as records, the gate
+/// runs for real, kube actions go to the simulated cluster. Returns every `Execute` seen.
+struct World {
+    journal: Option<Journal>,
+    dir: tempfile::TempDir,
+    cluster: SimCluster,
+    cfg: GateConfig,
+    executed: Vec<Effect>,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            journal: None,
+            dir: tempfile::tempdir().unwrap(),
+            cluster: SimCluster::demo(),
+            cfg: demo_gate(),
+            executed: Vec::new(),
+        }
+    }
+
+    fn perform(&mut self, state: &mut State, effects: Vec<Effect>) {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(e) = queue.pop_front() {
+            let event = match e {
+                Effect::OpenIncident { id, opened, by } => {
+                    let (mut j, _) = Journal::open(&self.dir.path().join(&id)).unwrap();
+                    let r = j.append(state.now, by, opened).unwrap();
+                    self.journal = Some(j);
+                    update(state, Event::JournalReady(JournalStatus::Writable));
+                    Event::Journaled(r)
+                }
+                Effect::Journal { kind, by } => Event::Journaled(
+                    self.journal
+                        .as_mut()
+                        .unwrap()
+                        .append(state.now, by, kind)
+                        .unwrap(),
+                ),
+                Effect::Gate {
+                    spec,
+                    alert,
+                    labels,
+                    dry_run,
+                    read_only,
+                } => {
+                    let cfg = GateConfig {
+                        read_only,
+                        ..self.cfg.clone()
+                    };
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    // As in the demo: the simulated cluster answers the runbook's PromQL and
+                    // kube pre-checks, and says so.
+                    let _ = rustls::crypto::ring::default_provider().install_default();
+                    let checks = warroom::exec::checks::LiveChecks {
+                        kube: None,
+                        prometheus: None,
+                        http: reqwest::Client::new(),
+                        simulated: true,
+                    };
+                    let result = rt
+                        .block_on(gate::gate(
+                            &cfg,
+                            Request {
+                                spec: &spec,
+                                alert: alert.as_deref(),
+                                labels: &labels,
+                                context: SIM_CONTEXT,
+                            },
+                            &checks,
+                        ))
+                        .map_err(|r| r.to_string());
+                    Event::Gated(Box::new(GateAnswer {
+                        dry_run,
+                        labels,
+                        result,
+                    }))
+                }
+                Effect::Execute {
+                    ref id,
+                    ref plan,
+                    ref confirmation,
+                    dry_run,
+                } => {
+                    assert!(
+                        dry_run || confirmation.as_ref().is_some_and(|c| c.binds(plan)),
+                        "a mitigation runs only with a confirmation bound to its plan"
+                    );
+                    let Target::Kube(action) = &plan.plan.target else {
+                        panic!("the demo mitigation is a kube action");
+                    };
+                    let said = self.cluster.apply(action, dry_run).unwrap();
+                    let id = id.clone();
+                    self.executed.push(e);
+                    queue.extend(update(state, Event::ExecLine(said)));
+                    Event::ExecDone(ExecDone {
+                        id,
+                        exit_code: Some(0),
+                        duration_ms: 5,
+                        outcome: "succeeded".into(),
+                        argv: Vec::new(),
+                    })
+                }
+                other => panic!("unexpected effect {other:?}"),
+            };
+            queue.extend(update(state, event));
+        }
+    }
+
+    fn journal_types(&self) -> Vec<String> {
+        let inc = store::list(self.dir.path());
+        let records = store::read_records(&inc[0].dir).unwrap();
+        records
+            .iter()
+            .map(|r| {
+                serde_json::to_value(&r.kind).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+fn keys(w: &mut World, s: &mut State, k: &[&str]) {
+    for key in k {
+        let e = press(s, &[*key]);
+        w.perform(s, e);
+    }
+}
+
+/// Demo at 90 s; ack the payments P1 (opens the incident), back to the catalog alert, open
+/// its runbook and walk to "Scale out the catalog".
+fn at_the_scale_step() -> (World, State) {
+    let mut w = World::new();
+    let mut s = demo_state(90);
+    keys(
+        &mut w,
+        &mut s,
+        &["j", "a", "k", "enter", "enter", "1", "1", "1"],
+    );
+    assert!(s.incident_open());
+    let rb = &s.runbooks[s.runbook.runbook.unwrap()];
+    assert_eq!(
+        rb.steps[s.runbook.current_step().unwrap()].anchor,
+        "scale-out-the-catalog"
+    );
+    (w, s)
+}
+
+fn replicas(w: &World) -> i32 {
+    w.cluster
+        .workloads
+        .iter()
+        .find(|(k, _)| k.2 == "catalog")
+        .map(|(_, n)| *n)
+        .unwrap()
+}
+
+#[test]
+fn a_typed_confirmation_runs_the_mitigation_between_its_journal_records() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x"]);
+    let Some(Overlay::Mitigation(p)) = &s.overlay else {
+        panic!("no prompt: {:?}", s.notice);
+    };
+    assert_eq!(p.gated.typed.as_deref(), Some("catalog"));
+    let shown = p.gated.prompt_lines().join("\n");
+    assert!(
+        shown.contains("scale deployment/catalog in catalog to 12 replicas"),
+        "{shown}"
+    );
+    assert!(shown.contains("context:   demo-sim"));
+    assert!(shown.contains("Does the cluster have room"));
+    // A stray Enter does nothing; the prompt stays.
+    keys(&mut w, &mut s, &["enter"]);
+    assert!(matches!(s.overlay, Some(Overlay::Mitigation(_))));
+    // `y` is not the name: it is typed into the input, and Enter with it is No.
+    keys(&mut w, &mut s, &["y", "enter"]);
+    assert!(s.overlay.is_none());
+    assert!(w.executed.is_empty());
+    assert_eq!(replicas(&w), 8);
+    assert!(!w.journal_types().contains(&"mitigation_intent".to_string()));
+
+    keys(
+        &mut w,
+        &mut s,
+        &["x", "c", "a", "t", "a", "l", "o", "g", "enter"],
+    );
+    assert_eq!(w.executed.len(), 1);
+    assert_eq!(replicas(&w), 12);
+    let types = w.journal_types();
+    let intent = types.iter().position(|t| t == "mitigation_intent").unwrap();
+    let outcome = types
+        .iter()
+        .position(|t| t == "mitigation_outcome")
+        .unwrap();
+    assert!(intent < outcome);
+    assert!(
+        s.exec
+            .output
+            .iter()
+            .any(|l| l.contains("scaled from 8 to 12"))
+    );
+    assert!(s.exec.running.is_none());
+}
+
+#[test]
+fn esc_and_other_keys_are_no_and_dry_run_changes_nothing() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x", "esc"]);
+    assert!(s.overlay.is_none());
+    keys(&mut w, &mut s, &["X"]);
+    assert!(matches!(&s.overlay, Some(Overlay::Mitigation(p)) if p.dry_run));
+    keys(
+        &mut w,
+        &mut s,
+        &["c", "a", "t", "a", "l", "o", "g", "enter"],
+    );
+    assert_eq!(w.executed.len(), 1);
+    assert_eq!(replicas(&w), 8, "a dry run changes nothing");
+    assert!(s.exec.output.iter().any(|l| l.contains("(server dry run)")));
+    assert!(!w.journal_types().contains(&"mitigation_intent".to_string()));
+}
+
+#[test]
+fn read_only_consoles_are_refused_before_any_prompt() {
+    let (mut w, mut s) = at_the_scale_step();
+    s.read_only = true;
+    keys(&mut w, &mut s, &["x"]);
+    assert!(s.overlay.is_none());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.starts_with("Read-only"))
+    );
+    assert!(w.executed.is_empty());
+}
+
+#[test]
+fn injected_labels_are_refused_before_any_prompt_and_nothing_runs() {
+    for bad in [
+        "catalog; reboot",
+        "$(reboot)",
+        "`x`",
+        "-n",
+        "cata\u{200B}log",
+        "a\nb",
+    ] {
+        let (mut w, mut s) = at_the_scale_step();
+        let fp = s.alerts.selected_alert().unwrap().fingerprint.clone();
+        let mut alerts = s.alerts.alerts.clone();
+        for a in &mut alerts {
+            if a.fingerprint == fp {
+                a.labels.insert("namespace".into(), bad.into());
+            }
+        }
+        let now = s.now;
+        let e = update(
+            &mut s,
+            Event::Alerts {
+                source: "demo".into(),
+                at: now,
+                alerts,
+            },
+        );
+        w.perform(&mut s, e);
+        keys(&mut w, &mut s, &["x"]);
+        assert!(s.overlay.is_none(), "{bad:?}");
+        assert!(
+            s.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("refused")),
+            "{bad:?}: {:?}",
+            s.notice
+        );
+        assert!(w.executed.is_empty());
+    }
+}
+
+#[test]
+fn a_changed_alert_closes_the_prompt() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x"]);
+    assert!(matches!(s.overlay, Some(Overlay::Mitigation(_))));
+    let fp = s.alerts.selected_alert().unwrap().fingerprint.clone();
+    let mut alerts = s.alerts.alerts.clone();
+    for a in &mut alerts {
+        if a.fingerprint == fp {
+            let labels: &mut BTreeMap<String, String> = &mut a.labels;
+            labels.insert("tenant".into(), "globex".into());
+        }
+    }
+    let now = s.now;
+    let e = update(
+        &mut s,
+        Event::Alerts {
+            source: "demo".into(),
+            at: now,
+            alerts,
+        },
+    );
+    w.perform(&mut s, e);
+    assert!(s.overlay.is_none());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("changed"))
+    );
+    assert!(w.executed.is_empty());
+}
+
+#[test]
+fn replayed_or_followed_intents_never_run_anything() {
+    let mut s = demo_state(90);
+    let record = warroom::incident::Record::new(
+        7,
+        s.now,
+        Some("alice".into()),
+        warroom::incident::RecordKind::MitigationIntent {
+            id: "m1".into(),
+            runbook: "catalog-p99-latency".into(),
+            name: "scale-catalog".into(),
+            plan: "kube: scale deployment/catalog".into(),
+        },
+    );
+    let effects = update(&mut s, Event::Journaled(record));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Execute { .. })),
+        "{effects:?}"
+    );
+    assert!(s.exec.running.is_none());
+}
