@@ -20,7 +20,8 @@ fn console(data: &Path, args: &[&str]) -> Session {
         .spawn()
 }
 
-fn journal_lines(data: &Path) -> Vec<String> {
+/// The lines of the one incident journal under `data`.
+pub(crate) fn journal_lines(data: &Path) -> Vec<String> {
     let root = data.join("warroom/incidents");
     let dir = std::fs::read_dir(&root)
         .unwrap()

@@ -2,25 +2,11 @@
 //! step, the prompt with a typed confirmation, the output, the journal records, and
 //! `warroom audit` reading them back.
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::support::pty::{Key, SessionBuilder, TIMEOUT};
 
-fn journal_lines(data: &Path) -> Vec<String> {
-    let root = data.join("warroom/incidents");
-    let dir = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .next()
-        .expect("an incident dir")
-        .path();
-    std::fs::read_to_string(dir.join("journal.jsonl"))
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect()
-}
+use crate::e2e_incident::journal_lines;
 
 #[test]
 fn scale_out_with_a_typed_confirmation_is_journaled_and_audited() {

@@ -119,16 +119,7 @@ pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
         styled(" esc ", theme.key),
         styled("cancel", theme.overlay),
     ]));
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(theme.border_focused)
-        .title(styled(
-            " Note for the incident journal ",
-            theme.title_focused,
-        ))
-        .style(theme.overlay);
-    frame.render_widget(Clear, r);
-    frame.render_widget(Paragraph::new(lines).block(block), r);
+    input_box(frame, r, " Note for the incident journal ", lines, theme);
 }
 
 /// The runbook picker: the query, then the matches best first, the highlighted one marked.
@@ -175,16 +166,13 @@ pub fn picker(frame: &mut Frame, area: Rect, state: &State, picker: &Picker, the
             ),
         ]));
     }
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(theme.border_focused)
-        .title(styled(
-            " Find a runbook (enter opens, esc closes) ",
-            theme.title_focused,
-        ))
-        .style(theme.overlay);
-    frame.render_widget(Clear, r);
-    frame.render_widget(Paragraph::new(lines).block(block), r);
+    input_box(
+        frame,
+        r,
+        " Find a runbook (enter opens, esc closes) ",
+        lines,
+        theme,
+    );
 }
 
 fn boxed<'a>(
@@ -498,4 +486,15 @@ pub fn mitigation(frame: &mut Frame, area: Rect, p: &Prompt, theme: &Theme) {
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), plan_area);
     frame.render_widget(Paragraph::new(answer), answer_area);
+}
+
+/// The frame every text-input overlay shares: cleared, double border, focused colours.
+fn input_box(frame: &mut Frame, r: Rect, title: &str, lines: Vec<Line>, theme: &Theme) {
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border_focused)
+        .title(styled(title.to_string(), theme.title_focused))
+        .style(theme.overlay);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).block(block), r);
 }
