@@ -458,3 +458,39 @@ fn the_stale_banner_counts_from_the_last_real_use_of_a_runbook() {
     let found = warroom::incident::store::last_exercised(root.path());
     assert_eq!(found.get(&id), Some(&(today - chrono::Duration::days(10))));
 }
+
+#[test]
+fn roles_and_severity_are_typed_on_the_scribe_line_and_journaled() {
+    let mut s = demo_state(90);
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = None;
+    let effects = s.open_incident("t".into(), warroom::state::Severity::P1);
+    s.expect_replies(&effects);
+    perform(&mut s, &mut j, dir.path(), effects);
+    let mut say = |s: &mut State, text: &str| {
+        press(s, &["i"]);
+        for c in text.chars() {
+            update(s, key(&c.to_string()));
+        }
+        let effects = press(s, &["enter"]);
+        perform(s, &mut j, dir.path(), effects);
+    };
+    say(&mut s, "role: scribe @bob");
+    say(&mut s, "role: commander @carol");
+    say(&mut s, "severity: P0");
+    let inc = s.incident.as_ref().unwrap();
+    assert_eq!(inc.roles.get("scribe").map(String::as_str), Some("bob"));
+    assert_eq!(inc.commander, "carol", "command handed over");
+    assert_eq!(inc.severity, warroom::state::Severity::P0);
+    assert!(crate::common::screen(&s, 120, 40).contains("IC carol · scribe bob"));
+    // Mistakes keep the input open with a message and record nothing.
+    let before = s.incident.as_ref().unwrap().records.len();
+    say(&mut s, "role: barista @dan");
+    match &s.overlay {
+        Some(Overlay::Note(input)) => {
+            assert!(input.error.as_deref().is_some_and(|e| e.contains("scribe")))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.incident.as_ref().unwrap().records.len(), before);
+}

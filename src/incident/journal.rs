@@ -79,21 +79,32 @@ pub fn parse_lines(
             line: line_no,
             message,
         };
-        // Check the version before the shape, so a newer record says "upgrade", not "malformed".
-        let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| malformed(e.to_string()))?;
-        let v = value
-            .get("v")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
-        if v > u64::from(SCHEMA_VERSION) {
+        let record: Record = match serde_json::from_str(line) {
+            Ok(r) => r,
+            Err(e) => {
+                // Only now look closer: a record from a newer warroom says "upgrade", not
+                // "malformed". (Parsing twice on every line would double replay time.)
+                let v = serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v.get("v").and_then(serde_json::Value::as_u64))
+                    .unwrap_or(0);
+                if v > u64::from(SCHEMA_VERSION) {
+                    return Err(JournalError::Version {
+                        path: path.to_path_buf(),
+                        line: line_no,
+                        found: v as u32,
+                    });
+                }
+                return Err(malformed(e.to_string()));
+            }
+        };
+        if record.v > SCHEMA_VERSION {
             return Err(JournalError::Version {
                 path: path.to_path_buf(),
                 line: line_no,
-                found: v as u32,
+                found: record.v,
             });
         }
-        let record: Record = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
         if record.seq != expected {
             return Err(JournalError::Gap {
                 path: path.to_path_buf(),

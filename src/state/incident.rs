@@ -109,6 +109,10 @@ impl Incident {
                     self.severity = s;
                 }
             }
+            // Handing over command is a role change like any other.
+            RecordKind::RoleAssigned { role, person } if role == "commander" => {
+                self.commander = person.clone();
+            }
             RecordKind::RoleAssigned { role, person } => {
                 self.roles.insert(role.clone(), person.clone());
             }

@@ -285,10 +285,61 @@ fn confirmed(state: &mut State, pending: Pending) -> Vec<Effect> {
     }
 }
 
+/// The incident roles besides the commander, as the severity matrix's war room uses them.
+const ROLES: [&str; 4] = ["commander", "scribe", "ops", "comms"];
+
 fn submit_note(state: &mut State) -> Vec<Effect> {
     let Some(Overlay::Note(input)) = &mut state.overlay else {
         return Vec::new();
     };
+    // The scribe's line also assigns roles and changes the severity, so the whole
+    // incident record is typed in one place.
+    let typed = input.text.trim().to_string();
+    if let Some(rest) = typed.strip_prefix("role:") {
+        let mut words = rest.split_whitespace();
+        return match (
+            words.next(),
+            words.next().and_then(|p| p.strip_prefix('@')),
+            words.next(),
+        ) {
+            (Some(role), Some(person), None) if ROLES.contains(&role) && !person.is_empty() => {
+                let kind = RecordKind::RoleAssigned {
+                    role: role.to_string(),
+                    person: person.to_string(),
+                };
+                state.overlay = None;
+                state.record_or_apply(kind)
+            }
+            _ => {
+                input.error = Some(format!(
+                    "write `role: ROLE @person`, ROLE one of {}",
+                    ROLES.join(", ")
+                ));
+                Vec::new()
+            }
+        };
+    }
+    if let Some(rest) = typed.strip_prefix("severity:") {
+        let current = state.incident.as_ref().map(|i| i.severity);
+        return match (Severity::parse(rest), current) {
+            (Some(to), Some(from)) if to != from => {
+                let kind = RecordKind::SeverityChanged {
+                    from: from.tag().into(),
+                    to: to.tag().into(),
+                };
+                state.overlay = None;
+                state.record_or_apply(kind)
+            }
+            (Some(_), Some(_)) => {
+                input.error = Some("the incident already has that severity".into());
+                Vec::new()
+            }
+            _ => {
+                input.error = Some("write `severity: P0`, `P1` or `P2`".into());
+                Vec::new()
+            }
+        };
+    }
     match parse_note(&input.text) {
         Ok((text, action_item)) => {
             state.overlay = None;

@@ -55,6 +55,9 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         styled(format!(" {}", escape(&inc.title)), theme.base),
     ];
     let mut who = vec![styled(format!("IC {}", escape(&inc.commander)), theme.dim)];
+    for (role, person) in &inc.roles {
+        who.push(styled(format!(" · {role} {}", escape(person)), theme.dim));
+    }
     let items = inc.notes.iter().filter(|n| n.action_item.is_some()).count();
     if !inc.notes.is_empty() {
         who.push(styled(

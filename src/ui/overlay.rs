@@ -110,7 +110,7 @@ pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
         None => Line::default(),
     });
     lines.push(Line::from(styled(
-        "action: TEXT @owner due:YYYY-MM-DD ticket:ID makes an action item",
+        "action: TEXT @owner due:YYYY-MM-DD ticket:ID · role: scribe @name · severity: P0",
         theme.dim,
     )));
     lines.push(Line::from(vec![
