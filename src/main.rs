@@ -334,7 +334,9 @@ fn write_postmortem(
         None => std::fs::read_to_string(&default_file)
             .unwrap_or_else(|_| postmortem::DEFAULT_TEMPLATE.to_string()),
     };
-    let text = postmortem::render(&records, &template_text, Utc::now())
+    let now = Utc::now();
+    let slo = slo_impact(&s.config, &records, now);
+    let text = postmortem::render_with_slo(&records, &template_text, now, &slo)
         .map_err(|e| (1, format!("{}: {e}", summary.dir.display())))?;
     match output {
         Some(p) => {
@@ -349,6 +351,60 @@ fn write_postmortem(
         None => print!("{text}"),
     }
     Ok(0)
+}
+
+/// The SLO budget the incident burned, from Prometheus, when the config names it and SLO
+/// specs: each SLO's error ratio over the incident's span, as a share of its window's budget.
+fn slo_impact(
+    config: &Config,
+    records: &[warroom::incident::Record],
+    now: chrono::DateTime<Utc>,
+) -> postmortem::SloSection {
+    use postmortem::{SloImpact, SloSection};
+    if config.prometheus.is_none() || config.slo_specs.is_empty() {
+        return SloSection::NotConfigured;
+    }
+    let prom = match live_sources(config) {
+        Ok((_, Some(p))) => p,
+        Ok((_, None)) => return SloSection::NotConfigured,
+        Err((_, e)) => return SloSection::Failed(e),
+    };
+    let Some((from, to)) = postmortem::span(records, now) else {
+        return SloSection::NotConfigured;
+    };
+    let span = (to - from)
+        .to_std()
+        .unwrap_or_default()
+        .max(std::time::Duration::from_secs(60));
+    let window = warroom::sources::prometheus::promql_duration(span);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return SloSection::Failed(e.to_string()),
+    };
+    let mut rows = Vec::new();
+    for def in &prom.slos {
+        match runtime.block_on(prom.instant(&def.ratio_query(&window), to)) {
+            Ok(r) => {
+                let ratio = r.first_or_zero();
+                rows.push(SloImpact {
+                    name: def.name.clone(),
+                    objective: def.objective,
+                    error_ratio: ratio,
+                    budget_burned: postmortem::budget_burned(
+                        ratio,
+                        span,
+                        def.objective,
+                        prom.window,
+                    ),
+                });
+            }
+            Err(e) => return SloSection::Failed(format!("{}: {e}", def.name)),
+        }
+    }
+    SloSection::Computed(rows)
 }
 
 fn incident_command(cli: &Cli, action: &IncidentCommand) -> Result<u8, Failure> {

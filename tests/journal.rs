@@ -494,3 +494,54 @@ fn roles_and_severity_are_typed_on_the_scribe_line_and_journaled() {
     }
     assert_eq!(s.incident.as_ref().unwrap().records.len(), before);
 }
+
+#[test]
+fn postmortem_reports_the_slo_budget_the_incident_burned() {
+    use std::time::Duration;
+    use warroom::incident::postmortem::{self, SloImpact, SloSection};
+    // 2 % errors for 30 min against 99.9 % over 30 days: 0.02 * 1800 / (0.001 * 2592000).
+    let burned = postmortem::budget_burned(
+        0.02,
+        Duration::from_secs(1800),
+        0.999,
+        Duration::from_secs(30 * 86_400),
+    );
+    assert!((burned - 0.013_888_9).abs() < 1e-6, "{burned}");
+    let t = chrono::Utc::now();
+    let records = vec![warroom::incident::Record::new(
+        1,
+        t,
+        None,
+        RecordKind::IncidentOpened {
+            id: "inc-x".into(),
+            title: "t".into(),
+            severity: "P1".into(),
+            commander: "a".into(),
+        },
+    )];
+    let rows = SloSection::Computed(vec![SloImpact {
+        name: "catalog-availability".into(),
+        objective: 0.999,
+        error_ratio: 0.02,
+        budget_burned: burned,
+    }]);
+    let text =
+        postmortem::render_with_slo(&records, postmortem::DEFAULT_TEMPLATE, t, &rows).unwrap();
+    assert!(
+        text.contains("| catalog-availability | 99.900% | 2.0000% | 1.39% |"),
+        "{text}"
+    );
+    let failed = postmortem::render_with_slo(
+        &records,
+        postmortem::DEFAULT_TEMPLATE,
+        t,
+        &SloSection::Failed("connection refused".into()),
+    )
+    .unwrap();
+    assert!(
+        failed.contains("could not be measured (connection refused)"),
+        "{failed}"
+    );
+    let plain = postmortem::render(&records, postmortem::DEFAULT_TEMPLATE, t).unwrap();
+    assert!(plain.contains("fill in from the SLO dashboards"));
+}

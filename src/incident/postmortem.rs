@@ -134,8 +134,84 @@ fn describe(r: &Record, names: &BTreeMap<String, String>) -> Option<String> {
     })
 }
 
+/// One SLO's cost of the incident, measured over the incident's own span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloImpact {
+    pub name: String,
+    pub objective: f64,
+    /// Error ratio from the page to the resolution.
+    pub error_ratio: f64,
+    /// Fraction of the SLO window's error budget that span spent.
+    pub budget_burned: f64,
+}
+
+/// What the draft can say about SLO budget burned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SloSection {
+    /// No Prometheus or no SLO specs in the config: a scaffold for people to fill.
+    NotConfigured,
+    /// Prometheus did not answer: say why, and leave the scaffold.
+    Failed(String),
+    Computed(Vec<SloImpact>),
+}
+
+/// Budget spent by an error ratio held for `span`, as a fraction of the budget of `window`.
+pub fn budget_burned(error_ratio: f64, span: Duration, objective: f64, window: Duration) -> f64 {
+    let budget = crate::slo::budget_ratio(objective) * window.as_secs_f64().max(1.0);
+    error_ratio * span.as_secs_f64() / budget
+}
+
+/// The incident's span for SLO queries: from the page to the resolution (or `now`).
+pub fn span(records: &[Record], now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let first = records.first()?;
+    let mut inc = Incident::from_opened(first)?;
+    for r in &records[1..] {
+        inc.apply(r);
+    }
+    Some((inc.paged_at, inc.resolved_at.unwrap_or(now)))
+}
+
+fn slo_text(section: &SloSection) -> String {
+    const SCAFFOLD: &str =
+        "_SLO budget burned during the incident: fill in from the SLO dashboards._";
+    match section {
+        SloSection::NotConfigured => SCAFFOLD.into(),
+        SloSection::Failed(why) => format!(
+            "_SLO budget burned could not be measured ({}). {}_",
+            cell(why),
+            &SCAFFOLD[1..SCAFFOLD.len() - 1]
+        ),
+        SloSection::Computed(rows) if rows.is_empty() => SCAFFOLD.into(),
+        SloSection::Computed(rows) => {
+            let mut t = String::from(
+                "SLO budget burned during the incident (measured from Prometheus):\n\n| SLO | objective | error ratio | budget burned |\n|---|---|---|---|\n",
+            );
+            for r in rows {
+                t.push_str(&format!(
+                    "| {} | {:.3}% | {:.4}% | {:.2}% |\n",
+                    cell(&r.name),
+                    r.objective * 100.0,
+                    r.error_ratio * 100.0,
+                    r.budget_burned * 100.0
+                ));
+            }
+            t
+        }
+    }
+}
+
 /// Renders the draft. `now` is used for times still running (unresolved incidents).
 pub fn render(records: &[Record], template: &str, now: DateTime<Utc>) -> Result<String, String> {
+    render_with_slo(records, template, now, &SloSection::NotConfigured)
+}
+
+/// Renders the draft with what is known of the SLO budget burned.
+pub fn render_with_slo(
+    records: &[Record],
+    template: &str,
+    now: DateTime<Utc>,
+    slo: &SloSection,
+) -> Result<String, String> {
     let first = records.first().ok_or("the journal is empty")?;
     let mut inc =
         Incident::from_opened(first).ok_or("the journal does not start with `incident_opened`")?;
@@ -265,10 +341,7 @@ pub fn render(records: &[Record], template: &str, now: DateTime<Utc>) -> Result<
             },
         ),
         ("postmortem_due", due),
-        (
-            "slo_impact",
-            "_SLO budget burned during the incident: fill in from the SLO dashboards._".into(),
-        ),
+        ("slo_impact", slo_text(slo)),
         (
             "alerts",
             if alerts.is_empty() {
