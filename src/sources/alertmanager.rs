@@ -478,16 +478,7 @@ impl Alertmanager {
                     }
                 }
                 failures = if failed { failures + 1 } else { 0 };
-                let wait = if failures == 0 {
-                    self.interval
-                } else {
-                    http::backoff(
-                        failures,
-                        self.settings.backoff_min,
-                        self.settings.backoff_max,
-                        http::jitter_seed(),
-                    )
-                };
+                let wait = self.settings.next_wait(failures, self.interval);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = wake.notified() => {}

@@ -367,6 +367,18 @@ fn bearer_header(token: &str) -> Result<HeaderValue, FetchError> {
 /// The wait after `failures` consecutive failures (1 for the first): `min` doubled per
 /// failure, capped at `max`, then spread by up to ±20 % using `jitter` (any u64; callers pass
 /// something random-ish) so that many consoles do not retry in lockstep.
+impl HttpSettings {
+    /// How long a poller waits before its next try: its interval while things work, capped
+    /// exponential backoff with jitter after `failures` failures in a row.
+    pub fn next_wait(&self, failures: u32, interval: Duration) -> Duration {
+        if failures == 0 {
+            interval
+        } else {
+            backoff(failures, self.backoff_min, self.backoff_max, jitter_seed())
+        }
+    }
+}
+
 pub fn backoff(failures: u32, min: Duration, max: Duration, jitter: u64) -> Duration {
     let exp = failures.saturating_sub(1).min(20);
     let base = min.saturating_mul(1u32 << exp).min(max);

@@ -479,16 +479,7 @@ impl Prometheus {
                     return;
                 }
                 failures = if failed { failures + 1 } else { 0 };
-                let wait = if failures == 0 {
-                    self.interval
-                } else {
-                    http::backoff(
-                        failures,
-                        self.settings.backoff_min,
-                        self.settings.backoff_max,
-                        http::jitter_seed(),
-                    )
-                };
+                let wait = self.settings.next_wait(failures, self.interval);
                 tokio::time::sleep(wait).await;
             }
         })
