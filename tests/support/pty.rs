@@ -368,7 +368,18 @@ fn pump(mut reader: Box<dyn Read + Send>, shared: &Shared, writer: &Writer) {
         let replies = {
             let mut st = lock(&shared.state);
             st.raw.extend_from_slice(&buf[..n]);
-            st.parser.process(&buf[..n]);
+            // vt100 0.16 underflows on a two-column character written to a one-column
+            // screen, which a frame already in flight can do in the middle of a resize
+            // storm. That is the emulator's bug, not the program's: start a fresh emulator
+            // at the current size (the program repaints in full after every resize).
+            let chunk = &buf[..n];
+            let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                st.parser.process(chunk);
+            }));
+            if processed.is_err() {
+                let (rows, cols) = st.parser.screen().size();
+                st.parser = vt100::Parser::new_with_callbacks(rows, cols, 0, Responder::default());
+            }
             st.parser.callbacks_mut().take_pending()
         };
         shared.changed.notify_all();
