@@ -323,7 +323,12 @@ mod tests {
         assert_eq!(fin.exit_code, None);
         assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(lines[0].text, "started");
-        let pid: i32 = std::fs::read_to_string(&pidfile)
+        assert_grandchild_dies(&pidfile).await;
+    }
+
+    /// The grandchild whose pid the script wrote to `pidfile` is gone within a second.
+    async fn assert_grandchild_dies(pidfile: &std::path::Path) {
+        let pid: i32 = std::fs::read_to_string(pidfile)
             .unwrap()
             .trim()
             .parse()
@@ -362,18 +367,7 @@ mod tests {
                 .await
                 .is_err()
         );
-        let pid: i32 = std::fs::read_to_string(&pidfile)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        for _ in 0..50 {
-            if !alive(pid) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("grandchild {pid} survived");
+        assert_grandchild_dies(&pidfile).await;
     }
 
     #[tokio::test]

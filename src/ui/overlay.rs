@@ -51,11 +51,7 @@ pub fn help(frame: &mut Frame, area: Rect, scroll: usize, state: &State, theme: 
     } else {
         " Help: keys (? or esc closes) ".to_string()
     };
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(theme.border_focused)
-        .title(styled(title, theme.title_focused))
-        .style(theme.overlay);
+    let block = focused_block(title, theme);
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines)
@@ -187,11 +183,7 @@ fn boxed<'a>(
     let w = width.min(area.width);
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(theme.border_focused)
-        .title(styled(title, theme.title_focused))
-        .style(theme.overlay);
+    let block = focused_block(title, theme);
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines)
@@ -490,11 +482,16 @@ pub fn mitigation(frame: &mut Frame, area: Rect, p: &Prompt, theme: &Theme) {
 
 /// The frame every text-input overlay shares: cleared, double border, focused colours.
 fn input_box(frame: &mut Frame, r: Rect, title: &str, lines: Vec<Line>, theme: &Theme) {
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(theme.border_focused)
-        .title(styled(title.to_string(), theme.title_focused))
-        .style(theme.overlay);
+    let block = focused_block(title.to_string(), theme);
     frame.render_widget(Clear, r);
     frame.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+/// The frame of overlays that take the keys: double border in the focused colours.
+fn focused_block<'a>(title: impl Into<String>, theme: &Theme) -> Block<'a> {
+    Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.border_focused)
+        .title(styled(title.into(), theme.title_focused))
+        .style(theme.overlay)
 }

@@ -63,29 +63,14 @@ pub fn sparkline(series: &[f64], width: usize, budget: f64) -> String {
         .collect()
 }
 
-fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> [Line<'a>; 3] {
-    let tier = s.tier();
-    let name_style = if selected { theme.header } else { theme.base };
-    if let Some(e) = &s.error {
-        return [
-            Line::from(vec![
-                styled(if selected { "▸ " } else { "  " }, theme.key),
-                styled(s.name.clone(), name_style),
-                styled(
-                    format!(
-                        "  {}/{}d  ",
-                        objective(s.objective),
-                        s.window.as_secs() / 86_400
-                    ),
-                    theme.dim,
-                ),
-                styled("[QUERY FAILED]", theme.error),
-            ]),
-            Line::from(vec![Span::raw("  "), styled(e.clone(), theme.error)]),
-            Line::from(styled("  fix the query in the SLO spec", theme.dim)),
-        ];
-    }
-    let mut head = vec![
+/// Selection marker, name, and objective over its window: how every SLO row starts.
+fn title_spans<'a>(
+    s: &SloStatus,
+    selected: bool,
+    name_style: Style,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
+    vec![
         styled(if selected { "▸ " } else { "  " }, theme.key),
         styled(s.name.clone(), name_style),
         styled(
@@ -96,6 +81,25 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
             ),
             theme.dim,
         ),
+    ]
+}
+
+fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> [Line<'a>; 3] {
+    let tier = s.tier();
+    let name_style = if selected { theme.header } else { theme.base };
+    if let Some(e) = &s.error {
+        return [
+            Line::from({
+                let mut spans = title_spans(s, selected, name_style, theme);
+                spans.push(styled("[QUERY FAILED]", theme.error));
+                spans
+            }),
+            Line::from(vec![Span::raw("  "), styled(e.clone(), theme.error)]),
+            Line::from(styled("  fix the query in the SLO spec", theme.dim)),
+        ];
+    }
+    let mut head = title_spans(s, selected, name_style, theme);
+    head.extend([
         styled(format!("[{}]", tier.label()), tier_style(theme, tier)),
         styled(
             format!("  avail {:.3}%", s.availability() * 100.0),
@@ -105,7 +109,7 @@ fn slo_lines<'a>(s: &SloStatus, width: usize, selected: bool, theme: &Theme) -> 
                 theme.over
             },
         ),
-    ];
+    ]);
     if s.partial {
         head.push(styled(" PARTIAL", theme.stale));
     }
