@@ -198,6 +198,12 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
             tx.clone(),
         )
     });
+    // A mitigation left without an outcome by a killed console is settled now, visibly.
+    let unfinished = crate::state::mitigation::settle_unfinished(&mut state);
+    state.expect_replies(&unfinished);
+    for e in unfinished {
+        send_journal(&writer, e, &mut state);
+    }
     if opts.mode == Mode::Demo && state.incident.is_none() && opts.follow.is_none() {
         // The demo opens its incident so the journal, follow and postmortem can be tried.
         let effects = state.open_incident(

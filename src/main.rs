@@ -295,6 +295,13 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         .map_err(|e| (1, format!("cannot start the runtime: {e}")))?;
     let result = runtime.block_on(app::run(opts));
     let _ = term::restore();
+    // A mitigation still running is killed with its group and recorded as interrupted
+    // (fsynced) before the process ends, whatever the way out.
+    let why = match &result {
+        Ok(code) => warroom::exec::interrupt::exit_reason(*code),
+        Err(_) => warroom::exec::interrupt::exit_reason(1),
+    };
+    warroom::exec::interrupt::finish(why, warroom::exec::interrupt::FLUSH_WAIT);
     // Producers may be parked on a terminal read; do not wait for them.
     runtime.shutdown_background();
     result.map_err(|e| {

@@ -168,6 +168,15 @@ pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let _ = restore();
+        // The loop runs on the main thread: a panic there ends the console, so a running
+        // mitigation is killed and recorded as interrupted. (A panic in a spawned task is
+        // caught by the runtime and the console goes on.)
+        if std::thread::current().name() == Some("main") {
+            crate::exec::interrupt::finish(
+                "the console panicked",
+                crate::exec::interrupt::FLUSH_WAIT,
+            );
+        }
         previous(info);
     }));
 }

@@ -181,7 +181,7 @@ impl GatedPlan {
 /// True when the block changes something, judged from the template alone (no values yet),
 /// so read-only mode refuses before anything else is looked at. Unclear means mutating.
 pub fn is_mutating(spec: &ActionSpec) -> bool {
-    if spec.kind == ActionKind::Mitigation {
+    if spec.kind == ActionKind::Mitigation || spec.manifest.is_some() {
         return true;
     }
     let read_only = |words: &[String]| {
@@ -303,7 +303,7 @@ pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
     let render = |code: &str| -> Result<Vec<String>, Refusal> {
         if spec.shell {
             let script = template::render_shell(code, &spec.declared_labels, req.labels)?;
-            Ok(vec!["sh".into(), "-c".into(), script])
+            Ok(vec![super::plan::SHELL.into(), "-c".into(), script])
         } else {
             Ok(template::render_argv(
                 code,
@@ -312,6 +312,20 @@ pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
             )?)
         }
     };
+    if let Some(verb) = spec.manifest {
+        let action = super::manifest::action(verb, &spec.code, &spec.declared_labels, req.labels)
+            .map_err(|e| match e {
+            super::manifest::ManifestError::Template(t) => Refusal::Template(t),
+            other => Refusal::Unsupported(other.to_string()),
+        })?;
+        return Ok(finish_plan(
+            req,
+            Target::Kube(action.clone()),
+            DryRun::ServerSide,
+            action.namespace().map(String::from),
+            render_prechecks(spec, req)?,
+        ));
+    }
     let argv = render(&spec.code)?;
     let (target, dry_run, namespace) = match parse_kubectl(&argv).map_err(Refusal::Unsupported)? {
         Kubectl::Action(a) => {
@@ -342,7 +356,36 @@ pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
             )
         }
     };
-    // Pre-check templates are validated now, before anything is asked.
+    let prechecks = render_prechecks(spec, req)?;
+    Ok(finish_plan(req, target, dry_run, namespace, prechecks))
+}
+
+fn finish_plan(
+    req: Request<'_>,
+    target: Target,
+    dry_run: DryRun,
+    namespace: Option<String>,
+    prechecks: Vec<PreCheck>,
+) -> Plan {
+    let spec = req.spec;
+    Plan {
+        runbook: spec.runbook.clone(),
+        name: spec.name.clone(),
+        kind: spec.kind,
+        target,
+        dry_run,
+        context: req.context.to_string(),
+        namespace,
+        danger: spec.danger,
+        timeout: spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        safety_question: spec.safety_question.clone(),
+        prechecks,
+        alert: req.alert.map(String::from),
+    }
+}
+
+/// Pre-check templates are validated now, before anything is asked.
+fn render_prechecks(spec: &ActionSpec, req: Request<'_>) -> Result<Vec<PreCheck>, Refusal> {
     let mut prechecks = Vec::new();
     for c in &spec.prechecks {
         prechecks.push(match c {
@@ -364,20 +407,7 @@ pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
             other => other.clone(),
         });
     }
-    Ok(Plan {
-        runbook: spec.runbook.clone(),
-        name: spec.name.clone(),
-        kind: spec.kind,
-        target,
-        dry_run,
-        context: req.context.to_string(),
-        namespace,
-        danger: spec.danger,
-        timeout: spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
-        safety_question: spec.safety_question.clone(),
-        prechecks,
-        alert: req.alert.map(String::from),
-    })
+    Ok(prechecks)
 }
 
 #[cfg(test)]
@@ -414,6 +444,7 @@ mod tests {
             safety_question: Some("Is the cart team aware?".into()),
             declared_labels: vec!["namespace".into(), "pod".into(), "node".into()],
             prechecks: Vec::new(),
+            manifest: None,
         }
     }
 
@@ -596,9 +627,13 @@ mod tests {
         assert_eq!(
             g.plan.target,
             Target::Process {
-                argv: ["sh", "-c", "kubectl -n 'shop' get pods | grep 'cart-1'"]
-                    .map(String::from)
-                    .to_vec()
+                argv: [
+                    "/bin/sh",
+                    "-c",
+                    "kubectl -n 'shop' get pods | grep 'cart-1'"
+                ]
+                .map(String::from)
+                .to_vec()
             }
         );
         let mut l = labels();

@@ -7,7 +7,9 @@
 
 pub mod checks;
 pub mod gate;
+pub mod interrupt;
 pub mod kube;
+pub mod manifest;
 pub mod plan;
 pub mod process;
 pub mod runtime;
@@ -45,6 +47,13 @@ impl Danger {
             Danger::High => "high",
         }
     }
+}
+
+/// What a manifest block does with its manifest (` ```yaml {kube=create} `).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestVerb {
+    Create,
+    Delete,
 }
 
 /// A condition checked automatically before the prompt; a failing one refuses the action.
@@ -86,6 +95,8 @@ pub struct ActionSpec {
     /// Labels the runbook allows placeholders to use.
     pub declared_labels: Vec<String>,
     pub prechecks: Vec<PreCheck>,
+    /// Set when `code` is a Kubernetes manifest to create or delete through the API.
+    pub manifest: Option<ManifestVerb>,
 }
 
 impl ActionSpec {
@@ -110,10 +121,14 @@ impl ActionSpec {
             code: block.code.clone(),
             dry_run: block.dry_run.clone(),
             timeout: Some(block.timeout),
-            shell: false,
+            shell: block.shell,
             safety_question: block.safety_question.clone(),
             declared_labels: runbook.meta.labels.clone(),
             prechecks: block.prechecks.iter().map(precheck).collect(),
+            manifest: block.kube.map(|v| match v {
+                crate::runbook::KubeVerb::Create => ManifestVerb::Create,
+                crate::runbook::KubeVerb::Delete => ManifestVerb::Delete,
+            }),
         }
     }
 }

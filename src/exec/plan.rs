@@ -175,6 +175,9 @@ impl KubeAction {
     }
 }
 
+/// The shell a `shell=true` block runs through, as `SHELL -c SCRIPT`.
+pub const SHELL: &str = "/bin/sh";
+
 /// What runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
@@ -246,8 +249,20 @@ impl Plan {
             Target::Process { argv } => {
                 let shown: Vec<String> = argv.iter().map(|a| quote_for_display(a)).collect();
                 out.push(format!("run:       {}", shown.join(" ")));
+                if argv.first().map(String::as_str) == Some(SHELL) {
+                    out.push(format!(
+                        "shell:     runs through {SHELL}; every value is validated and quoted"
+                    ));
+                }
             }
-            Target::Kube(k) => out.push(format!("kube:      {}", e(&k.describe()))),
+            Target::Kube(k) => {
+                out.push(format!("kube:      {}", e(&k.describe())));
+                if let KubeAction::CreateCustom { manifest, .. } = k {
+                    // What is created, exactly: part of what the confirmation binds to.
+                    let spec = manifest.get("spec").cloned().unwrap_or_default();
+                    out.push(format!("manifest:  spec {}", e(&spec.to_string())));
+                }
+            }
         }
         out.push(format!("context:   {}", e(&self.context)));
         if let Some(ns) = &self.namespace {

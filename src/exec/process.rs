@@ -85,7 +85,25 @@ pub async fn run(
     let Some((program, args)) = argv.split_first() else {
         return not_started("empty command".into());
     };
-    let mut child = match Command::new(program)
+    let mut cmd = Command::new(program);
+    let parent = std::process::id();
+    // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid) run.
+    // If the console is SIGKILLed the command is killed too (the kernel sends SIGKILL when
+    // the parent goes), so it cannot keep changing things unobserved; what it started in
+    // the background is not covered, which is why the next start says its effect is unknown.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The console died before the prctl took effect.
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::other("the console is gone"));
+            }
+            Ok(())
+        });
+    }
+    let mut child = match cmd
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -158,6 +158,13 @@ impl ExecRuntime {
             } => {
                 let (cancel_tx, cancel_rx) = oneshot::channel();
                 self.cancel = Some(cancel_tx);
+                if plan.plan.mutating()
+                    && !dry_run
+                    && confirmation.as_ref().is_some_and(|c| c.binds(&plan))
+                {
+                    // From here on an exit records it as interrupted, not as never started.
+                    super::interrupt::started(&id);
+                }
                 let tx = self.tx.clone();
                 let cluster = self.cluster.clone();
                 tokio::spawn(async move {
@@ -298,6 +305,7 @@ mod tests {
             safety_question: None,
             declared_labels: Vec::new(),
             prechecks: Vec::new(),
+            manifest: None,
         };
         let labels = BTreeMap::new();
         let cfg = GateConfig::default();

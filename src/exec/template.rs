@@ -251,17 +251,19 @@ pub fn render_argv(
     declared: &[String],
     labels: &BTreeMap<String, String>,
 ) -> Result<Vec<String>, TemplateError> {
-    if template.chars().any(|c| c == '\n' || c == '\r') {
-        // A runbook block with several lines needs a shell to mean anything.
-        return Err(TemplateError::Syntax(
-            "several lines: mark the block `shell` or write one command".into(),
-        ));
+    if let Some(why) = needs_shell(template) {
+        return Err(TemplateError::Syntax(why));
     }
     let values = resolve(template, declared, labels)?;
     let words = shlex::split(template)
         .ok_or_else(|| TemplateError::Syntax("unbalanced quotes or trailing backslash".into()))?;
     if words.is_empty() {
         return Err(TemplateError::Syntax("empty command".into()));
+    }
+    if let Some(shell) = shell_program(&words) {
+        return Err(TemplateError::Syntax(format!(
+            "`{shell} -c` hides a script in an argument: mark the block shell=true instead"
+        )));
     }
     let mut argv = Vec::with_capacity(words.len());
     for (i, w) in words.iter().enumerate() {
@@ -286,6 +288,87 @@ pub fn render_argv(
     Ok(argv)
 }
 
+/// Why a template cannot run as a plain argv: several lines, or shell syntax (a pipe,
+/// `;`, `&&`, `||`, `&`, a redirection, `$(...)`, `${...}`, backticks) outside single
+/// quotes. The runbook must say `shell=true` for that; a block without it runs as argv,
+/// where such text would silently mean something else than its author thought.
+pub fn needs_shell(template: &str) -> Option<String> {
+    let hint = "mark the block shell=true to run it through /bin/sh";
+    if template.chars().any(|c| c == '\n' || c == '\r') {
+        return Some(format!("several lines: {hint}, or write one command"));
+    }
+    let mut single = false;
+    let mut double = false;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        if single {
+            single = c != '\'';
+            continue;
+        }
+        let next = chars.peek().copied();
+        let found = match c {
+            '\\' => {
+                chars.next();
+                None
+            }
+            '\'' if !double => {
+                single = true;
+                None
+            }
+            '"' => {
+                double = !double;
+                None
+            }
+            '`' => Some("`...`".to_string()),
+            '$' if matches!(next, Some('(' | '{')) => Some(format!("${}", next.unwrap_or('('))),
+            '$' if next.is_some_and(|n| n.is_ascii_alphabetic() || n == '_') => {
+                Some("$VARIABLE".to_string())
+            }
+            '|' | '&' | ';' | '<' | '>' if !double => {
+                let mut tok = c.to_string();
+                if next == Some(c) || (c == '>' && next == Some('&')) {
+                    tok.extend(next);
+                }
+                Some(tok)
+            }
+            _ => None,
+        };
+        if let Some(tok) = found {
+            return Some(format!("`{tok}` is shell syntax: {hint}"));
+        }
+    }
+    None
+}
+
+/// `sh -c`, `bash -c` and the like at the start of an argv.
+fn shell_program(words: &[String]) -> Option<String> {
+    let program = words.first()?;
+    let base = program.rsplit('/').next().unwrap_or(program);
+    let shell = matches!(
+        base,
+        "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "busybox"
+    );
+    (shell
+        && words
+            .iter()
+            .skip(1)
+            .any(|w| w.starts_with('-') && w.contains('c')))
+    .then(|| base.to_string())
+}
+
+/// One value as a single literal shell word: validated values are quoted anyway, so even
+/// a value the allow-lists would let through can never end the quote.
+pub fn quote_for_shell(label: &str, v: &str) -> Result<String, TemplateError> {
+    let q = shlex::try_quote(v).map_err(|e| invalid(label, v, e.to_string()))?;
+    // shlex leaves "safe" words bare; quote them anyway so every value is one literal
+    // word whatever surrounds it.
+    if q == v {
+        Ok(format!("'{v}'"))
+    } else {
+        Ok(q.into_owned())
+    }
+}
+
 /// Renders a template for `sh -c`: every value is validated and then single-quoted, and a
 /// placeholder inside a quoted part of the template is refused (quoting would not hold
 /// there). Returns the script; run it as `["sh", "-c", script]`.
@@ -302,16 +385,7 @@ pub fn render_shell(
             Piece::Text(t) => out.push_str(&t),
             Piece::Label(l) => {
                 let v = values.get(&l).ok_or(TemplateError::Missing(l.clone()))?;
-                let q = shlex::try_quote(v).map_err(|e| invalid(&l, v, e.to_string()))?;
-                // shlex leaves "safe" words bare; quote them anyway so every value is one
-                // literal word whatever surrounds it (validated values hold no `'`).
-                if q == v.as_str() {
-                    out.push('\'');
-                    out.push_str(v);
-                    out.push('\'');
-                } else {
-                    out.push_str(&q);
-                }
+                out.push_str(&quote_for_shell(&l, v)?);
             }
         }
     }

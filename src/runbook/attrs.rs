@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use super::diagnostic::Diagnostic;
-use super::model::{CommandKind, Danger, Pos};
+use super::model::{CommandKind, Danger, KubeVerb, Pos};
 
-pub const KNOWN: &[&str] = &["name", "kind", "danger", "timeout", "dry-run"];
+pub const KNOWN: &[&str] = &[
+    "name", "kind", "danger", "timeout", "dry-run", "shell", "auto", "kube",
+];
 
 #[derive(Debug, Default)]
 pub struct CommandAttrs {
@@ -15,6 +17,12 @@ pub struct CommandAttrs {
     pub danger: Danger,
     pub timeout: Option<Duration>,
     pub dry_run: Option<String>,
+    /// `shell=true`: the block runs through `/bin/sh`.
+    pub shell: bool,
+    /// `auto=true`: a read-only check run once when its step is first shown.
+    pub auto: bool,
+    /// `kube=create` or `kube=delete`: the block is a manifest for the API.
+    pub kube: Option<KubeVerb>,
 }
 
 pub struct Attrs {
@@ -101,6 +109,31 @@ pub fn parse_info(info: &str, brace: Pos) -> Attrs {
                 )),
             },
             "dry-run" => a.dry_run = Some(value),
+            "shell" | "auto" => {
+                let flag = match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        out.problems.push(bad(
+                            &format!("`{value}` is not true or false"),
+                            &format!("write {key}=true"),
+                        ));
+                        continue;
+                    }
+                };
+                if key == "shell" {
+                    a.shell = flag;
+                } else {
+                    a.auto = flag;
+                }
+            }
+            "kube" => match KubeVerb::parse(&value) {
+                Some(v) => a.kube = Some(v),
+                None => out.problems.push(bad(
+                    &format!("unknown kube verb `{value}`"),
+                    "kube is create or delete (the block holds the manifest)",
+                )),
+            },
             other => out.problems.push(
                 Diagnostic::error(
                     "unknown-attribute",

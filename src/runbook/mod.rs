@@ -16,5 +16,5 @@ pub mod text;
 pub use diagnostic::{Diagnostic, Level};
 pub use model::{
     Block, BodyBlock, Branch, CommandBlock, CommandKind, Danger, FrontMatter, Inline, InlineStyle,
-    Pos, Precheck, PrecheckKind, Runbook, SectionKind, Step,
+    KubeVerb, Pos, Precheck, PrecheckKind, Runbook, SectionKind, Step,
 };

@@ -217,6 +217,30 @@ impl Danger {
     }
 }
 
+/// What a manifest block (` ```yaml {kube=create} `) does with its manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KubeVerb {
+    Create,
+    Delete,
+}
+
+impl KubeVerb {
+    pub fn parse(s: &str) -> Option<KubeVerb> {
+        match s {
+            "create" => Some(KubeVerb::Create),
+            "delete" => Some(KubeVerb::Delete),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KubeVerb::Create => "create",
+            KubeVerb::Delete => "delete",
+        }
+    }
+}
+
 /// How an automatic pre-check is evaluated, from the fence's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrecheckKind {
@@ -255,4 +279,10 @@ pub struct CommandBlock {
     /// Expected output, from a following `kind=expected` block.
     pub expected: Option<String>,
     pub pos: Pos,
+    /// `shell=true`: runs through `/bin/sh`, every value quoted.
+    pub shell: bool,
+    /// `auto=true`: a read-only check run once when its step is first shown.
+    pub auto: bool,
+    /// `kube=create|delete`: the block is a manifest, acted on through the API.
+    pub kube: Option<KubeVerb>,
 }

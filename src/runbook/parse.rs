@@ -500,6 +500,9 @@ impl<'a> Builder<'a> {
             prechecks: Vec::new(),
             expected: None,
             pos,
+            shell: attrs.shell,
+            auto: attrs.auto,
+            kube: attrs.kube,
         };
         let Some(step) = self.step_mut() else {
             return;

@@ -23,7 +23,16 @@ pub enum Command {
         kind: RecordKind,
         by: Option<String>,
     },
+    /// The console is ending: record every intent without an outcome as interrupted, then
+    /// say so on `done` (see `crate::exec::interrupt`).
+    Interrupt {
+        why: String,
+        done: std::sync::mpsc::Sender<()>,
+    },
 }
+
+/// The journal thread's name: the exit path never waits on it from the thread itself.
+pub const THREAD: &str = "journal";
 
 /// An incident journal already open (resumed at start) with its lock.
 pub type OpenJournal = (Journal, IncidentLock);
@@ -36,15 +45,25 @@ pub fn spawn_writer(
     events: mpsc::Sender<Event>,
 ) -> mpsc::UnboundedSender<Command> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Command>();
+    crate::exec::interrupt::register_journal(tx.clone());
     std::thread::Builder::new()
-        .name("journal".into())
+        .name(THREAD.into())
         .spawn(move || {
             let mut current = open;
+            // Intents written without an outcome yet: what an interruption must settle.
+            let mut open_intents: Vec<String> = Vec::new();
             // After one failed write the file may end in a partial line: never append to it
             // again in this run (the next start sets that tail aside).
             let mut broken: Option<String> = None;
             while let Some(cmd) = rx.blocking_recv() {
                 let reply = match (cmd, &mut current, &broken) {
+                    (Command::Interrupt { why, done }, current, broken) => {
+                        if let (Some((journal, _)), None) = (current, broken) {
+                            interrupt(journal, &mut open_intents, &why, &events);
+                        }
+                        let _ = done.send(());
+                        continue;
+                    }
                     (_, _, Some(why)) => Event::JournalFailed(why.clone()),
                     (Command::Open { id, opened, by }, _, None) => {
                         match open_new(&root, &id, &user, opened, by) {
@@ -62,7 +81,10 @@ pub fn spawn_writer(
                     }
                     (Command::Append { kind, by }, Some((journal, _)), None) => {
                         match journal.append(Utc::now(), by, kind) {
-                            Ok(record) => Event::Journaled(record),
+                            Ok(record) => {
+                                track(&mut open_intents, &record.kind);
+                                Event::Journaled(record)
+                            }
                             Err(e) => {
                                 tracing::error!("journal append failed: {e}");
                                 broken = Some(e.to_string());
@@ -74,13 +96,51 @@ pub fn spawn_writer(
                         Event::JournalFailed("no incident journal is open".into())
                     }
                 };
-                if events.blocking_send(reply).is_err() {
-                    return;
-                }
+                // Nobody listening means the console is ending: keep serving, because an
+                // interruption may still have outcomes to write.
+                let _ = events.blocking_send(reply);
             }
         })
         .expect("spawning the journal thread");
     tx
+}
+
+/// Keeps the list of intents that have no outcome yet.
+fn track(open: &mut Vec<String>, kind: &RecordKind) {
+    match kind {
+        RecordKind::MitigationIntent { id, .. } => open.push(id.clone()),
+        RecordKind::MitigationOutcome { id, .. } => {
+            open.retain(|o| o != id);
+            crate::exec::interrupt::ended(id);
+        }
+        _ => {}
+    }
+}
+
+/// Writes an `interrupted` outcome (fsynced, like every record) for each open intent.
+fn interrupt(
+    journal: &mut Journal,
+    open: &mut Vec<String>,
+    why: &str,
+    events: &mpsc::Sender<Event>,
+) {
+    for id in std::mem::take(open) {
+        let started = crate::exec::interrupt::ended(&id);
+        let kind = RecordKind::MitigationOutcome {
+            id: id.clone(),
+            exit_code: None,
+            duration_ms: started.map_or(0, |t| t.elapsed().as_millis() as u64),
+            outcome: crate::exec::interrupt::interrupted_text(why, started.is_some()),
+        };
+        match journal.append(Utc::now(), None, kind) {
+            Ok(record) => {
+                tracing::warn!(intent = %id, "mitigation interrupted: {why}");
+                // The console may be gone or stuck in a panic: never block on it here.
+                let _ = events.try_send(Event::Journaled(record));
+            }
+            Err(e) => tracing::error!(intent = %id, "could not record the interruption: {e}"),
+        }
+    }
 }
 
 fn open_new(

@@ -359,3 +359,40 @@ pub fn check_stale(state: &mut State) {
         state.notify("The alert changed while the prompt was open: nothing was run; ask again.");
     }
 }
+
+/// What an intent found without an outcome at start is recorded as: the console was
+/// killed (SIGKILL, power, OOM) while it ran, so whether it took effect is not known.
+pub const UNKNOWN_OUTCOME: &str = "interrupted: the console was killed while it ran (found at the next start); its effect is unknown, check it";
+
+/// At start, after the journal is replayed and writable: every mitigation intent without
+/// an outcome is recorded as interrupted with an unknown effect, and a warning stays on
+/// screen until the person checks the system. Followers never write, so only a writable
+/// console settles them.
+pub fn settle_unfinished(state: &mut State) -> Vec<Effect> {
+    if state.journal != JournalStatus::Writable {
+        return Vec::new();
+    }
+    let Some(inc) = &state.incident else {
+        return Vec::new();
+    };
+    let mut open: Vec<(String, String)> = Vec::new();
+    for r in &inc.records {
+        match &r.kind {
+            RecordKind::MitigationIntent { id, name, .. } => open.push((id.clone(), name.clone())),
+            RecordKind::MitigationOutcome { id, .. } => open.retain(|(o, _)| o != id),
+            _ => {}
+        }
+    }
+    let mut effects = Vec::new();
+    for (id, name) in open {
+        state.warnings.push(format!(
+            "Mitigation {} ({id}) was running when the console was killed: its effect is unknown. Check the system before acting again.",
+            crate::sanitize::escape(&name)
+        ));
+        effects.push(outcome(&id, None, 0, UNKNOWN_OUTCOME));
+    }
+    if !effects.is_empty() {
+        state.dirty = true;
+    }
+    effects
+}
