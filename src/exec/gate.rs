@@ -332,6 +332,12 @@ pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
             let ns = a.namespace().map(String::from);
             (Target::Kube(a), DryRun::ServerSide, ns)
         }
+        Kubectl::ReadOnly if super::read::parse(&argv).is_some() => {
+            let read = super::read::parse(&argv)
+                .ok_or_else(|| Refusal::Unsupported("unreadable kubectl".into()))?;
+            let ns = Some(read.namespace().to_string());
+            (Target::KubeRead(read), DryRun::None, ns)
+        }
         Kubectl::ReadOnly => {
             // Pin the read-only kubectl to the context the console checked.
             let mut pinned = argv.clone();
@@ -535,15 +541,22 @@ mod tests {
                 KubeAction::Cordon { .. } => "kubectl cordon {{node}}",
                 KubeAction::Uncordon { .. } => "kubectl uncordon {{node}}",
                 KubeAction::DeletePod { .. } => "kubectl -n {{namespace}} delete pod {{pod}}",
-                // Created from a manifest, not a command line: a mitigation block.
-                KubeAction::CreateCustom { .. } => "chaosctl apply kill-cart",
+                // Created from a manifest block (`kube=create`), not a command line.
+                KubeAction::CreateCustom { .. } => {
+                    "apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: kill-cart, namespace: '{{namespace}}'}\nspec: {action: pod-kill, mode: one}"
+                }
                 KubeAction::DeleteCustom { .. } => {
                     "kubectl -n {{namespace}} delete podchaos kill-cart"
                 }
             };
+            let manifest = matches!(a, KubeAction::CreateCustom { .. })
+                .then_some(crate::exec::ManifestVerb::Create);
             // Even a block mislabelled as a check is caught by what it does.
-            specs.push(spec(code, ActionKind::Check, Danger::Low));
-            specs.push(spec(code, ActionKind::Mitigation, Danger::Low));
+            for kind in [ActionKind::Check, ActionKind::Mitigation] {
+                let mut s = spec(code, kind, Danger::Low);
+                s.manifest = manifest;
+                specs.push(s);
+            }
         }
         // A plain process mitigation.
         specs.push(spec(
@@ -564,9 +577,6 @@ mod tests {
     fn every_mutating_action_is_refused_in_read_only_mode() {
         let labels = labels();
         for s in every_mutating_action() {
-            if s.kind == ActionKind::Check && s.code.starts_with("chaosctl") {
-                continue; // a plain command marked check really is a check
-            }
             let ro = GateConfig {
                 read_only: true,
                 ..cfg()
@@ -598,7 +608,7 @@ mod tests {
             ..cfg()
         };
         let s = spec(
-            "kubectl -n {{namespace}} get pods",
+            "kubectl -n {{namespace}} logs {{pod}}",
             ActionKind::Check,
             Danger::Low,
         );
@@ -606,10 +616,32 @@ mod tests {
         assert_eq!(
             g.plan.target,
             Target::Process {
-                argv: ["kubectl", "--context=prod-eu", "-n", "shop", "get", "pods"]
-                    .map(String::from)
-                    .to_vec()
+                argv: [
+                    "kubectl",
+                    "--context=prod-eu",
+                    "-n",
+                    "shop",
+                    "logs",
+                    "cart-1"
+                ]
+                .map(String::from)
+                .to_vec()
             }
+        );
+        assert!(!g.plan.mutating());
+        // `get pods`, `rollout status` and `get events` are answered through the API.
+        let s = spec(
+            "kubectl -n {{namespace}} get pods -l app=cart",
+            ActionKind::Check,
+            Danger::Low,
+        );
+        let g = run(&ro, &s, &labels(), "prod-eu").unwrap();
+        assert_eq!(
+            g.plan.target,
+            Target::KubeRead(crate::exec::read::KubeRead::Pods {
+                namespace: "shop".into(),
+                selector: Some("app=cart".into())
+            })
         );
         assert!(!g.plan.mutating());
     }
@@ -652,6 +684,36 @@ mod tests {
             s.code = hidden.into();
             assert!(is_mutating(&s), "{hidden}");
         }
+    }
+
+    #[test]
+    fn shell_blocks_refuse_injections_before_any_prompt_and_say_they_use_a_shell() {
+        let mut s = spec(
+            "kubectl -n {{namespace}} get pods | grep {{pod}}",
+            ActionKind::Mitigation,
+            Danger::Low,
+        );
+        s.shell = true;
+        let g = run(&cfg(), &s, &labels(), "prod-eu").unwrap();
+        assert!(
+            g.prompt_lines()
+                .iter()
+                .any(|l| l.contains("runs through /bin/sh")),
+            "{:?}",
+            g.prompt_lines()
+        );
+        for bad in crate::exec::template::tests::INJECTIONS {
+            let mut l = labels();
+            l.insert("pod".into(), bad.to_string());
+            assert!(
+                matches!(run(&cfg(), &s, &l, "prod-eu"), Err(Refusal::Template(_))),
+                "{bad:?}"
+            );
+        }
+        // The same template without shell=true is refused, pointing at the attribute.
+        s.shell = false;
+        let err = run(&cfg(), &s, &labels(), "prod-eu").unwrap_err();
+        assert!(err.to_string().contains("shell=true"), "{err}");
     }
 
     #[test]

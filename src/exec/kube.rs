@@ -218,6 +218,53 @@ impl KubeRunner {
         }
     }
 
+    /// Answers a read-only check from the API: the lines to show and an exit code (0 when
+    /// the answer is good, e.g. a finished rollout).
+    pub async fn read(&self, r: &super::read::KubeRead) -> Result<(Vec<String>, i32), KubeError> {
+        use super::read::{self, KubeRead};
+        use kube::api::ListParams;
+        let c = self.client.clone();
+        match r {
+            KubeRead::Pods {
+                namespace,
+                selector,
+            } => {
+                let mut lp = ListParams::default();
+                if let Some(s) = selector {
+                    lp = lp.labels(s);
+                }
+                let list = Api::<Pod>::namespaced(c, namespace).list(&lp).await?;
+                Ok((read::render_pods(&list.items), 0))
+            }
+            KubeRead::RolloutStatus {
+                workload,
+                namespace,
+                name,
+            } => Ok(match workload {
+                Workload::Deployment => read::render_deployment_rollout(
+                    &Api::<Deployment>::namespaced(c, namespace)
+                        .get(name)
+                        .await?,
+                ),
+                Workload::StatefulSet => read::render_statefulset_rollout(
+                    &Api::<StatefulSet>::namespaced(c, namespace)
+                        .get(name)
+                        .await?,
+                ),
+            }),
+            KubeRead::Events { namespace, object } => {
+                let mut lp = ListParams::default();
+                if let Some(o) = object {
+                    lp = lp.fields(&format!("involvedObject.name={o}"));
+                }
+                let list = Api::<k8s_openapi::api::core::v1::Event>::namespaced(c, namespace)
+                    .list(&lp)
+                    .await?;
+                Ok((read::render_events(&list.items), 0))
+            }
+        }
+    }
+
     /// Replicas the workload is asked to run (from its scale subresource).
     pub async fn replicas(
         &self,

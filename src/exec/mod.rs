@@ -12,6 +12,7 @@ pub mod kube;
 pub mod manifest;
 pub mod plan;
 pub mod process;
+pub mod read;
 pub mod runtime;
 pub mod sim;
 pub mod template;

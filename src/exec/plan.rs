@@ -186,6 +186,8 @@ pub enum Target {
         argv: Vec<String>,
     },
     Kube(KubeAction),
+    /// A read-only check answered through the API of the checked context.
+    KubeRead(super::read::KubeRead),
 }
 
 /// The preview a dry-run key shows.
@@ -227,7 +229,7 @@ impl Plan {
     pub fn target_name(&self) -> String {
         match &self.target {
             Target::Kube(k) => k.target_name(),
-            Target::Process { .. } => self.name.clone(),
+            Target::Process { .. } | Target::KubeRead(_) => self.name.clone(),
         }
     }
 
@@ -254,6 +256,12 @@ impl Plan {
                         "shell:     runs through {SHELL}; every value is validated and quoted"
                     ));
                 }
+            }
+            Target::KubeRead(r) => {
+                out.push(format!(
+                    "kube:      {} (read-only, through the API)",
+                    e(&r.describe())
+                ));
             }
             Target::Kube(k) => {
                 out.push(format!("kube:      {}", e(&k.describe())));

@@ -203,6 +203,39 @@ impl ExecRuntime {
                         let _ = tx.send(done(Some(code), "exited".into())).await;
                         return;
                     }
+                    if let Target::KubeRead(read) = &plan.plan.target {
+                        let answer = match &cluster {
+                            Cluster::Api(k) => tokio::select! {
+                                r = k.read(read) => r.map_err(|e| e.to_string()),
+                                _ = tokio::time::sleep(timeout) => Err("timed out".to_string()),
+                            },
+                            Cluster::Sim(s) => s
+                                .lock()
+                                .map(|c| c.read(read))
+                                .map_err(|_| "simulated cluster unavailable".to_string()),
+                            Cluster::Unavailable(why) => Err(why.clone()),
+                        };
+                        let event = match answer {
+                            Ok((lines, code)) => {
+                                for l in lines {
+                                    let _ = tx
+                                        .send(Event::ExecLine(crate::sanitize::escape_truncated(
+                                            &l,
+                                            process::MAX_LINE_CHARS,
+                                        )))
+                                        .await;
+                                }
+                                done(Some(code), "exited".into())
+                            }
+                            Err(e) => {
+                                let e = crate::sanitize::escape(&e).into_owned();
+                                let _ = tx.send(Event::ExecLine(format!("! {e}"))).await;
+                                done(None, format!("failed: {e}"))
+                            }
+                        };
+                        let _ = tx.send(event).await;
+                        return;
+                    }
                     let event = match (&plan.plan.target, dry_run) {
                         (Target::Process { argv }, false) => {
                             run_process(argv, timeout, &tx, cancel_rx, &done).await
@@ -216,6 +249,7 @@ impl ExecRuntime {
                         (Target::Kube(action), dry) => {
                             run_kube(&cluster, action, dry, timeout, &tx, cancel_rx, &done).await
                         }
+                        (Target::KubeRead(_), _) => done(None, "not run".into()),
                     };
                     let _ = tx.send(event).await;
                 });

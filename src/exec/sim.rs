@@ -161,6 +161,34 @@ impl SimCluster {
     /// Answers a read-only `kubectl` command (the demo's checks) from the simulated state:
     /// `get pods`, `top pods`, `get deployments`; anything else says it is not simulated.
     /// Returns the output lines and the exit status.
+    /// A read-only check answered through the API, as the demo's cluster answers it.
+    pub fn read(&self, r: &super::read::KubeRead) -> (Vec<String>, i32) {
+        if let super::read::KubeRead::RolloutStatus {
+            workload,
+            namespace,
+            name,
+        } = r
+        {
+            return match self
+                .workloads
+                .get(&(*workload, namespace.clone(), name.clone()))
+            {
+                Some(_) => (
+                    vec![format!(
+                        "{} \"{name}\" successfully rolled out",
+                        workload.as_str()
+                    )],
+                    0,
+                ),
+                None => (
+                    vec![format!("{} \"{name}\" not found", workload.as_str())],
+                    1,
+                ),
+            };
+        }
+        self.kubectl_read(&r.argv())
+    }
+
     pub fn kubectl_read(&self, argv: &[String]) -> (Vec<String>, i32) {
         let ns = argv
             .iter()

@@ -645,6 +645,73 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn shell_syntax_without_shell_true_is_refused_and_points_to_it() {
+        let d = decl(&["namespace"]);
+        let l = labels(&[("namespace", "shop")]);
+        for t in [
+            "kubectl -n {{namespace}} get pods | grep cart",
+            "kubectl get pods; reboot",
+            "kubectl get pods && reboot",
+            "kubectl get pods || true",
+            "sleep 10 &",
+            "kubectl get pods > out",
+            "kubectl get pods < in",
+            "kubectl get pods 2>&1",
+            "echo $(hostname)",
+            "echo \"$(hostname)\"",
+            "echo `hostname`",
+            "echo ${HOME}",
+            "echo $HOME",
+            "sh -c 'kubectl get pods'",
+            "/bin/bash -ec 'x'",
+            "kubectl get pods\nkubectl get nodes",
+        ] {
+            let err = render_argv(t, &d, &l).unwrap_err();
+            assert!(err.to_string().contains("shell=true"), "{t}: {err}");
+        }
+        // Inside single quotes it is the author's literal text, passed as one argument.
+        assert_eq!(
+            render_argv("echo 'a|b;c>d'", &d, &l).unwrap(),
+            ["echo", "a|b;c>d"]
+        );
+        assert!(
+            render_argv(
+                "kubectl get pods -o 'jsonpath={.items[*].metadata.name}'",
+                &d,
+                &l
+            )
+            .is_ok()
+        );
+    }
+
+    /// The quoting layer alone, without validation in front of it: whatever a value holds,
+    /// a real `sh` sees one literal word and runs nothing of it.
+    #[test]
+    fn a_quoted_value_cannot_break_out_of_a_real_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let canary = dir.path().join("pwned");
+        let c = canary.display();
+        let hostile = [
+            format!("x'; touch {c}; echo '"),
+            format!("$(touch {c})"),
+            format!("`touch {c}`"),
+            format!("x\"; touch {c}; echo \""),
+            format!("x' && touch {c} #"),
+            format!("a\nb; touch {c}"),
+            "$HOME ${IFS} * ? ~ \\".to_string(),
+        ];
+        for v in &hostile {
+            let script = format!("printf '%s' {}", quote_for_shell("tenant", v).unwrap());
+            let out = std::process::Command::new("/bin/sh")
+                .args(["-c", &script])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), *v, "{script}");
+            assert!(!canary.exists(), "{v} broke out");
+        }
+    }
+
+    #[test]
     fn placeholders_are_listed_once_in_order() {
         assert_eq!(
             placeholders("{{b}} {{ a }} {{b}}").unwrap(),

@@ -336,6 +336,7 @@ pub fn plan_argv(g: &GatedPlan) -> Vec<String> {
     match &g.plan.target {
         Target::Process { argv } => argv.clone(),
         Target::Kube(k) => vec![k.describe()],
+        Target::KubeRead(r) => r.argv(),
     }
 }
 
