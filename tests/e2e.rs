@@ -83,7 +83,7 @@ fn help_open(screen: &vt100::Screen) -> bool {
 /// After the program exited: it left the alternate screen and showed the cursor after its
 /// last frame, drew nothing on the main screen afterwards, and put the tty back in cooked
 /// mode.
-fn assert_terminal_restored(s: &Session) {
+pub(crate) fn assert_terminal_restored(s: &Session) {
     let raw = s.raw_output();
     let tail = || escape(&raw[raw.len().saturating_sub(200)..]);
     let entered =

@@ -39,6 +39,8 @@ fn scale_out_with_a_typed_confirmation_is_journaled_and_audited() {
     s.send_key(Key::Enter);
     s.send("catalog");
     s.send_key(Key::Enter);
+    // Zoomed, the pane has room for the output under the step (the check output is there too).
+    s.send("z");
     s.wait_for_text("scaled from 8 to 12 replicas");
     s.wait_for_text("succeeded");
     // The screen shows the end at once; the outcome record follows once it is fsynced.

@@ -4,6 +4,7 @@ mod alert_pane;
 mod common;
 mod e2e;
 mod e2e_incident;
+mod e2e_interrupt;
 mod e2e_mitigation;
 mod journal;
 mod kube_fake;

@@ -28,7 +28,10 @@ struct World {
     dir: tempfile::TempDir,
     cluster: SimCluster,
     cfg: GateConfig,
+    /// Mutating runs (mitigations).
     executed: Vec<Effect>,
+    /// Read-only runs (checks).
+    checks: Vec<Effect>,
 }
 
 impl World {
@@ -39,6 +42,7 @@ impl World {
             cluster: SimCluster::demo(),
             cfg: demo_gate(),
             executed: Vec::new(),
+            checks: Vec::new(),
         }
     }
 
@@ -109,16 +113,25 @@ impl World {
                     dry_run,
                 } => {
                     assert!(
-                        dry_run || confirmation.as_ref().is_some_and(|c| c.binds(plan)),
+                        dry_run
+                            || !plan.plan.mutating()
+                            || confirmation.as_ref().is_some_and(|c| c.binds(plan)),
                         "a mitigation runs only with a confirmation bound to its plan"
                     );
-                    let Target::Kube(action) = &plan.plan.target else {
-                        panic!("the demo mitigation is a kube action");
+                    let said = match &plan.plan.target {
+                        Target::Kube(action) => vec![self.cluster.apply(action, dry_run).unwrap()],
+                        Target::KubeRead(read) => self.cluster.read(read).0,
+                        other => panic!("the demo runs kube actions and reads, not {other:?}"),
                     };
-                    let said = self.cluster.apply(action, dry_run).unwrap();
                     let id = id.clone();
-                    self.executed.push(e);
-                    queue.extend(update(state, Event::ExecLine(said)));
+                    if plan.plan.mutating() {
+                        self.executed.push(e);
+                    } else {
+                        self.checks.push(e);
+                    }
+                    for line in said {
+                        queue.extend(update(state, Event::ExecLine(line)));
+                    }
                     Event::ExecDone(ExecDone {
                         id,
                         exit_code: Some(0),
@@ -356,4 +369,149 @@ fn replayed_or_followed_intents_never_run_anything() {
         "{effects:?}"
     );
     assert!(s.exec.running.is_none());
+}
+
+/// The demo at 90 s with the payments P1 acked (the incident is open), on the catalog
+/// alert's runbook at "Is it real?", whose `catalog-pods` check is `auto=true`.
+fn at_is_it_real() -> (World, State) {
+    let mut w = World::new();
+    let mut s = demo_state(90);
+    keys(&mut w, &mut s, &["j", "a", "k", "enter", "enter"]);
+    let rb = &s.runbooks[s.runbook.runbook.unwrap()];
+    assert_eq!(
+        rb.steps[s.runbook.current_step().unwrap()].anchor,
+        "is-it-real"
+    );
+    (w, s)
+}
+
+fn auto_runs(w: &World) -> Vec<&Effect> {
+    w.checks
+        .iter()
+        .filter(|e| matches!(e, Effect::Execute { plan, .. } if plan.plan.name == "catalog-pods"))
+        .collect()
+}
+
+#[test]
+fn an_auto_check_runs_once_when_its_step_is_first_shown_and_is_journaled() {
+    let (mut w, mut s) = at_is_it_real();
+    let runs = auto_runs(&w);
+    assert_eq!(runs.len(), 1, "{:?}", w.checks);
+    let Effect::Execute { plan, .. } = runs[0] else {
+        unreachable!()
+    };
+    assert!(
+        matches!(plan.plan.target, Target::KubeRead(_)),
+        "{:?}",
+        plan.plan.target
+    );
+    assert!(
+        s.exec
+            .output
+            .iter()
+            .any(|l| l.starts_with("catalog-7d9f8-0")),
+        "{:?}",
+        s.exec.output
+    );
+    assert!(w.journal_types().contains(&"check_run".to_string()));
+    // Back and forth: the step is shown again, the check does not run again.
+    keys(&mut w, &mut s, &["bs", "enter"]);
+    assert_eq!(auto_runs(&w).len(), 1);
+}
+
+#[test]
+fn auto_checks_never_run_on_replay_resume_or_for_a_follower() {
+    let (w, _) = at_is_it_real();
+    let inc = store::list(w.dir.path());
+    let records = store::read_records(&inc[0].dir).unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r.kind, warroom::incident::RecordKind::StepViewed { .. }))
+    );
+    // Resume: the records are replayed, then the journal becomes writable.
+    let mut s = demo_state(90);
+    let mut effects = Vec::new();
+    for r in &records {
+        effects.extend(update(&mut s, Event::Journaled(r.clone())));
+    }
+    effects.extend(update(&mut s, Event::JournalReady(JournalStatus::Writable)));
+    assert!(
+        s.runbook.runbook.is_some(),
+        "the replay reached the runbook"
+    );
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Gate { .. } | Effect::Execute { .. })),
+        "{effects:?}"
+    );
+    // A follower: read-only, then each record as it lands.
+    let mut f = demo_state(90);
+    update(
+        &mut f,
+        Event::JournalReady(JournalStatus::ReadOnly("following".into())),
+    );
+    let mut effects = Vec::new();
+    for r in &records {
+        effects.extend(update(&mut f, Event::Journaled(r.clone())));
+    }
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Gate { .. } | Effect::Execute { .. })),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_read_only_console_runs_no_auto_check_and_the_gate_refuses_mutating_ones() {
+    let mut s = State::new(
+        warroom::state::Mode::Demo,
+        warroom::keymap::Keymap::default(),
+        true,
+        demo_state(0).now,
+    );
+    let demo = demo_state(90);
+    s.runbooks = demo.runbooks.clone();
+    s.alerts = demo.alerts.clone();
+    let effects = press(&mut s, &["enter", "enter"]);
+    assert!(s.runbook.runbook.is_some());
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Gate { .. })),
+        "{effects:?}"
+    );
+    // What an automatic run asks the gate for: read-only, so a mutating block is refused.
+    let rb = &demo
+        .runbooks
+        .iter()
+        .find(|r| r.id == "catalog-p99-latency")
+        .unwrap();
+    let block = rb
+        .steps
+        .iter()
+        .flat_map(|st| &st.commands)
+        .find(|c| c.name == "scale-catalog")
+        .unwrap();
+    let spec = warroom::exec::ActionSpec::from_block(rb, block);
+    let cfg = GateConfig {
+        read_only: true,
+        ..demo_gate()
+    };
+    let labels: BTreeMap<String, String> =
+        [("namespace".to_string(), "catalog".to_string())].into();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let r = rt.block_on(gate::gate(
+        &cfg,
+        Request {
+            spec: &spec,
+            alert: None,
+            labels: &labels,
+            context: SIM_CONTEXT,
+        },
+        &gate::NoPreChecks,
+    ));
+    assert!(matches!(r, Err(gate::Refusal::ReadOnly(_))), "{r:?}");
 }

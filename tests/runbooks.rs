@@ -401,3 +401,112 @@ fn tables_show_as_rows_and_html_blocks_are_hidden() {
         .collect();
     assert_eq!(rows, ["a │ b │ ", "1 │ 2 │ ", "After."]);
 }
+
+#[test]
+fn shell_syntax_needs_shell_true() {
+    expect(
+        "kubectl -n {{namespace}} exec {{pod}} -- df -h /data",
+        "kubectl -n {{namespace}} exec {{pod}} -- df -h /data | tail -1",
+        "shell-syntax",
+        "mark the block shell=true",
+        "```sh {name=df",
+        None,
+    );
+    // With the attribute the same block is clean, and parsed as a shell block.
+    let text = good()
+        .replace("-- df -h /data", "-- df -h /data | tail -1")
+        .replace("{name=df kind=check", "{name=df kind=check shell=true");
+    assert!(lint_text(&text).iter().all(|d| d.code != "shell-syntax"));
+    let p = parse("t", "t.md", &text).unwrap();
+    assert!(p.runbook.steps[1].commands[0].shell);
+}
+
+#[test]
+fn auto_is_only_for_read_only_checks() {
+    expect(
+        "{name=rotate kind=mitigation danger=low}",
+        "{name=rotate kind=mitigation danger=low auto=true}",
+        "auto-mutating",
+        "only for read-only checks",
+        "{name=rotate",
+        None,
+    );
+    expect(
+        "{name=df kind=check timeout=10s}\nkubectl -n {{namespace}} exec {{pod}} -- df -h /data",
+        "{name=df kind=check auto=true}\nkubectl -n {{namespace}} delete pod {{pod}}",
+        "auto-mutating",
+        "changes something",
+        "{name=df",
+        None,
+    );
+    let text = good()
+        .replace("{name=df kind=check", "{name=df kind=check auto=true")
+        .replace("exec {{pod}} -- df -h /data", "get pod {{pod}}");
+    assert_eq!(lint_text(&text), vec![]);
+}
+
+const MANIFEST: &str = "```yaml {name=kill kube=create danger=high}
+apiVersion: chaos-mesh.org/v1alpha1
+kind: PodChaos
+metadata:
+  name: kill-{{pod}}
+  namespace: {{namespace}}
+spec:
+  action: pod-kill
+  mode: one
+  selector:
+    namespaces: [{{namespace}}]
+```
+
+> **Safety:** Is this a game day?
+
+```promql {kind=precheck}
+up == 1
+```
+";
+
+#[test]
+fn manifest_blocks_are_mitigations_and_must_hold_a_known_manifest() {
+    let with = |m: &str| good().replace("## Postmortem", &format!("{m}\n## Postmortem"));
+    let text = with(MANIFEST);
+    assert_eq!(lint_text(&text), vec![], "{text}");
+    let p = parse("t", "t.md", &text).unwrap();
+    let c = p
+        .runbook
+        .steps
+        .iter()
+        .flat_map(|s| &s.commands)
+        .find(|c| c.name == "kill")
+        .unwrap();
+    assert_eq!(c.kind, CommandKind::Mitigation);
+    assert_eq!(c.kube, Some(warroom::runbook::KubeVerb::Create));
+    for (from, to, msg) in [
+        (
+            "kind: PodChaos",
+            "kind: Deployment",
+            "not one the console can create",
+        ),
+        ("  namespace: {{namespace}}\n", "", "metadata.namespace"),
+        (
+            "[{{namespace}}]",
+            "[{{namespace}}, kube-system]",
+            "selector.namespaces",
+        ),
+        ("```yaml {name=kill", "```sh {name=kill", "YAML manifest"),
+    ] {
+        let diags = lint_text(&with(&MANIFEST.replace(from, to)));
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.code == "bad-manifest" && d.message.contains(msg)),
+            "{from}: {diags:#?}"
+        );
+    }
+    let diags = lint_text(&with(
+        &MANIFEST.replace("kube=create", "kube=create kind=check"),
+    ));
+    assert!(
+        diags.iter().any(|d| d.code == "bad-attribute"),
+        "{diags:#?}"
+    );
+}

@@ -64,6 +64,7 @@ pub fn parse_info(info: &str, brace: Pos) -> Attrs {
         return out;
     };
     let mut a = CommandAttrs::default();
+    let mut kind_set = false;
     for (key, value, offset) in pairs(inner) {
         let pos = Pos {
             line: brace.line,
@@ -88,7 +89,10 @@ pub fn parse_info(info: &str, brace: Pos) -> Attrs {
                 a.name = Some(value);
             }
             "kind" => match CommandKind::parse(&value) {
-                Some(k) => a.kind = k,
+                Some(k) => {
+                    a.kind = k;
+                    kind_set = true;
+                }
                 None => out.problems.push(bad(
                     &format!("unknown kind `{value}`"),
                     "kind is check, mitigation, precheck or expected",
@@ -143,6 +147,20 @@ pub fn parse_info(info: &str, brace: Pos) -> Attrs {
                 .hint(format!("known attributes: {}", KNOWN.join(", "))),
             ),
         }
+    }
+    // A manifest block changes the cluster: it is a mitigation, whether it says so or not.
+    if a.kube.is_some() {
+        if kind_set && a.kind != CommandKind::Mitigation {
+            out.problems.push(
+                Diagnostic::error(
+                    "bad-attribute",
+                    pos,
+                    "a kube=create|delete block changes the cluster: it can only be kind=mitigation",
+                )
+                .hint("drop kind= or write kind=mitigation"),
+            );
+        }
+        a.kind = CommandKind::Mitigation;
     }
     out.attrs = Some(a);
     out

@@ -28,6 +28,7 @@ pub fn lint(parsed: &Parsed, today: NaiveDate) -> Vec<Diagnostic> {
     anchors(parsed, &mut d);
     graph(rb, &mut d);
     commands(rb, &mut d);
+    super::lint_exec::lint(rb, &mut d);
     placeholders(parsed, &mut d);
     out.extend(d.into_iter().map(|x| x.in_file(&rb.path)));
     out.sort_by_key(|x| (x.line, x.column));

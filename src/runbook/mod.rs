@@ -7,6 +7,7 @@ pub mod command;
 pub mod diagnostic;
 pub mod front;
 pub mod lint;
+pub mod lint_exec;
 pub mod load;
 pub mod model;
 pub mod parse;

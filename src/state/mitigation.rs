@@ -49,6 +49,8 @@ pub struct ExecState {
     pub awaiting_intent: Option<(String, GatedPlan, Confirmation)>,
     pub running: Option<Running>,
     pub next_id: u64,
+    /// `auto=true` checks already started by this console.
+    pub auto_done: super::auto_check::Done,
 }
 
 impl ExecState {
@@ -217,7 +219,7 @@ fn confirmed(state: &mut State, p: Prompt, c: Confirmation) -> Vec<Effect> {
 /// run. Replayed or followed intents never match, so they never run anything.
 pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
     let RecordKind::MitigationIntent { id, .. } = &record.kind else {
-        return Vec::new();
+        return super::auto_check::on_record(state, record);
     };
     match state.exec.awaiting_intent.take() {
         Some((want, gated, c)) if &want == id => {

@@ -7,6 +7,7 @@
 //! journal and a follower take exactly that path too.
 
 pub mod alerts;
+pub mod auto_check;
 pub mod drill;
 pub mod incident;
 pub mod input;
@@ -523,6 +524,9 @@ impl State {
             _ => {
                 let (now, user) = (self.now, self.user.clone());
                 apply_kind(self, &kind, now, Some(&user));
+                if auto_check::shows_a_step(&kind) {
+                    return auto_check::step_shown(self);
+                }
                 Vec::new()
             }
         }
