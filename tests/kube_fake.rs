@@ -40,6 +40,12 @@ pub struct Cluster {
     pub nodes: BTreeMap<String, bool>,
     pub pods: BTreeMap<(String, String), ()>,
     pub pdbs: BTreeMap<(String, String), i64>,
+    /// (namespace, pod) → the pod as the API returns it, for pods listed with one.
+    pub pod_objects: BTreeMap<(String, String), Value>,
+    /// (kind plural, namespace, name) → available replicas, when not all are.
+    pub unavailable: BTreeMap<ObjectKey, i64>,
+    /// Events as the API returns them.
+    pub events: Vec<Value>,
     /// (group, plural, namespace, name) → object.
     pub custom: BTreeMap<(String, String, String, String), Value>,
     pub seen: Vec<Seen>,
@@ -60,6 +66,52 @@ impl Cluster {
             c.pods.insert(("shop".into(), p.into()), ());
         }
         c.pdbs.insert(("shop".into(), "cart".into()), 1);
+        let pod = |name: &str, ready: bool, restarts: i64, state: Value| {
+            json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "shop", "labels": {"app": "cart"}},
+                "spec": {"nodeName": "node-1", "containers": [{"name": "cart", "image": "cart:1.4"}]},
+                "status": {"phase": "Running", "containerStatuses": [{"name": "cart",
+                    "ready": ready, "restartCount": restarts, "image": "cart:1.4",
+                    "imageID": "", "state": state}]}})
+        };
+        c.pod_objects.insert(
+            ("shop".into(), "cart-7d9f8-abcde".into()),
+            pod(
+                "cart-7d9f8-abcde",
+                true,
+                0,
+                json!({"running": {"startedAt": "2026-11-21T19:00:00Z"}}),
+            ),
+        );
+        c.pod_objects.insert(
+            ("shop".into(), "cart-7d9f8-fghij".into()),
+            pod(
+                "cart-7d9f8-fghij",
+                false,
+                5,
+                json!({"waiting": {"reason": "CrashLoopBackOff"}}),
+            ),
+        );
+        let event = |obj: &str, kind: &str, reason: &str, message: &str, count: i64| {
+            json!({"apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": format!("{obj}.1"), "namespace": "shop"},
+                "involvedObject": {"kind": kind, "name": obj, "namespace": "shop"},
+                "type": "Warning", "reason": reason, "message": message, "count": count})
+        };
+        c.events.push(event(
+            "cart-7d9f8-fghij",
+            "Pod",
+            "BackOff",
+            "Back-off restarting failed container cart",
+            5,
+        ));
+        c.events.push(event(
+            "cart-7d9f8-abcde",
+            "Pod",
+            "Unhealthy",
+            "Readiness probe failed: \u{1b}]0;pwned\u{7}timeout",
+            2,
+        ));
         c
     }
 }
@@ -337,8 +389,83 @@ async fn handle(shared: &Mutex<Cluster>, req: Request<Incoming>) -> Response<Ful
                 }
             }
         }
+        ("GET", ["api", "v1", "namespaces", ns, "pods"]) => {
+            let selector = query_param(query, "labelSelector");
+            let items: Vec<Value> = c
+                .pods
+                .keys()
+                .filter(|(n, _)| n == ns)
+                .filter_map(|k| c.pod_objects.get(k).cloned())
+                .filter(|p| match &selector {
+                    None => true,
+                    Some(sel) => sel.split(',').all(|kv| {
+                        kv.split_once('=')
+                            .is_some_and(|(k, v)| p["metadata"]["labels"][k] == v)
+                    }),
+                })
+                .collect();
+            respond(
+                200,
+                &json!({"apiVersion": "v1", "kind": "PodList",
+                    "metadata": {"resourceVersion": "101"}, "items": items}),
+            )
+        }
+        ("GET", ["api", "v1", "namespaces", ns, "events"]) => {
+            let field = query_param(query, "fieldSelector");
+            let items: Vec<Value> = c
+                .events
+                .iter()
+                .filter(|e| e["metadata"]["namespace"] == *ns)
+                .filter(|e| {
+                    match field
+                        .as_deref()
+                        .and_then(|f| f.strip_prefix("involvedObject.name="))
+                    {
+                        None => field.is_none(),
+                        Some(name) => e["involvedObject"]["name"] == name,
+                    }
+                })
+                .cloned()
+                .collect();
+            respond(
+                200,
+                &json!({"apiVersion": "v1", "kind": "EventList",
+                    "metadata": {"resourceVersion": "102"}, "items": items}),
+            )
+        }
+        ("GET", ["apis", "apps", "v1", "namespaces", ns, "deployments", name]) => {
+            let key = ("deployments".to_string(), ns.to_string(), name.to_string());
+            let Some((replicas, _)) = c.workloads.get(&key).cloned() else {
+                return not_found("deployments.apps", name);
+            };
+            let available = c.unavailable.get(&key).copied().unwrap_or(replicas);
+            respond(
+                200,
+                &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": name, "namespace": ns, "generation": 4},
+                    "spec": {"replicas": replicas,
+                        "selector": {"matchLabels": {"app": name}},
+                        "template": {"metadata": {"labels": {"app": name}},
+                            "spec": {"containers": [{"name": name, "image": "cart:1.4"}]}}},
+                    "status": {"observedGeneration": 4, "replicas": replicas,
+                        "updatedReplicas": replicas, "readyReplicas": available,
+                        "availableReplicas": available}}),
+            )
+        }
         _ => status(404, "NotFound", format!("no route for {method} {path}")),
     }
+}
+
+/// One query parameter, percent-decoded as far as selectors need (`=` and `,`).
+fn query_param(query: &str, key: &str) -> Option<String> {
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| {
+            v.replace("%3D", "=")
+                .replace("%2C", ",")
+                .replace("%2F", "/")
+        })
+    })
 }
 
 /// A dry run is `dryRun=All` in the query (create, patch) or in the DeleteOptions body.
@@ -614,4 +741,224 @@ async fn pre_check_questions_read_replicas_and_pdb_headroom() {
         r.pdb_headroom("shop", "nope").await,
         Err(KubeError::Api { code: 404, .. })
     ));
+}
+
+#[tokio::test]
+async fn read_only_checks_are_answered_through_the_api_in_the_recorded_wire_format() {
+    use warroom::exec::read::KubeRead;
+    let api = FakeApi::start(Cluster::shop()).await;
+    let r = api.runner();
+    let (lines, code) = r
+        .read(&KubeRead::Pods {
+            namespace: "shop".into(),
+            selector: Some("app=cart".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(lines[0].starts_with("NAME"));
+    let crashing = lines
+        .iter()
+        .find(|l| l.starts_with("cart-7d9f8-fghij"))
+        .unwrap();
+    assert!(
+        crashing.contains("0/1")
+            && crashing.contains("CrashLoopBackOff")
+            && crashing.contains(" 5 "),
+        "{crashing}"
+    );
+    assert_eq!(
+        api.seen().last().unwrap().path,
+        fixture_for("GET", "/api/v1/namespaces/shop/pods?&labelSelector")["path"]
+    );
+
+    let (lines, _) = r
+        .read(&KubeRead::Events {
+            namespace: "shop".into(),
+            object: Some("cart-7d9f8-abcde".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        api.seen().last().unwrap().path,
+        fixture_for("GET", "/api/v1/namespaces/shop/events")["path"]
+    );
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    // The cluster's text reaches the pane escaped, never as a terminal sequence.
+    assert!(
+        lines[1].contains("Unhealthy") && lines[1].contains("(x2)"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains("\\u{001B}]0;pwned"), "{}", lines[1]);
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.chars().any(warroom::sanitize::is_hazard))
+    );
+
+    let rollout = KubeRead::RolloutStatus {
+        workload: Workload::Deployment,
+        namespace: "shop".into(),
+        name: "cart".into(),
+    };
+    api.cluster
+        .lock()
+        .unwrap()
+        .unavailable
+        .insert(("deployments".into(), "shop".into(), "cart".into()), 2);
+    let (lines, code) = r.read(&rollout).await.unwrap();
+    assert_eq!(code, 1);
+    assert!(
+        lines[0].contains("2 of 3 updated replicas are available"),
+        "{lines:?}"
+    );
+    api.cluster.lock().unwrap().unavailable.clear();
+    let (lines, code) = r.read(&rollout).await.unwrap();
+    assert_eq!(
+        (lines[0].as_str(), code),
+        ("deployment \"cart\" successfully rolled out", 0)
+    );
+    let missing = KubeRead::RolloutStatus {
+        workload: Workload::Deployment,
+        namespace: "shop".into(),
+        name: "nope".into(),
+    };
+    assert!(matches!(
+        r.read(&missing).await,
+        Err(KubeError::Api { code: 404, .. })
+    ));
+}
+
+/// A manifest block from a runbook, through the gate, to the API: validated values, the
+/// namespace checked, a server-side dry-run that stores nothing, then the real create.
+#[tokio::test]
+async fn a_manifest_block_creates_and_deletes_through_the_gate() {
+    use warroom::exec::gate::{self, GateConfig, NoPreChecks, Request};
+    use warroom::exec::plan::{DryRun, Target};
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runbooks/high-latency-under-load.md"
+    ))
+    .unwrap();
+    let create_block = "```yaml {name=start-cart-chaos kube=create danger=high}\napiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata:\n  name: kill-{{service}}\n  namespace: {{namespace}}\nspec:\n  action: pod-kill\n  mode: one\n  selector:\n    namespaces: [{{namespace}}]\n    labelSelectors:\n      app: {{service}}\n```\n\n> **Safety:** Is this the game day?\n\n## Postmortem";
+    let text = text.replacen("## Postmortem", create_block, 1);
+    let parsed = warroom::runbook::parse::parse("hl", "hl.md", &text).unwrap();
+    let rb = &parsed.runbook;
+    let block = |name: &str| {
+        rb.steps
+            .iter()
+            .flat_map(|s| &s.commands)
+            .find(|c| c.name == name)
+            .unwrap()
+            .clone()
+    };
+    let labels: BTreeMap<String, String> = [
+        ("namespace".to_string(), "shop".to_string()),
+        ("service".to_string(), "cart".to_string()),
+    ]
+    .into();
+    let cfg = &GateConfig::default();
+    let gated = |name: &str, labels: BTreeMap<String, String>| {
+        let spec = warroom::exec::ActionSpec::from_block(rb, &block(name));
+        async move {
+            gate::gate(
+                cfg,
+                Request {
+                    spec: &spec,
+                    alert: None,
+                    labels: &labels,
+                    context: "prod-eu",
+                },
+                &NoPreChecks,
+            )
+            .await
+        }
+    };
+    let g = gated("start-cart-chaos", labels.clone()).await.unwrap();
+    assert_eq!(g.plan.dry_run, DryRun::ServerSide);
+    assert_eq!(
+        g.typed.as_deref(),
+        Some("kill-cart"),
+        "danger=high asks for the name"
+    );
+    assert!(
+        g.prompt_lines()
+            .iter()
+            .any(|l| l.contains("create PodChaos/kill-cart in shop"))
+    );
+    let Target::Kube(create) = g.plan.target.clone() else {
+        panic!("{:?}", g.plan.target)
+    };
+    let api = FakeApi::start(Cluster::shop()).await;
+    let r = api.runner();
+    r.apply(&create, true).await.unwrap();
+    assert!(
+        api.cluster.lock().unwrap().custom.is_empty(),
+        "a dry run stores nothing"
+    );
+    assert!(api.seen().last().unwrap().path.contains("dryRun=All"));
+    assert_eq!(
+        r.apply(&create, false).await.unwrap(),
+        "PodChaos/kill-cart created"
+    );
+    let seen = api.seen().pop().unwrap();
+    assert_eq!(
+        seen.path,
+        fixture_for(
+            "POST",
+            "/apis/chaos-mesh.org/v1alpha1/namespaces/shop/podchaos"
+        )["path"]
+    );
+    let stored = api
+        .cluster
+        .lock()
+        .unwrap()
+        .custom
+        .values()
+        .next()
+        .cloned()
+        .unwrap();
+    assert_eq!(stored["spec"]["selector"]["labelSelectors"]["app"], "cart");
+    assert_eq!(stored["spec"]["selector"]["namespaces"], json!(["shop"]));
+
+    // Another namespace in the alert than in the manifest's selector, or a hostile value,
+    // is refused before any prompt.
+    let mut other = labels.clone();
+    other.insert("service".into(), "cart\nspec: {}".into());
+    assert!(matches!(
+        gated("start-cart-chaos", other).await,
+        Err(gate::Refusal::Template(_))
+    ));
+
+    // The shipped runbook's kube=delete block removes the experiment it names.
+    let mut c = api.cluster.lock().unwrap();
+    c.custom.insert(
+        (
+            "chaos-mesh.org".into(),
+            "networkchaos".into(),
+            "shop".into(),
+            "cart-latency".into(),
+        ),
+        json!({"metadata": {"name": "cart-latency"}}),
+    );
+    drop(c);
+    let g = gated("stop-latency-chaos", labels).await.unwrap();
+    let Target::Kube(delete) = g.plan.target.clone() else {
+        panic!("{:?}", g.plan.target)
+    };
+    assert_eq!(
+        delete.describe(),
+        "delete NetworkChaos/cart-latency in shop"
+    );
+    r.apply(&delete, false).await.unwrap();
+    assert!(
+        !api.cluster
+            .lock()
+            .unwrap()
+            .custom
+            .keys()
+            .any(|k| k.1 == "networkchaos")
+    );
 }

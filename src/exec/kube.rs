@@ -221,6 +221,16 @@ impl KubeRunner {
     /// Answers a read-only check from the API: the lines to show and an exit code (0 when
     /// the answer is good, e.g. a finished rollout).
     pub async fn read(&self, r: &super::read::KubeRead) -> Result<(Vec<String>, i32), KubeError> {
+        let (lines, code) = self.read_raw(r).await?;
+        // Names, reasons and messages come from the cluster: untrusted text.
+        let lines = lines
+            .iter()
+            .map(|l| crate::sanitize::escape_truncated(l, super::process::MAX_LINE_CHARS))
+            .collect();
+        Ok((lines, code))
+    }
+
+    async fn read_raw(&self, r: &super::read::KubeRead) -> Result<(Vec<String>, i32), KubeError> {
         use super::read::{self, KubeRead};
         use kube::api::ListParams;
         let c = self.client.clone();
