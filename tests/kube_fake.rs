@@ -933,8 +933,7 @@ async fn a_manifest_block_creates_and_deletes_through_the_gate() {
     ));
 
     // The shipped runbook's kube=delete block removes the experiment it names.
-    let mut c = api.cluster.lock().unwrap();
-    c.custom.insert(
+    api.cluster.lock().unwrap().custom.insert(
         (
             "chaos-mesh.org".into(),
             "networkchaos".into(),
@@ -943,7 +942,6 @@ async fn a_manifest_block_creates_and_deletes_through_the_gate() {
         ),
         json!({"metadata": {"name": "cart-latency"}}),
     );
-    drop(c);
     let g = gated("stop-latency-chaos", labels).await.unwrap();
     let Target::Kube(delete) = g.plan.target.clone() else {
         panic!("{:?}", g.plan.target)
