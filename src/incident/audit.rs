@@ -54,7 +54,7 @@ pub fn render(id: &str, records: &[Record]) -> String {
                     None => {
                         let _ = writeln!(
                             out,
-                            "  outcome: NONE RECORDED (confirmed and journaled; the console stopped before it ended)"
+                            "  outcome: NONE RECORDED (confirmed and journaled; the console was killed while it ran and has not resumed the incident since)"
                         );
                     }
                 }
