@@ -545,3 +545,83 @@ fn postmortem_reports_the_slo_budget_the_incident_burned() {
     let plain = postmortem::render(&records, postmortem::DEFAULT_TEMPLATE, t).unwrap();
     assert!(plain.contains("fill in from the SLO dashboards"));
 }
+
+/// What the exit paths (quit, SIGHUP, SIGTERM, a panic of the main loop) call: every
+/// intent without an outcome, including one still queued, gets an `interrupted` outcome on
+/// disk before `finish` returns; one that has its outcome is left alone.
+#[test]
+fn finishing_records_every_open_intent_as_interrupted_before_returning() {
+    use warroom::exec::interrupt;
+    use warroom::incident::RecordKind;
+    use warroom::sources::journal::{Command, spawn_writer};
+    let root = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let writer = spawn_writer(root.path().to_path_buf(), "tester".into(), None, tx);
+    let id = "inc-20260314-092600".to_string();
+    writer
+        .send(Command::Open {
+            id: id.clone(),
+            opened: RecordKind::IncidentOpened {
+                id: id.clone(),
+                title: "t".into(),
+                severity: "P1".into(),
+                commander: "tester".into(),
+            },
+            by: None,
+        })
+        .unwrap();
+    let intent = |id: &str| Command::Append {
+        kind: RecordKind::MitigationIntent {
+            id: id.into(),
+            runbook: "rb".into(),
+            name: "scale".into(),
+            plan: "kube: scale".into(),
+        },
+        by: Some("tester".into()),
+    };
+    // m1 ran and ended normally; m2 is running; m3 was confirmed but had not started.
+    writer.send(intent("fin-m1")).unwrap();
+    writer
+        .send(Command::Append {
+            kind: RecordKind::MitigationOutcome {
+                id: "fin-m1".into(),
+                exit_code: Some(0),
+                duration_ms: 5,
+                outcome: "succeeded".into(),
+            },
+            by: None,
+        })
+        .unwrap();
+    writer.send(intent("fin-m2")).unwrap();
+    interrupt::started("fin-m2");
+    writer.send(intent("fin-m3")).unwrap();
+    interrupt::finish("the console panicked", interrupt::FLUSH_WAIT);
+    let records = warroom::incident::store::read_records(&root.path().join(&id)).unwrap();
+    let outcomes: Vec<(String, String)> = records
+        .iter()
+        .filter_map(|r| match &r.kind {
+            RecordKind::MitigationOutcome { id, outcome, .. } => {
+                Some((id.clone(), outcome.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 3, "{outcomes:#?}");
+    assert_eq!(outcomes[0], ("fin-m1".into(), "succeeded".into()));
+    assert_eq!(outcomes[1].0, "fin-m2");
+    assert_eq!(
+        outcomes[1].1,
+        "interrupted: the console panicked; its process group was killed"
+    );
+    assert_eq!(outcomes[2].0, "fin-m3");
+    assert!(
+        outcomes[2].1.starts_with("interrupted before it started"),
+        "{}",
+        outcomes[2].1
+    );
+    // Twice is harmless: nothing is open any more.
+    interrupt::finish("again", interrupt::FLUSH_WAIT);
+    let again = warroom::incident::store::read_records(&root.path().join(&id)).unwrap();
+    assert_eq!(again.len(), records.len());
+    rx.close();
+}
