@@ -63,7 +63,7 @@ pub fn step_shown(state: &mut State) -> Vec<Effect> {
     let Some(spec) = due.into_iter().next() else {
         return Vec::new();
     };
-    if state.exec.running.is_some() || state.exec.awaiting_intent.is_some() {
+    if state.exec.busy() {
         // One command at a time; it runs when the step is shown again, or with `x`.
         state.notify(format!(
             "{} did not run by itself: a command is running.",
@@ -76,6 +76,7 @@ pub fn step_shown(state: &mut State) -> Vec<Effect> {
         .auto_done
         .insert((spec.runbook.clone(), spec.name.clone()));
     let labels = state.runbook.labels.clone();
+    state.exec.gating = true;
     state.notify(format!(
         "Checking {} ...",
         crate::sanitize::escape(&spec.name)

@@ -51,6 +51,16 @@ pub struct ExecState {
     pub next_id: u64,
     /// `auto=true` checks already started by this console.
     pub auto_done: super::auto_check::Done,
+    /// A block is at the gate: its answer starts it or shows its prompt, so nothing else
+    /// may start meanwhile.
+    pub gating: bool,
+}
+
+impl ExecState {
+    /// Something is at the gate, waiting for its intent record, or running.
+    pub fn busy(&self) -> bool {
+        self.gating || self.running.is_some() || self.awaiting_intent.is_some()
+    }
 }
 
 impl ExecState {
@@ -85,7 +95,7 @@ pub struct ExecDone {
 /// The run or dry-run key: the current step's mitigation (or, if it has none, its check)
 /// goes to the gate with the selected alert's labels.
 pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
-    if state.exec.running.is_some() || state.exec.awaiting_intent.is_some() {
+    if state.exec.busy() {
         state.notify("A command is already running (ctrl-k cancels it).");
         return Vec::new();
     }
@@ -114,6 +124,7 @@ pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
     };
     let read_only = state.read_only || matches!(state.journal, JournalStatus::ReadOnly(_));
     state.notify(format!("Checking {name} ..."));
+    state.exec.gating = true;
     vec![Effect::Gate {
         spec,
         alert,
@@ -126,6 +137,7 @@ pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
 /// The gate answered: refuse, run a check straight away, or show the prompt.
 pub fn on_gated(state: &mut State, answer: GateAnswer) -> Vec<Effect> {
     state.dirty = true;
+    state.exec.gating = false;
     let gated = match answer.result {
         Ok(g) => g,
         Err(why) => {
