@@ -362,3 +362,68 @@ fn the_demo_drill_runs_its_phases_and_finishes() {
     assert!(d.phases.iter().all(|p| p.ended_at.is_some()));
     assert!(s.running_work().is_none(), "quitting no longer asks");
 }
+
+/// `Gate` effects asking, read-only, for the demo runbook's `auto=true` check.
+fn auto_gates(effects: &[warroom::state::Effect]) -> usize {
+    effects
+        .iter()
+        .filter(|e| {
+            matches!(e, warroom::state::Effect::Gate { spec, read_only: true, .. }
+                if spec.name == "catalog-pods")
+        })
+        .count()
+}
+
+/// The gate's answer, so the console is free again (here: refused, nothing runs).
+fn gate_answered(s: &mut warroom::state::State) {
+    update(
+        s,
+        warroom::state::Event::Gated(Box::new(warroom::state::mitigation::GateAnswer {
+            dry_run: false,
+            labels: BTreeMap::new(),
+            result: Err("answered".into()),
+        })),
+    );
+}
+
+#[test]
+fn an_auto_check_is_asked_for_exactly_once_when_its_step_is_first_shown() {
+    use crate::common::journal_in_memory;
+    let mut s = demo_state(90);
+    // Open an incident, so every step change is a journal record coming back.
+    let e = press(&mut s, &["I", "y"]);
+    let rest = journal_in_memory(&mut s, e);
+    assert!(s.incident_open());
+    assert_eq!(auto_gates(&rest), 0);
+    let e = press(&mut s, &["enter"]);
+    assert_eq!(
+        auto_gates(&journal_in_memory(&mut s, e)),
+        0,
+        "the Alert step has none"
+    );
+    let e = press(&mut s, &["enter"]);
+    let rest = journal_in_memory(&mut s, e);
+    assert_eq!(auto_gates(&rest), 1, "{rest:?}");
+    gate_answered(&mut s);
+    // Shown again: not asked again.
+    for k in ["bs", "enter", "bs", "enter"] {
+        let e = press(&mut s, &[k]);
+        assert_eq!(auto_gates(&journal_in_memory(&mut s, e)), 0, "{k}");
+    }
+    // Replaying the same records (a resume) asks for nothing.
+    let records = s.incident.as_ref().unwrap().records.clone();
+    let mut r = demo_state(90);
+    let mut asked = 0;
+    for rec in records {
+        asked += auto_gates(&update(&mut r, warroom::state::Event::Journaled(rec)));
+    }
+    asked += auto_gates(&update(
+        &mut r,
+        warroom::state::Event::JournalReady(warroom::state::JournalStatus::Writable),
+    ));
+    assert_eq!(asked, 0);
+    assert!(
+        r.runbook.runbook.is_some(),
+        "the replay did open the runbook"
+    );
+}
