@@ -5,6 +5,7 @@ mod common;
 mod e2e;
 mod e2e_incident;
 mod e2e_mitigation;
+mod gameday;
 mod journal;
 mod kube_fake;
 mod lint_cli;

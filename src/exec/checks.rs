@@ -175,6 +175,7 @@ mod tests {
             safety_question: None,
             declared_labels: vec!["tenant".into()],
             prechecks: pre,
+            experiment: None,
         };
         let labels: BTreeMap<String, String> = [("tenant".to_string(), "acme".to_string())].into();
         gate(

@@ -86,6 +86,9 @@ pub struct ActionSpec {
     /// Labels the runbook allows placeholders to use.
     pub declared_labels: Vec<String>,
     pub prechecks: Vec<PreCheck>,
+    /// A chaos game-day's experiment: the gate checks the manifest against the boundary
+    /// and the plan creates it; `code` is then only a description.
+    pub experiment: Option<crate::gameday::ChaosRequest>,
 }
 
 impl ActionSpec {
@@ -114,6 +117,7 @@ impl ActionSpec {
             safety_question: block.safety_question.clone(),
             declared_labels: runbook.meta.labels.clone(),
             prechecks: block.prechecks.iter().map(precheck).collect(),
+            experiment: None,
         }
     }
 }
