@@ -148,8 +148,10 @@ impl Rig {
         let api = FakeApi::start(Cluster::shop()).await;
         let (tx, rx) = mpsc::channel(256);
         let exec = ExecRuntime::with_runner(gate, "staging", api.runner(), tx);
+        let mut state = console(g);
+        update(&mut state, reading(t0(), Some(0.001)));
         Rig {
-            state: console(g),
+            state,
             exec,
             rx,
             api,
@@ -416,6 +418,22 @@ async fn the_kill_switch_deletes_every_experiment_created() {
 #[tokio::test]
 async fn a_tripped_abort_deletes_at_once_and_records_why() {
     let mut rig = Rig::start(gameday(), GateConfig::default()).await;
+    // Nothing starts while the abort condition cannot be seen.
+    for (value, want) in [
+        (
+            Err("cannot connect".to_string()),
+            "cannot be read (cannot connect)",
+        ),
+        (Ok(None), "returns no series"),
+    ] {
+        update(
+            &mut rig.state,
+            Event::AbortReading(Reading { at: t0(), value }),
+        );
+        rig.keys(&["e"]).await;
+        assert!(rig.notice().contains(want), "{}", rig.notice());
+    }
+    assert!(rig.api.seen().is_empty());
     // Tripped with nothing in the cluster: nothing to do, and nothing may start.
     let effects = update(&mut rig.state, reading(at(1), Some(0.2)));
     assert!(effects.is_empty(), "{effects:?}");
@@ -486,6 +504,12 @@ async fn a_tripped_abort_deletes_at_once_and_records_why() {
         "{:?}",
         trips[1]
     );
+    // A reading that has not been renewed for a while is no reading.
+    update(&mut rig.state, reading(at(10), Some(0.001)));
+    tick(&mut rig.state, at(40));
+    rig.keys(&["e"]).await;
+    assert!(rig.notice().contains("is 30s old"), "{}", rig.notice());
+    assert!(rig.state.overlay.is_none());
 }
 
 #[test]

@@ -409,6 +409,10 @@ pub fn start(state: &mut State) -> Vec<Effect> {
         state.notify(text);
         return Vec::new();
     }
+    if let Err(why) = watchable(&state.gameday, run, state.now) {
+        state.notify(format!("{why}: not starting anything."));
+        return Vec::new();
+    }
     if let Some(v) = state.gameday.tripped_value() {
         let text = format!(
             "The abort condition is tripped now ({v:.4} {} {}): not starting anything.",
@@ -455,6 +459,26 @@ pub fn start(state: &mut State) -> Vec<Effect> {
         dry_run: false,
         read_only,
     }]
+}
+
+/// Chaos starts only while the abort condition can be seen: a recent reading with a value.
+fn watchable(view: &GameDayView, run: &Run, now: DateTime<Utc>) -> Result<(), String> {
+    let Some(r) = &view.latest else {
+        return Err("No reading of the abort condition yet".into());
+    };
+    let stale_after = (run.abort.poll_interval * BLIND_POLLS).max(Duration::from_secs(5));
+    let age = super::drill::since(r.at, now);
+    if age > stale_after {
+        return Err(format!(
+            "The last reading of the abort condition is {}s old",
+            age.as_secs()
+        ));
+    }
+    match &r.value {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err("The abort query returns no series".into()),
+        Err(e) => Err(format!("The abort condition cannot be read ({e})")),
+    }
 }
 
 pub fn move_selection(state: &mut State, delta: isize) {

@@ -249,6 +249,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Action::KillSwitch => return super::gameday::kill_switch(state),
         Action::Verdict => super::gameday::open_verdict(state),
         Action::ResolveIncident => match &state.incident {
+            // A game-day ends with its verdict.
+            Some(inc) if inc.is_open() && inc.gameday.is_some() => {
+                super::gameday::open_verdict(state)
+            }
             Some(inc) if inc.is_open() => {
                 state.overlay = Some(Overlay::Confirm {
                     title: "Resolve the incident?".into(),
