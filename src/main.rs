@@ -196,70 +196,6 @@ fn incidents_dir(s: &Setup) -> Result<PathBuf, Failure> {
         })
 }
 
-/// The game-day `warroom gameday [NAME]` runs, checked before the terminal is taken over:
-/// the file (every finding, `file:line:col`), a boundary outside protected contexts, a
-/// kubeconfig that has the boundary's context, and Prometheus for the abort condition.
-fn load_gameday(
-    config: &Config,
-    demo: bool,
-    name: Option<&str>,
-) -> Result<warroom::gameday::GameDay, Failure> {
-    if demo {
-        let g = warroom::gameday::demo().map_err(|e| (1, e))?;
-        return match name {
-            Some(n) if n != g.name => Err(usage(format!(
-                "the demo plays one game-day, {}; leave out the name or use it",
-                g.name
-            ))),
-            _ => Ok(g),
-        };
-    }
-    let dir = config
-        .runbooks_dir()
-        .map(|d| d.join(warroom::gameday::lint::DIR))
-        .ok_or_else(|| {
-            usage("no runbooks directory: set runbooks_dir in the config, or run where ./runbooks exists".into())
-        })?;
-    let Some(name) = name else {
-        let names: Vec<String> = warroom::gameday::model::list(&dir)
-            .iter()
-            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
-            .collect();
-        return Err(usage(format!(
-            "name a game-day: warroom gameday NAME (in {}: {})",
-            dir.display(),
-            if names.is_empty() {
-                "none yet".into()
-            } else {
-                names.join(", ")
-            }
-        )));
-    };
-    let path = warroom::gameday::model::find(&dir, name).map_err(usage)?;
-    let g = warroom::gameday::model::load(&path).map_err(usage)?;
-    let ctx = &g.boundary.context;
-    if config.protected_contexts.iter().any(|c| c == ctx) {
-        return Err(usage(format!(
-            "{}: the boundary's context {ctx} is protected (config: protected_contexts); game-days never run there",
-            g.path
-        )));
-    }
-    if config.prometheus.is_none() {
-        return Err(usage(format!(
-            "{}: the abort condition is a PromQL query; add a `prometheus:` section with its url to the config",
-            g.path
-        )));
-    }
-    match warroom::exec::kube::contexts(config.kubeconfig.as_deref()) {
-        Ok((names, _)) if !names.iter().any(|n| n == ctx) => Err(usage(format!(
-            "{}: the kubeconfig has no context {ctx}, which the boundary names",
-            g.path
-        ))),
-        Ok(_) => Ok(g),
-        Err(e) => Err(usage(format!("{}: no kubeconfig: {e}", g.path))),
-    }
-}
-
 /// `follow`: `Some(id or None for the latest)`; the plain console: `None`. `gameday`:
 /// `warroom gameday [NAME]`.
 fn console(
@@ -298,7 +234,9 @@ fn console(
         None
     };
     let gameday = match gameday {
-        Some(name) => Some(load_gameday(&config, demo, name.as_deref())?),
+        Some(name) => {
+            Some(warroom::gameday::start::load(&config, demo, name.as_deref()).map_err(usage)?)
+        }
         None => None,
     };
     // Live mode reads the runbooks directory once, before the screen is taken over.

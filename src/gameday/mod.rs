@@ -15,6 +15,7 @@ pub mod locate;
 pub mod model;
 pub mod postmortem;
 pub mod run;
+pub mod start;
 
 pub use abort::{AbortCondition, Comparison, Reading};
 pub use boundary::Boundary;
