@@ -241,7 +241,7 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     if let Some(am) = opts.alertmanager.clone() {
         am.spawn(tx.clone(), wake_alerts.clone());
     }
-    spawn_abort_poller(
+    crate::gameday::abort::spawn_for_console(
         &state,
         opts.gameday.as_ref(),
         opts.follow.is_some(),
@@ -318,37 +318,6 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
-}
-
-/// Polls the game-day's abort condition: Prometheus live, the simulated cluster in the
-/// demo. A follower of a demo game-day has no simulation to read, so it shows no value.
-fn spawn_abort_poller(
-    state: &State,
-    gameday: Option<&crate::gameday::GameDay>,
-    follow: bool,
-    prometheus: Option<&Prometheus>,
-    exec: &ExecRuntime,
-    tx: &mpsc::Sender<Event>,
-) {
-    use crate::gameday::abort::{self, AbortSource};
-    let cond = gameday
-        .map(|g| g.abort.clone())
-        .or_else(|| state.gameday.run.as_ref().map(|r| r.abort.clone()));
-    let Some(cond) = cond else {
-        return;
-    };
-    let source = match (exec.simulated(), prometheus) {
-        (Some(sim), _) if !follow => AbortSource::Simulated(sim),
-        (None, Some(p)) => AbortSource::Prometheus(Box::new(p.clone())),
-        _ => {
-            let _ = tx.try_send(Event::Warning(
-                "The game-day's abort condition has no Prometheus to read here.".into(),
-            ));
-            return;
-        }
-    };
-    tracing::info!(query = %cond.query, every = ?cond.poll_interval, "polling the abort condition");
-    abort::spawn(source, cond, tx.clone());
 }
 
 /// What resuming found: when the incident began, and its journal if this console writes.

@@ -154,6 +154,37 @@ pub fn spawn(
     })
 }
 
+/// Starts the poller a console needs, if it shows a game-day: Prometheus live, the
+/// simulated cluster in the demo. A follower of a demo game-day has no simulation to read,
+/// so it shows no value (and says why).
+pub fn spawn_for_console(
+    state: &crate::state::State,
+    gameday: Option<&super::GameDay>,
+    follow: bool,
+    prometheus: Option<&Prometheus>,
+    exec: &crate::exec::runtime::ExecRuntime,
+    tx: &mpsc::Sender<Event>,
+) {
+    let cond = gameday
+        .map(|g| g.abort.clone())
+        .or_else(|| state.gameday.run.as_ref().map(|r| r.abort.clone()));
+    let Some(cond) = cond else {
+        return;
+    };
+    let source = match (exec.simulated(), prometheus) {
+        (Some(sim), _) if !follow => AbortSource::Simulated(sim),
+        (None, Some(p)) => AbortSource::Prometheus(Box::new(p.clone())),
+        _ => {
+            let _ = tx.try_send(Event::Warning(
+                "The game-day's abort condition has no Prometheus to read here.".into(),
+            ));
+            return;
+        }
+    };
+    tracing::info!(query = %cond.query, every = ?cond.poll_interval, "polling the abort condition");
+    spawn(source, cond, tx.clone());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
