@@ -57,6 +57,8 @@ pub struct Options {
     pub gate: crate::exec::gate::GateConfig,
     /// The kubeconfig to use instead of the usual places.
     pub kubeconfig: Option<PathBuf>,
+    /// `warroom gameday NAME`: the game-day to run (or resume) in the Drill clock pane.
+    pub gameday: Option<crate::gameday::GameDay>,
 }
 
 impl Options {
@@ -140,7 +142,8 @@ pub async fn perform(am: Option<&Alertmanager>, effect: Effect) -> Option<Event>
         | Effect::OpenIncident { .. }
         | Effect::Gate { .. }
         | Effect::Execute { .. }
-        | Effect::CancelExec => None,
+        | Effect::CancelExec
+        | Effect::RemoveExperiments { .. } => None,
     }
 }
 
@@ -168,8 +171,13 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     if let Some(root) = &opts.incidents_dir {
         state.exercised = store::last_exercised(root);
     }
+    if let Some(g) = &opts.gameday {
+        update(&mut state, Event::GameDayLoaded(Box::new(g.clone())));
+    }
     let resumed = resume(&mut state, &opts, &tx)?;
     // Runbook commands: the demo acts on a simulated cluster, live on the kubeconfig's.
+    // A game-day acts in the context its boundary names.
+    let gameday_context = opts.gameday.as_ref().map(|g| g.boundary.context.clone());
     let mut exec = match &opts.scenario {
         Some(s) if opts.mode == Mode::Demo => {
             let regions: Vec<String> = s
@@ -177,9 +185,22 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 .iter()
                 .filter_map(|a| a.labels.get("region").cloned())
                 .collect();
-            ExecRuntime::demo(opts.gate.clone(), &regions, tx.clone())
+            ExecRuntime::demo(
+                opts.gate.clone(),
+                &regions,
+                gameday_context.as_deref(),
+                tx.clone(),
+            )
         }
-        _ => ExecRuntime::live(opts.gate.clone(), opts.kubeconfig.as_deref(), tx.clone()).await,
+        _ => {
+            ExecRuntime::live(
+                opts.gate.clone(),
+                opts.kubeconfig.as_deref(),
+                gameday_context.as_deref(),
+                tx.clone(),
+            )
+            .await
+        }
     };
     if let Some(s) = opts.scenario {
         // A resumed demo incident continues the scenario from when it was opened.
@@ -204,7 +225,14 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     for e in unfinished {
         send_journal(&writer, e, &mut state);
     }
-    if opts.mode == Mode::Demo && state.incident.is_none() && opts.follow.is_none() {
+    if opts.gameday.is_some() && state.incident.is_none() && opts.follow.is_none() {
+        // A game-day's own journal: `incident_opened`, then `gameday_started`.
+        let effects = crate::state::gameday::open(&mut state);
+        state.expect_replies(&effects);
+        for e in effects {
+            send_journal(&writer, e, &mut state);
+        }
+    } else if opts.mode == Mode::Demo && state.incident.is_none() && opts.follow.is_none() {
         // The demo opens its incident so the journal, follow and postmortem can be tried.
         let effects = state.open_incident(
             "Catalog p99 latency for acme-books (demo)".into(),
@@ -219,6 +247,14 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     if let Some(am) = opts.alertmanager.clone() {
         am.spawn(tx.clone(), wake_alerts.clone());
     }
+    crate::gameday::abort::spawn_for_console(
+        &state,
+        opts.gameday.as_ref(),
+        opts.follow.is_some(),
+        opts.prometheus.as_ref(),
+        &exec,
+        &tx,
+    );
     if let Some(p) = opts.prometheus {
         p.spawn(tx.clone());
     }
@@ -258,9 +294,10 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 e @ (Effect::Journal { .. } | Effect::OpenIncident { .. }) => {
                     send_journal(&writer, e, &mut state)
                 }
-                e @ (Effect::Gate { .. } | Effect::Execute { .. } | Effect::CancelExec) => {
-                    exec.perform(e)
-                }
+                e @ (Effect::Gate { .. }
+                | Effect::Execute { .. }
+                | Effect::CancelExec
+                | Effect::RemoveExperiments { .. }) => exec.perform(e),
                 other => {
                     let am = am.clone();
                     let tx = effect_tx.clone();
@@ -306,9 +343,14 @@ fn resume(
     let Some(root) = &opts.incidents_dir else {
         return Ok(None);
     };
+    let demo = opts.mode == Mode::Demo;
+    let open = match &opts.gameday {
+        Some(g) => store::latest_open_gameday(root, demo, &g.name),
+        None => store::latest_open(root, demo),
+    };
     let (summary, follow_only) = match &opts.follow {
         Some(s) => (s.clone(), true),
-        None => match store::latest_open(root, opts.mode == Mode::Demo) {
+        None => match open {
             Some(s) => (s, false),
             None => return Ok(None),
         },

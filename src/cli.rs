@@ -69,6 +69,16 @@ pub enum Command {
         /// Incident id (default: the most recent open incident, else the most recent).
         incident: Option<String>,
     },
+    /// Run a chaos game-day in the Drill clock pane: hypothesis, safety boundary, Chaos Mesh
+    /// experiments started behind the safety prompt, the abort condition (which deletes
+    /// them at once when it trips), a kill switch, the observation window and the verdict.
+    ///
+    /// Resumes the game-day's journal when it was interrupted. With --demo, plays the
+    /// shipped game-day against a simulated cluster.
+    Gameday {
+        /// NAME.yaml in the runbooks directory's gamedays/ (or a file); optional with --demo.
+        name: Option<String>,
+    },
     /// Open or list incidents without the full-screen console.
     Incident {
         #[command(subcommand)]

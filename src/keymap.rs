@@ -41,11 +41,14 @@ pub enum Action {
     Run,
     DryRun,
     CancelRun,
+    StartExperiment,
+    KillSwitch,
+    Verdict,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 33] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -73,6 +76,9 @@ impl Action {
         Action::Run,
         Action::DryRun,
         Action::CancelRun,
+        Action::StartExperiment,
+        Action::KillSwitch,
+        Action::Verdict,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -111,6 +117,9 @@ impl Action {
             Action::Run => "run",
             Action::DryRun => "dry_run",
             Action::CancelRun => "cancel_run",
+            Action::StartExperiment => "start_experiment",
+            Action::KillSwitch => "kill_switch",
+            Action::Verdict => "verdict",
         }
     }
 
@@ -146,6 +155,9 @@ impl Action {
             Action::Run => "run the step's mitigation or check (asks first)",
             Action::DryRun => "preview the step's mitigation as a dry run",
             Action::CancelRun => "cancel the running command",
+            Action::StartExperiment => "game-day: start the selected experiment (asks first)",
+            Action::KillSwitch => "game-day: kill switch, delete every experiment now",
+            Action::Verdict => "game-day: record whether the hypothesis held",
         }
     }
 
@@ -181,6 +193,9 @@ impl Action {
             Action::Run => &["x"],
             Action::DryRun => &["X"],
             Action::CancelRun => &["ctrl-k"],
+            Action::StartExperiment => &["e"],
+            Action::KillSwitch => &["K"],
+            Action::Verdict => &["v"],
         }
     }
 }

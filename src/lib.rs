@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod exec;
+pub mod gameday;
 pub mod incident;
 pub mod keymap;
 pub mod logging;

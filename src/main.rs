@@ -60,9 +60,13 @@ fn main() -> ExitCode {
         Some(Command::Audit { ref incident }) => audit(&cli, incident.as_deref()),
         Some(Command::Follow { ref incident }) => {
             let incident = incident.clone();
-            console(cli, Some(incident))
+            console(cli, Some(incident), None)
         }
-        None => console(cli, None),
+        Some(Command::Gameday { ref name }) => {
+            let name = name.clone();
+            console(cli, None, Some(name))
+        }
+        None => console(cli, None, None),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -192,8 +196,13 @@ fn incidents_dir(s: &Setup) -> Result<PathBuf, Failure> {
         })
 }
 
-/// `follow`: `Some(id or None for the latest)`; the plain console: `None`.
-fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
+/// `follow`: `Some(id or None for the latest)`; the plain console: `None`. `gameday`:
+/// `warroom gameday [NAME]`.
+fn console(
+    cli: Cli,
+    follow: Option<Option<String>>,
+    gameday: Option<Option<String>>,
+) -> Result<u8, Failure> {
     let s = setup(&cli)?;
     let config = s.config.clone();
     let theme_name = cli
@@ -223,6 +232,12 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         Some(Scenario::embedded().map_err(|e| (1, e))?)
     } else {
         None
+    };
+    let gameday = match gameday {
+        Some(name) => {
+            Some(warroom::gameday::start::load(&config, demo, name.as_deref()).map_err(usage)?)
+        }
+        None => None,
     };
     // Live mode reads the runbooks directory once, before the screen is taken over.
     let (runbooks, runbook_problems) = match (demo, config.runbooks_dir()) {
@@ -286,6 +301,7 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         prometheus,
         gate: config.gate_config(cli.read_only),
         kubeconfig: config.kubeconfig.clone(),
+        gameday,
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -26,7 +26,7 @@ fn shipped_runbooks_pass() {
     let (code, out, err) = lint(&["runbooks/"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("10 files checked: 0 errors, 0 warnings"),
+        out.contains("11 files checked: 0 errors, 0 warnings"),
         "{out}"
     );
     // With no paths, ./runbooks is the default.
@@ -90,5 +90,86 @@ fn two_runbooks_for_one_alert_is_a_warning() {
     assert_eq!(
         lint(&["--deny-warnings", dir.path().to_str().unwrap()]).0,
         1
+    );
+}
+
+#[test]
+fn game_day_files_are_linted_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let gamedays = dir.path().join("gamedays");
+    std::fs::create_dir_all(&gamedays).unwrap();
+    let text = crate::gameday::GAMEDAY
+        .replace(
+            "hypothesis: The shop keeps its 5xx ratio under 5 % while one cart or db pod misbehaves.\n",
+            "",
+        )
+        .replace("  max_pods: 2\n", "")
+        .replace("        mode: one\n        duration: 45s", "        mode: all\n        duration: 45s")
+        .replace("          namespaces: [shop]\n          labelSelectors:\n            app: cart\n        stressors", "          namespaces: [payments]\n          labelSelectors:\n            app: cart\n        stressors");
+    let file = gamedays.join("shop-chaos.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let f = file.to_str().unwrap();
+    let (code, out, _) = lint(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("{f}:1:1: error: no hypothesis")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{f}:{}:1: error: the boundary has no max_pods",
+            line_of("boundary:")
+        )),
+        "{out}"
+    );
+    // Without max_pods the manifests cannot be checked yet; with it, they are.
+    let text = text.replace("  namespace: shop\n", "  namespace: shop\n  max_pods: 1\n");
+    std::fs::write(&file, &text).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let (code, out, _) = lint(&[f]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{f}:{}:9: error: experiment delay-db: spec.mode all hits a share",
+            line_of("mode: all")
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{f}:{}:11: error: experiment stress-cart: spec.selector.namespaces names \"payments\", outside the boundary's namespace shop",
+            line_of("namespaces: [payments]")
+        )),
+        "{out}"
+    );
+    assert!(out.contains("hint: write namespaces: [shop]"), "{out}");
+    let (_, json, _) = lint(&["--format", "json", f]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "outside-boundary"),
+        "{json}"
+    );
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "missing-hypothesis"),
+        "{json}"
+    );
+    // A clean file passes.
+    std::fs::write(
+        &file,
+        crate::gameday::GAMEDAY.replace("observation_window: 2m", "observation_window: 10m"),
+    )
+    .unwrap();
+    let (code, out, _) = lint(&[f]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("1 file checked: 0 errors, 0 warnings"),
+        "{out}"
     );
 }

@@ -6,6 +6,7 @@ mod e2e;
 mod e2e_incident;
 mod e2e_interrupt;
 mod e2e_mitigation;
+mod gameday;
 mod journal;
 mod kube_fake;
 mod lint_cli;

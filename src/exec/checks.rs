@@ -176,6 +176,7 @@ mod tests {
             declared_labels: vec!["tenant".into()],
             prechecks: pre,
             manifest: None,
+            experiment: None,
         };
         let labels: BTreeMap<String, String> = [("tenant".to_string(), "acme".to_string())].into();
         gate(

@@ -1,6 +1,7 @@
 //! The one gate every action passes, whatever key or view asked for it, in a fixed order:
-//! read-only mode → protected contexts → wrong-cluster guard → template validation →
-//! automatic pre-checks → (ready for the prompt). What follows the prompt (the journal's
+//! read-only mode → protected contexts → wrong-cluster guard → template validation (for a
+//! game-day's chaos experiment: the safety boundary) → automatic pre-checks → (ready for
+//! the prompt). What follows the prompt (the journal's
 //! intent record, execution, the outcome record) is bound to the [`GatedPlan`]'s
 //! fingerprint through [`Confirmation`], which only [`GatedPlan::confirm`] can make.
 
@@ -44,6 +45,8 @@ pub enum Refusal {
     Template(TemplateError),
     Unsupported(String),
     PreCheck(String),
+    /// A chaos experiment outside its game-day's safety boundary.
+    Boundary(String),
 }
 
 impl fmt::Display for Refusal {
@@ -54,6 +57,7 @@ impl fmt::Display for Refusal {
             Refusal::Template(e) => write!(f, "Refused: {e}"),
             Refusal::Unsupported(why) => write!(f, "Refused: {why}"),
             Refusal::PreCheck(why) => write!(f, "Pre-check failed: {why}"),
+            Refusal::Boundary(why) => write!(f, "Outside the safety boundary: {why}"),
         }
     }
 }
@@ -240,10 +244,17 @@ pub async fn gate<C: PreChecks>(
     if mutating {
         wrong_cluster(cfg, req.labels, ctx)?;
     }
-    // 4. Template validation, and the plan.
-    let plan = build_plan(req)?;
-    // 5. Automatic pre-checks, in the order written; the first failure refuses.
+    // 4. Template validation (a chaos experiment: the boundary), and the plan.
     let mut results = Vec::new();
+    let plan = match &req.spec.experiment {
+        Some(x) => {
+            let (plan, fits) = experiment_plan(cfg, req, x)?;
+            results.push(fits);
+            plan
+        }
+        None => build_plan(req)?,
+    };
+    // 5. Automatic pre-checks, in the order written; the first failure refuses.
     for c in &plan.prechecks {
         let r = checks.run(c, &plan, req.labels).await;
         if !r.ok {
@@ -266,6 +277,74 @@ pub async fn gate<C: PreChecks>(
         typed,
         fingerprint,
     })
+}
+
+/// A game-day experiment: the context, the manifest and the pods already under chaos are
+/// checked against the boundary before anything is shown, let alone sent; the plan creates
+/// the manifest, with the boundary's namespace and a label saying the console made it.
+fn experiment_plan(
+    cfg: &GateConfig,
+    req: Request<'_>,
+    x: &crate::gameday::ChaosRequest,
+) -> Result<(Plan, CheckResult), Refusal> {
+    use crate::gameday::boundary;
+    let b = &x.boundary;
+    boundary::check_context(b, req.context, &cfg.protected_contexts).map_err(Refusal::Boundary)?;
+    let fit = boundary::check_manifest(b, &x.manifest).map_err(|v| {
+        Refusal::Boundary(
+            v.iter()
+                .map(|v| v.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    let total = x.pods_in_use.saturating_add(fit.pods);
+    if total > b.max_pods {
+        return Err(Refusal::Boundary(format!(
+            "{} pod(s) are already under chaos; with this experiment {total} would be, more than the boundary's {} (wait for it to end, or press the kill switch)",
+            x.pods_in_use, b.max_pods
+        )));
+    }
+    let mut manifest = x.manifest.clone();
+    manifest["metadata"]["namespace"] = serde_json::Value::String(b.namespace.clone());
+    if let Some(meta) = manifest["metadata"].as_object_mut() {
+        let labels = meta
+            .entry("labels")
+            .or_insert_with(|| serde_json::json!({}));
+        match labels.as_object_mut() {
+            Some(l) => {
+                l.insert("app.kubernetes.io/managed-by".into(), "warroom".into());
+            }
+            None => {
+                return Err(Refusal::Boundary("metadata.labels is not a mapping".into()));
+            }
+        }
+    }
+    let spec = req.spec;
+    let plan = Plan {
+        runbook: spec.runbook.clone(),
+        name: spec.name.clone(),
+        kind: ActionKind::Mitigation,
+        target: Target::Kube(super::plan::KubeAction::CreateCustom {
+            kind: fit.kind.clone(),
+            namespace: b.namespace.clone(),
+            manifest,
+        }),
+        dry_run: DryRun::ServerSide,
+        context: req.context.to_string(),
+        namespace: Some(b.namespace.clone()),
+        danger: spec.danger,
+        timeout: spec.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        safety_question: spec.safety_question.clone(),
+        prechecks: Vec::new(),
+        alert: req.alert.map(String::from),
+    };
+    let check = CheckResult {
+        check: format!("boundary {}", b.describe()),
+        ok: true,
+        detail: format!("{}; {} pod(s) under chaos with it", fit.describe(b), total),
+    };
+    Ok((plan, check))
 }
 
 /// The alert's `cluster` (or else `region`) label must map to the active context.
@@ -451,6 +530,7 @@ mod tests {
             declared_labels: vec!["namespace".into(), "pod".into(), "node".into()],
             prechecks: Vec::new(),
             manifest: None,
+            experiment: None,
         }
     }
 
@@ -824,6 +904,81 @@ mod tests {
             &NoPreChecks,
         ));
         assert!(matches!(r, Err(Refusal::PreCheck(_))));
+    }
+
+    fn experiment(pods_in_use: u32) -> ActionSpec {
+        use crate::gameday::{Boundary, ChaosRequest};
+        let mut s = spec(
+            "create PodChaos/kill-cart",
+            ActionKind::Mitigation,
+            Danger::High,
+        );
+        s.experiment = Some(ChaosRequest {
+            boundary: Boundary {
+                context: "staging".into(),
+                namespace: "shop".into(),
+                max_pods: 1,
+                max_duration: std::time::Duration::from_secs(60),
+            },
+            manifest: serde_json::json!({"apiVersion": "chaos-mesh.org/v1alpha1",
+                "kind": "PodChaos", "metadata": {"name": "kill-cart"},
+                "spec": {"action": "pod-kill", "mode": "one", "duration": "30s",
+                    "selector": {"namespaces": ["shop"]}}}),
+            pods_in_use,
+        });
+        s
+    }
+
+    #[test]
+    fn chaos_experiments_pass_the_boundary_in_the_gate() {
+        let none = BTreeMap::new();
+        let g = run(&GateConfig::default(), &experiment(0), &none, "staging").unwrap();
+        assert_eq!(g.typed.as_deref(), Some("kill-cart"));
+        match &g.plan.target {
+            Target::Kube(KubeAction::CreateCustom {
+                namespace,
+                manifest,
+                ..
+            }) => {
+                assert_eq!(namespace, "shop");
+                assert_eq!(manifest["metadata"]["namespace"], "shop");
+                assert_eq!(
+                    manifest["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+                    "warroom"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            g.checks[0].line().contains("1 pod of at most 1"),
+            "{:?}",
+            g.checks
+        );
+        assert!(g.intent_text().contains("boundary staging / shop"));
+        // Read-only comes first, then the boundary.
+        let ro = GateConfig {
+            read_only: true,
+            protected_contexts: vec!["staging".into()],
+            ..GateConfig::default()
+        };
+        assert!(matches!(
+            run(&ro, &experiment(0), &none, "staging"),
+            Err(Refusal::ReadOnly(_))
+        ));
+        let protected = GateConfig {
+            protected_contexts: vec!["staging".into()],
+            ..GateConfig::default()
+        };
+        let e = run(&protected, &experiment(0), &none, "staging").unwrap_err();
+        assert!(matches!(e, Refusal::Boundary(_)), "{e}");
+        assert!(e.to_string().contains("protected"), "{e}");
+        let e = run(&GateConfig::default(), &experiment(0), &none, "prod").unwrap_err();
+        assert!(e.to_string().contains("the console acts in prod"), "{e}");
+        let e = run(&GateConfig::default(), &experiment(1), &none, "staging").unwrap_err();
+        assert!(
+            e.to_string().contains("1 pod(s) are already under chaos"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -98,6 +98,9 @@ pub struct ActionSpec {
     pub prechecks: Vec<PreCheck>,
     /// Set when `code` is a Kubernetes manifest to create or delete through the API.
     pub manifest: Option<ManifestVerb>,
+    /// A chaos game-day's experiment: the gate checks the manifest against the boundary
+    /// and the plan creates it; `code` is then only a description.
+    pub experiment: Option<crate::gameday::ChaosRequest>,
 }
 
 impl ActionSpec {
@@ -130,6 +133,7 @@ impl ActionSpec {
                 crate::runbook::KubeVerb::Create => ManifestVerb::Create,
                 crate::runbook::KubeVerb::Delete => ManifestVerb::Delete,
             }),
+            experiment: None,
         }
     }
 }

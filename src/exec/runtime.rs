@@ -1,6 +1,6 @@
-//! The runtime's half of running commands: performs [`Effect::Gate`], [`Effect::Execute`]
-//! and [`Effect::CancelExec`] on tasks and reports back as events, so the loop never
-//! blocks on a process or the API.
+//! The runtime's half of running commands: performs [`Effect::Gate`], [`Effect::Execute`],
+//! [`Effect::CancelExec`] and [`Effect::RemoveExperiments`] on tasks and reports back as
+//! events, so the loop never blocks on a process or the API.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -14,6 +14,7 @@ use super::kube::{KubeError, KubeRunner};
 use super::plan::{DryRun, KubeAction, Target};
 use super::process;
 use super::sim::{SIM_CONTEXT, SimCluster};
+use crate::state::gameday::{RemoveTarget, Removed};
 use crate::state::mitigation::{ExecDone, GateAnswer, plan_argv};
 use crate::state::{Effect, Event};
 
@@ -58,23 +59,34 @@ pub struct ExecRuntime {
 }
 
 impl ExecRuntime {
-    /// Live: the kubeconfig's current context (or none, and kube actions say why).
+    /// Live: the kubeconfig's current context, or `context` when given (a game-day acts in
+    /// the context its boundary names, whatever the current one is). Without one, kube
+    /// actions say why.
     pub async fn live(
         gate: GateConfig,
         kubeconfig: Option<&Path>,
+        context: Option<&str>,
         tx: mpsc::Sender<Event>,
     ) -> ExecRuntime {
         let (context, cluster) = match super::kube::contexts(kubeconfig) {
-            Ok((_, Some(ctx))) => match KubeRunner::for_context(kubeconfig, &ctx).await {
-                Ok(k) => (ctx, Cluster::Api(k)),
-                Err(e) => (ctx, Cluster::Unavailable(e.to_string())),
-            },
-            Ok((_, None)) => (
+            Ok((names, _)) if context.is_some_and(|c| !names.iter().any(|n| n == c)) => {
+                let c = context.unwrap_or_default().to_string();
+                let why = format!("the kubeconfig has no context {c}");
+                (c, Cluster::Unavailable(why))
+            }
+            Ok((_, current)) if context.or(current.as_deref()).is_some() => {
+                let ctx = context.map(String::from).or(current).unwrap_or_default();
+                match KubeRunner::for_context(kubeconfig, &ctx).await {
+                    Ok(k) => (ctx, Cluster::Api(k)),
+                    Err(e) => (ctx, Cluster::Unavailable(e.to_string())),
+                }
+            }
+            Ok((_, _)) => (
                 String::new(),
                 Cluster::Unavailable("the kubeconfig has no current context".into()),
             ),
             Err(e) => (
-                String::new(),
+                context.unwrap_or_default().to_string(),
                 Cluster::Unavailable(format!("no kubeconfig: {e}")),
             ),
         };
@@ -90,21 +102,61 @@ impl ExecRuntime {
     }
 
     /// The demo: a simulated cluster whose context every demo region maps to, protected so
-    /// the typed confirmation can be tried.
-    pub fn demo(mut gate: GateConfig, regions: &[String], tx: mpsc::Sender<Event>) -> ExecRuntime {
+    /// the typed confirmation can be tried. A demo game-day's cluster answers to the context
+    /// its boundary names instead, unprotected (game-days never run in protected ones).
+    pub fn demo(
+        mut gate: GateConfig,
+        regions: &[String],
+        gameday_context: Option<&str>,
+        tx: mpsc::Sender<Event>,
+    ) -> ExecRuntime {
+        let context = gameday_context.unwrap_or(SIM_CONTEXT).to_string();
         for r in regions {
-            gate.region_contexts.insert(r.clone(), SIM_CONTEXT.into());
+            gate.region_contexts.insert(r.clone(), context.clone());
         }
-        gate.protected_contexts.push(SIM_CONTEXT.into());
+        if gameday_context.is_none() {
+            gate.protected_contexts.push(SIM_CONTEXT.into());
+        }
         ExecRuntime {
             gate,
-            context: SIM_CONTEXT.into(),
+            context,
             cluster: Cluster::Sim(Arc::new(Mutex::new(SimCluster::demo()))),
             prometheus: None,
             http: http_client(),
             tx,
             cancel: None,
         }
+    }
+
+    /// Kube actions through this client, in `context` (tests, against a fake API server).
+    pub fn with_runner(
+        gate: GateConfig,
+        context: &str,
+        runner: KubeRunner,
+        tx: mpsc::Sender<Event>,
+    ) -> ExecRuntime {
+        ExecRuntime {
+            gate,
+            context: context.into(),
+            cluster: Cluster::Api(runner),
+            prometheus: None,
+            http: http_client(),
+            tx,
+            cancel: None,
+        }
+    }
+
+    /// The simulated cluster, in the demo (its error ratio feeds the demo's abort condition).
+    pub fn simulated(&self) -> Option<Arc<Mutex<SimCluster>>> {
+        match &self.cluster {
+            Cluster::Sim(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// The context kube actions run in.
+    pub fn context(&self) -> &str {
+        &self.context
     }
 
     /// Performs one exec effect; others are ignored.
@@ -259,8 +311,66 @@ impl ExecRuntime {
                     let _ = c.send(());
                 }
             }
+            Effect::RemoveExperiments { reason, targets } => {
+                for t in targets {
+                    let tx = self.tx.clone();
+                    let cluster = self.cluster.clone();
+                    let reason = reason.clone();
+                    tokio::spawn(async move {
+                        let removed = remove(&cluster, t, reason).await;
+                        let _ = tx.send(Event::ExperimentRemoved(removed)).await;
+                    });
+                }
+            }
             _ => {}
         }
+    }
+}
+
+/// Attempts at deleting one experiment before the console reports it could not.
+const REMOVE_ATTEMPTS: u32 = 3;
+const REMOVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Deletes one experiment, with no prompt and no gate: removal is the safe direction. A
+/// 404 means it is already gone; other failures are retried a few times.
+async fn remove(cluster: &Cluster, t: RemoveTarget, reason: String) -> Removed {
+    let object = t.action.target_name();
+    let mut last = String::new();
+    for attempt in 1..=REMOVE_ATTEMPTS {
+        match tokio::time::timeout(REMOVE_TIMEOUT, cluster.apply(&t.action, false)).await {
+            Ok(Ok(said)) => {
+                tracing::info!(experiment = %t.experiment, %reason, "experiment deleted");
+                return Removed {
+                    experiment: t.experiment,
+                    object,
+                    reason,
+                    ok: true,
+                    outcome: crate::sanitize::escape(&said).into_owned(),
+                };
+            }
+            Ok(Err(KubeError::Api { code: 404, .. })) => {
+                return Removed {
+                    experiment: t.experiment,
+                    object,
+                    reason,
+                    ok: true,
+                    outcome: "already gone (404 NotFound)".into(),
+                };
+            }
+            Ok(Err(e)) => last = e.to_string(),
+            Err(_) => last = format!("no answer within {}s", REMOVE_TIMEOUT.as_secs()),
+        }
+        tracing::warn!(experiment = %t.experiment, attempt, "experiment not deleted: {last}");
+        if attempt < REMOVE_ATTEMPTS {
+            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+        }
+    }
+    Removed {
+        experiment: t.experiment,
+        object,
+        reason,
+        ok: false,
+        outcome: last,
     }
 }
 
@@ -340,6 +450,7 @@ mod tests {
             declared_labels: Vec::new(),
             prechecks: Vec::new(),
             manifest: None,
+            experiment: None,
         };
         let labels = BTreeMap::new();
         let cfg = GateConfig::default();
@@ -385,7 +496,7 @@ mod tests {
     #[tokio::test]
     async fn a_mitigation_never_runs_without_a_confirmation_for_its_own_plan() {
         let (tx, mut rx) = mpsc::channel(16);
-        let mut rt = ExecRuntime::demo(GateConfig::default(), &[], tx);
+        let mut rt = ExecRuntime::demo(GateConfig::default(), &[], None, tx);
         let plan = gated(12).await;
         let other = gated(2).await;
         let exec = |confirmation| Effect::Execute {

@@ -1,9 +1,11 @@
 //! An in-process simulated cluster for the demo, so the whole mitigation flow (prompt,
 //! typed confirmation, output, journal) can be tried without touching a real one. It keeps
 //! just enough state to answer like an API server: replicas, restarts, cordons, pods and
-//! custom resources, with dry-run, 404 and 409.
+//! custom resources, with dry-run, 404 and 409. For a demo game-day it also plays the
+//! service's error ratio, which chaos experiments in it raise, so the abort can trip.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use super::kube::KubeError;
 use super::plan::{KubeAction, Workload};
@@ -19,6 +21,8 @@ pub struct SimCluster {
     pub nodes: BTreeMap<String, bool>,
     pub pods: BTreeSet<(String, String)>,
     pub custom: BTreeSet<(String, String, String)>,
+    /// Chaos experiments in the cluster: when created, and their `spec.duration`.
+    pub chaos: BTreeMap<(String, String, String), (Instant, Option<Duration>)>,
 }
 
 fn not_found(what: &str, name: &str) -> KubeError {
@@ -135,6 +139,11 @@ impl SimCluster {
                     });
                 }
                 if !dry_run {
+                    let duration = manifest
+                        .pointer("/spec/duration")
+                        .and_then(|d| d.as_str())
+                        .and_then(|d| crate::gameday::boundary::parse_go_duration(d).ok());
+                    self.chaos.insert(key.clone(), (Instant::now(), duration));
                     self.custom.insert(key);
                 }
                 Ok(format!("{}/{name} created{suffix}", kind.kind))
@@ -149,6 +158,7 @@ impl SimCluster {
                     return Err(not_found(&kind.plural, name));
                 }
                 if !dry_run {
+                    self.chaos.remove(&key);
                     self.custom.remove(&key);
                 }
                 Ok(format!("{}/{name} deleted{suffix}", kind.kind))
@@ -158,6 +168,28 @@ impl SimCluster {
 }
 
 impl SimCluster {
+    /// The simulated 5xx ratio of the services at `now`: a small baseline, plus what each
+    /// chaos experiment still within its duration adds. A killed pod is a short blip, CPU
+    /// stress and DNS errors cost a little, 200 ms of network delay builds up timeouts
+    /// until it passes 5 % after about 15 s, and aborted HTTP calls pass it at once.
+    pub fn error_ratio(&self, now: Instant) -> f64 {
+        let mut ratio = 0.004;
+        for ((plural, _, _), (created, duration)) in &self.chaos {
+            let age = now.saturating_duration_since(*created).as_secs_f64();
+            if duration.is_some_and(|d| age >= d.as_secs_f64()) {
+                continue;
+            }
+            ratio += match plural.as_str() {
+                "podchaos" => 0.03 * (1.0 - age / 20.0).max(0.0),
+                "networkchaos" => 0.10 * ((age - 5.0) / 20.0).clamp(0.0, 1.0),
+                "httpchaos" if age >= 3.0 => 0.15,
+                "dnschaos" => 0.02,
+                _ => 0.01,
+            };
+        }
+        ratio
+    }
+
     /// Answers a read-only `kubectl` command (the demo's checks) from the simulated state:
     /// `get pods`, `top pods`, `get deployments`; anything else says it is not simulated.
     /// Returns the output lines and the exit status.
@@ -246,6 +278,37 @@ impl SimCluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chaos_raises_the_simulated_error_ratio_until_deleted() {
+        let mut c = SimCluster::demo();
+        let t = Instant::now();
+        assert!(c.error_ratio(t) < 0.05);
+        let delay = KubeAction::CreateCustom {
+            kind: super::super::plan::chaos_kind("networkchaos").unwrap(),
+            namespace: "shop".into(),
+            manifest: serde_json::json!({"metadata": {"name": "d"}, "spec": {"duration": "60s"}}),
+        };
+        c.apply(&delay, true).unwrap();
+        assert!(c.chaos.is_empty(), "a dry run creates nothing");
+        c.apply(&delay, false).unwrap();
+        assert!(c.error_ratio(t + Duration::from_secs(3)) < 0.05);
+        assert!(
+            c.error_ratio(t + Duration::from_secs(20)) > 0.05,
+            "trips the demo abort"
+        );
+        assert!(
+            c.error_ratio(t + Duration::from_secs(61)) < 0.05,
+            "over after its duration"
+        );
+        let delete = KubeAction::DeleteCustom {
+            kind: super::super::plan::chaos_kind("networkchaos").unwrap(),
+            namespace: "shop".into(),
+            name: "d".into(),
+        };
+        c.apply(&delete, false).unwrap();
+        assert!(c.error_ratio(t + Duration::from_secs(20)) < 0.05);
+    }
 
     #[test]
     fn the_simulated_cluster_answers_like_an_api_server() {

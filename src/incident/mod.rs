@@ -10,4 +10,4 @@ pub mod store;
 
 pub use journal::{Journal, JournalError, Replay};
 pub use lock::{IncidentLock, LockHolder};
-pub use record::{ActionItem, Record, RecordKind, SCHEMA_VERSION};
+pub use record::{ActionItem, GamedayExperiment, Record, RecordKind, SCHEMA_VERSION};

@@ -110,6 +110,14 @@ fn describe(r: &Record, names: &BTreeMap<String, String>) -> Option<String> {
             exit_code.map_or("none (killed or timed out)".into(), |c| c.to_string()),
             duration_ms
         ),
+        RecordKind::MitigationIntent {
+            name,
+            plan,
+            runbook,
+            ..
+        } if runbook.starts_with("gameday/") => {
+            format!("Chaos experiment `{name}` confirmed: {plan}")
+        }
         RecordKind::MitigationIntent { name, plan, .. } => {
             format!("Mitigation `{name}` confirmed: {plan}")
         }
@@ -131,6 +139,31 @@ fn describe(r: &Record, names: &BTreeMap<String, String>) -> Option<String> {
             text,
             action_item: Some(_),
         } => format!("Action item: {text}"),
+        RecordKind::GamedayStarted {
+            name, hypothesis, ..
+        } => format!("Game-day {name} started. Hypothesis: {hypothesis}"),
+        RecordKind::GamedayAbortTripped {
+            detail,
+            experiments,
+            ..
+        } => format!("ABORT: {detail}; deleting {}", experiments.join(", ")),
+        RecordKind::GamedayKillSwitch { experiments } => {
+            format!("Kill switch: deleting {}", experiments.join(", "))
+        }
+        RecordKind::GamedayExperimentRemoved {
+            experiment,
+            object,
+            reason,
+            ok,
+            outcome,
+        } => format!(
+            "Experiment {experiment} ({object}) {} ({reason}): {outcome}",
+            if *ok { "deleted" } else { "NOT deleted" }
+        ),
+        RecordKind::GamedayVerdict { held, note } => format!(
+            "Verdict: the hypothesis {}. {note}",
+            if *held { "held" } else { "did not hold" }
+        ),
     })
 }
 
@@ -308,12 +341,16 @@ pub fn render_with_slo(
             .join(", ")
     };
     let due = match inc.postmortem_due(now) {
+        _ if inc.gameday.is_some() => {
+            "after every game-day, whether the hypothesis held or not".into()
+        }
         Some(Ok(left)) => format!("in {}", dur(left)),
         Some(Err(over)) => format!("OVERDUE by {}", dur(over)),
         None if inc.severity == Severity::P2 => "not required for P2".into(),
         None => "48 h after resolution".into(),
     };
-    let values: [(&str, String); 16] = [
+    let gameday = crate::gameday::postmortem::section(records);
+    let values: [(&str, String); 17] = [
         ("id", inc.id.clone()),
         ("title", cell(&inc.title)),
         ("severity", inc.severity.tag().to_string()),
@@ -353,8 +390,16 @@ pub fn render_with_slo(
         ("timeline", timeline),
         ("action_items", action_items),
         ("notes", notes),
+        ("gameday", gameday.clone()),
     ];
     let mut out = template.to_string();
+    if gameday.is_empty() {
+        // An incident's draft: the game-day placeholder leaves no gap.
+        out = out.replace("{{gameday}}\n\n", "");
+    } else if !out.contains("{{gameday}}") {
+        // A template written before game-days still gets the section.
+        out.push_str("\n{{gameday}}");
+    }
     for (k, v) in values {
         out = out.replace(&format!("{{{{{k}}}}}"), &v);
     }

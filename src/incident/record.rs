@@ -122,6 +122,68 @@ pub enum RecordKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         action_item: Option<ActionItem>,
     },
+    /// A chaos game-day began: everything its pane shows, so resume and follow need no file.
+    GamedayStarted {
+        name: String,
+        hypothesis: String,
+        context: String,
+        namespace: String,
+        max_pods: u32,
+        max_duration_ms: u64,
+        abort_query: String,
+        abort_comparison: String,
+        abort_threshold: f64,
+        poll_interval_ms: u64,
+        observation_window_ms: u64,
+        experiments: Vec<GamedayExperiment>,
+        /// Of the game-day file, to notice it changed before a resume.
+        digest: String,
+    },
+    /// The abort condition tripped (or could not be read) while experiments were in the
+    /// cluster: they are deleted at once, each deletion recorded on its own.
+    GamedayAbortTripped {
+        /// The query's value; none when the query could not be answered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<f64>,
+        comparison: String,
+        threshold: f64,
+        query: String,
+        /// When Prometheus was read.
+        observed_at: DateTime<Utc>,
+        detail: String,
+        experiments: Vec<String>,
+    },
+    /// The kill switch: every experiment this game-day created is deleted.
+    GamedayKillSwitch {
+        experiments: Vec<String>,
+    },
+    /// An experiment deleted (abort, kill switch, end of the game-day), or the attempt.
+    GamedayExperimentRemoved {
+        experiment: String,
+        object: String,
+        reason: String,
+        ok: bool,
+        outcome: String,
+    },
+    /// At the end of the observation window: did the hypothesis hold?
+    GamedayVerdict {
+        held: bool,
+        note: String,
+    },
+}
+
+/// One experiment as `gameday_started` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GamedayExperiment {
+    pub name: String,
+    /// Chaos Mesh kind, e.g. `PodChaos`.
+    pub kind: String,
+    /// `metadata.name` of the object it creates.
+    pub object: String,
+    pub duration_ms: u64,
+    /// The most pods it can touch.
+    pub pods: u32,
 }
 
 impl Record {

@@ -16,11 +16,20 @@ pub struct IncidentSummary {
     pub opened_at: DateTime<Utc>,
     pub resolved: bool,
     pub dir: PathBuf,
+    /// The game-day's name, when the journal is a game-day's (`gameday_started`).
+    pub gameday: Option<String>,
 }
 
 impl IncidentSummary {
     pub fn is_demo(&self) -> bool {
         self.id.starts_with("demo-")
+    }
+
+    /// A game-day's journal, not an incident's: the plain console never resumes one.
+    pub fn is_gameday(&self) -> bool {
+        self.gameday.is_some()
+            || self.id.starts_with("gameday-")
+            || self.id.starts_with("demo-gameday-")
     }
 }
 
@@ -81,10 +90,12 @@ fn summarize(dir: &Path, records: &[Record]) -> Option<IncidentSummary> {
         opened_at: first.at,
         resolved: false,
         dir: dir.to_path_buf(),
+        gameday: None,
     };
     for r in records {
         match &r.kind {
             RecordKind::IncidentResolved { .. } => s.resolved = true,
+            RecordKind::GamedayStarted { name, .. } => s.gameday = Some(name.clone()),
             RecordKind::SeverityChanged { to, .. } => s.severity = to.clone(),
             _ => {}
         }
@@ -108,12 +119,20 @@ pub fn last_exercised(root: &Path) -> std::collections::BTreeMap<String, chrono:
     out
 }
 
-/// The most recent unresolved incident, demo or live.
+/// The most recent unresolved incident, demo or live (game-days aside).
 pub fn latest_open(root: &Path, demo: bool) -> Option<IncidentSummary> {
     list(root)
         .into_iter()
         .rev()
-        .find(|s| !s.resolved && s.is_demo() == demo)
+        .find(|s| !s.resolved && s.is_demo() == demo && !s.is_gameday())
+}
+
+/// The most recent unfinished run of the game-day `name`, demo or live.
+pub fn latest_open_gameday(root: &Path, demo: bool, name: &str) -> Option<IncidentSummary> {
+    list(root)
+        .into_iter()
+        .rev()
+        .find(|s| !s.resolved && s.is_demo() == demo && s.gameday.as_deref() == Some(name))
 }
 
 /// `id` if given (it must exist), else the most recent open incident, else the most recent.
@@ -178,5 +197,25 @@ mod tests {
                 .contains("no incident `nope`")
         );
         assert!(valid_id("inc-20261121-101500") && !valid_id("../x") && !valid_id(""));
+    }
+
+    #[test]
+    fn game_days_are_resumed_by_name_and_never_as_incidents() {
+        let root = tempfile::tempdir().unwrap();
+        open(root.path(), "inc-a", 0);
+        let mut g = open(root.path(), "gameday-b", 10);
+        let g2 = crate::gameday::model::analyse("g.yaml", None, crate::gameday::model::tests::GOOD)
+            .gameday
+            .unwrap();
+        g.append(Utc::now(), None, crate::gameday::run::started_record(&g2))
+            .unwrap();
+        // An interrupted game-day whose second record never landed is not an incident either.
+        open(root.path(), "gameday-c", 20);
+        assert_eq!(latest_open(root.path(), false).unwrap().id, "inc-a");
+        let found = latest_open_gameday(root.path(), false, "shop-kill").unwrap();
+        assert_eq!(found.id, "gameday-b");
+        assert_eq!(found.gameday.as_deref(), Some("shop-kill"));
+        assert!(latest_open_gameday(root.path(), false, "other").is_none());
+        assert!(latest_open_gameday(root.path(), true, "shop-kill").is_none());
     }
 }

@@ -19,10 +19,12 @@ pub fn run(
     today: NaiveDate,
     out: &mut dyn Write,
 ) -> Result<u8, String> {
-    let files = collect(paths)?;
-    if files.is_empty() {
+    let gamedays = crate::gameday::lint::collect(paths);
+    let mut files = collect(paths)?;
+    files.retain(|(f, _)| !gamedays.contains(f));
+    if files.is_empty() && gamedays.is_empty() {
         return Err(format!(
-            "no runbook files (*.md) found in {}",
+            "no runbook files (*.md) or game-days (gamedays/*.yaml) found in {}",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -57,6 +59,10 @@ pub fn run(
             Err(d) => all.push(d),
         }
     }
+    for g in &gamedays {
+        all.extend(crate::gameday::lint::lint_file(g));
+    }
+    let checked = files.len() + gamedays.len();
     if deny_warnings {
         for d in &mut all {
             d.level = Level::Error;
@@ -75,8 +81,8 @@ pub fn run(
         writeln!(
             out,
             "{} file{} checked: {errors} error{}, {warnings} warning{}",
-            files.len(),
-            if files.len() == 1 { "" } else { "s" },
+            checked,
+            if checked == 1 { "" } else { "s" },
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" },
         )

@@ -67,6 +67,8 @@ pub struct Incident {
     pub alerts_seen: std::collections::BTreeSet<String>,
     /// Every record, in order: the postmortem timeline and the follow view read it.
     pub records: Vec<Record>,
+    /// The game-day this journal runs, if it is a game-day's rather than an incident's.
+    pub gameday: Option<String>,
 }
 
 impl Incident {
@@ -95,6 +97,7 @@ impl Incident {
             notes: Vec::new(),
             alerts_seen: Default::default(),
             records: vec![r.clone()],
+            gameday: None,
         })
     }
 
@@ -123,7 +126,10 @@ impl Incident {
                 ..
             } => {
                 // Only P0 and P1 page; a P2 that was already firing does not start the clock.
-                if Severity::parse(severity).is_some_and(|s| s <= Severity::P1) {
+                // A game-day's alerts are what it observes, not pages.
+                if self.gameday.is_none()
+                    && Severity::parse(severity).is_some_and(|s| s <= Severity::P1)
+                {
                     self.paged_at = self.paged_at.min(*starts_at);
                 }
                 self.alerts_seen.insert(fingerprint.clone());
@@ -134,6 +140,7 @@ impl Incident {
             RecordKind::MitigationOutcome { outcome, .. } if outcome == "success" => {
                 self.mitigated_at.get_or_insert(r.at);
             }
+            RecordKind::GamedayStarted { name, .. } => self.gameday = Some(name.clone()),
             RecordKind::Note { text, action_item } => self.notes.push(Note {
                 at: r.at,
                 by: r.by.clone(),

@@ -32,6 +32,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     if let Some(Overlay::Mitigation(_)) = &state.overlay {
         return super::mitigation::on_prompt_key(state, ev);
     }
+    if let Some(Overlay::Verdict(_)) = &state.overlay {
+        return super::gameday::on_verdict_key(state, ev);
+    }
     // The alert filter and the silence form take every typed character while open.
     if let Some(effects) = on_text_key(state, &ev) {
         return effects;
@@ -120,7 +123,8 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             | Overlay::Picker(_)
             | Overlay::Filter
             | Overlay::Silence(_)
-            | Overlay::Mitigation(_),
+            | Overlay::Mitigation(_)
+            | Overlay::Verdict(_),
         )
         | None => {}
     }
@@ -241,7 +245,14 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             }
             state.notify("Nothing is running.");
         }
+        Action::StartExperiment => return super::gameday::start(state),
+        Action::KillSwitch => return super::gameday::kill_switch(state),
+        Action::Verdict => super::gameday::open_verdict(state),
         Action::ResolveIncident => match &state.incident {
+            // A game-day ends with its verdict.
+            Some(inc) if inc.is_open() && inc.gameday.is_some() => {
+                super::gameday::open_verdict(state)
+            }
             Some(inc) if inc.is_open() => {
                 state.overlay = Some(Overlay::Confirm {
                     title: "Resolve the incident?".into(),
@@ -529,7 +540,7 @@ fn move_in_pane(state: &mut State, delta: isize) {
             let last = state.slos.len().saturating_sub(1) as isize;
             state.slo_selected = (state.slo_selected as isize + delta).clamp(0, last) as usize;
         }
-        Pane::Drill => {}
+        Pane::Drill => super::gameday::move_selection(state, delta),
     }
 }
 

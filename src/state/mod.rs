@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod auto_check;
 pub mod drill;
+pub mod gameday;
 pub mod incident;
 pub mod input;
 mod keys;
@@ -106,6 +107,8 @@ pub enum Overlay {
     Silence(SilenceForm),
     /// A gated plan waiting for its confirmation.
     Mitigation(Box<mitigation::Prompt>),
+    /// The end of a game-day: did the hypothesis hold, and a note.
+    Verdict(gameday::VerdictForm),
 }
 
 /// Which field of the silence form takes the typing.
@@ -235,6 +238,8 @@ pub struct State {
     pub notice: Option<Notice>,
     /// Runbook commands: what runs, what waits for its intent record, the output.
     pub exec: mitigation::ExecState,
+    /// The chaos game-day, when the console runs or follows one.
+    pub gameday: gameday::GameDayView,
     /// Something visible changed since the last draw.
     pub dirty: bool,
 }
@@ -312,6 +317,12 @@ pub enum Event {
     ExecLine(String),
     /// A command or kube action ended.
     ExecDone(mitigation::ExecDone),
+    /// The game-day file this console runs (before any record is replayed).
+    GameDayLoaded(Box<crate::gameday::GameDay>),
+    /// A poll of the game-day's abort condition.
+    AbortReading(crate::gameday::Reading),
+    /// A game-day experiment deletion ended.
+    ExperimentRemoved(gameday::Removed),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -386,6 +397,12 @@ pub enum Effect {
     },
     /// Kill what is running (its whole process group).
     CancelExec,
+    /// Delete these game-day experiments now, without a prompt (removal is the safe
+    /// direction); each answers with [`Event::ExperimentRemoved`].
+    RemoveExperiments {
+        reason: String,
+        targets: Vec<gameday::RemoveTarget>,
+    },
 }
 
 impl State {
@@ -415,6 +432,7 @@ impl State {
             sources: Vec::new(),
             notice: None,
             exec: mitigation::ExecState::default(),
+            gameday: gameday::GameDayView::default(),
             dirty: true,
         }
     }
@@ -423,6 +441,9 @@ impl State {
     pub fn running_work(&self) -> Option<String> {
         if let Some(r) = &self.exec.running {
             return Some(format!("\"{}\" is running.", r.name));
+        }
+        if let Some(w) = gameday::running_work(self) {
+            return Some(w);
         }
         self.drill
             .as_ref()
@@ -553,6 +574,12 @@ impl State {
             return Vec::new();
         }
         let id = self.new_incident_id();
+        self.open_journal(id, title, severity)
+    }
+
+    /// Effects that create journal `id` with its first record, and record the alerts
+    /// already firing.
+    pub fn open_journal(&mut self, id: String, title: String, severity: Severity) -> Vec<Effect> {
         let opened = RecordKind::IncidentOpened {
             id: id.clone(),
             title,
@@ -598,6 +625,7 @@ pub fn apply_record(state: &mut State, record: &Record) {
         (None, _) => {}
     }
     apply_kind(state, &record.kind, record.at, record.by.as_deref());
+    gameday::apply(state, record);
     state.dirty = true;
 }
 
@@ -748,6 +776,7 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             }
             // Every pane shows a time somewhere (ages, clocks), so a tick is a change.
             state.dirty = true;
+            gameday::on_tick(state);
             Vec::new()
         }
         Event::Key(key) => keys::on_key(state, key),
@@ -866,7 +895,9 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
         }
         Event::Journaled(record) => {
             apply_record(state, &record);
-            mitigation::after_record(state, &record)
+            let mut effects = mitigation::after_record(state, &record);
+            effects.extend(gameday::after_record(state, &record));
+            effects
         }
         Event::JournalFailed(why) => {
             state.notify(format!("Journal write failed: {why}"));
@@ -897,6 +928,12 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::ExecDone(done) => mitigation::on_done(state, done),
+        Event::GameDayLoaded(def) => {
+            gameday::loaded(state, *def);
+            Vec::new()
+        }
+        Event::AbortReading(r) => gameday::on_reading(state, r),
+        Event::ExperimentRemoved(r) => gameday::removed(state, r),
     }
 }
 

@@ -42,18 +42,25 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let now = state.now;
     let t = targets(inc.severity);
     let sev = super::alerts::severity_style(theme, inc.severity);
-    let head = vec![
-        styled(
-            if inc.is_open() {
-                "INCIDENT "
-            } else {
-                "RESOLVED "
-            },
-            theme.header,
-        ),
-        styled(inc.severity.tag(), sev),
-        styled(format!(" {}", escape(&inc.title)), theme.base),
-    ];
+    let head = match (&inc.gameday, inc.is_open()) {
+        // A game-day's journal: no pages, so no severity and no response clocks.
+        (Some(name), open) => vec![
+            styled(
+                if open {
+                    "GAME-DAY "
+                } else {
+                    "GAME-DAY FINISHED "
+                },
+                theme.header,
+            ),
+            styled(escape(name).into_owned(), theme.base),
+        ],
+        (None, open) => vec![
+            styled(if open { "INCIDENT " } else { "RESOLVED " }, theme.header),
+            styled(inc.severity.tag(), sev),
+            styled(format!(" {}", escape(&inc.title)), theme.base),
+        ],
+    };
     let mut who = vec![styled(format!("IC {}", escape(&inc.commander)), theme.dim)];
     for (role, person) in &inc.roles {
         who.push(styled(format!(" · {role} {}", escape(person)), theme.dim));
@@ -81,6 +88,17 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         ),
         styled(" · ", theme.dim),
     ];
+    if inc.gameday.is_some() {
+        // Its alerts do not page: the clock runs from the start of the game-day.
+        clocks[1] = styled(
+            Clock(since(inc.opened_at, inc.resolved_at.unwrap_or(now))).to_string(),
+            theme.header,
+        );
+        clocks.pop();
+        let mut lines = vec![Line::from(head), Line::from(who), Line::from(clocks)];
+        lines.extend(read_only);
+        return lines;
+    }
     clocks.extend(clock_vs(
         theme,
         "ack",
@@ -120,6 +138,18 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
 
 /// For the collapsed Alerts line.
 pub fn short(inc: &Incident, state: &State, theme: &Theme) -> Vec<Span<'static>> {
+    if inc.gameday.is_some() {
+        return vec![
+            styled("GAME-DAY ", theme.header),
+            styled(
+                format!(
+                    "T+{} · ",
+                    Clock(since(inc.opened_at, inc.resolved_at.unwrap_or(state.now)))
+                ),
+                theme.dim,
+            ),
+        ];
+    }
     vec![
         styled("INC ", theme.header),
         styled(

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod drill;
+mod gameday;
 mod incident;
 pub mod layout;
 mod overlay;
@@ -53,6 +54,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         }
         Some(Overlay::Silence(form)) => overlay::silence(frame, area, form, theme),
         Some(Overlay::Mitigation(p)) => overlay::mitigation(frame, area, p, theme),
+        Some(Overlay::Verdict(form)) => gameday::verdict(frame, area, form, state, theme),
         Some(Overlay::Filter) | None => {}
     }
 }
@@ -72,6 +74,10 @@ fn draw_pane(
         Pane::Alerts => alerts::draw(frame, inner, state, theme, focused),
         Pane::Runbook => runbook::draw(frame, inner, state, theme),
         Pane::Slo => slo::draw(frame, inner, state, theme),
+        // A game-day takes the drill clock's place.
+        Pane::Drill if state.gameday.run.is_some() || state.gameday.def.is_some() => {
+            gameday::draw(frame, inner, state, theme)
+        }
         Pane::Drill => drill::draw(frame, inner, state, theme),
     }
 }
@@ -82,6 +88,9 @@ fn summary<'a>(pane: Pane, state: &'a State, theme: &Theme) -> Line<'a> {
         Pane::Alerts => alerts::summary(state, theme),
         Pane::Runbook => runbook::summary(state, theme),
         Pane::Slo => slo::summary(state, theme),
+        Pane::Drill if state.gameday.run.is_some() || state.gameday.def.is_some() => {
+            gameday::summary(state, theme)
+        }
         Pane::Drill => drill::summary(state, theme),
     };
     line.spans.extend(rest);

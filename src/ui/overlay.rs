@@ -444,10 +444,14 @@ pub fn mitigation(frame: &mut Frame, area: Rect, p: &Prompt, theme: &Theme) {
             styled("no (default)", theme.overlay),
         ])
     };
-    let title = if p.dry_run {
-        " Dry run: preview the plan "
-    } else {
-        " Run this mitigation? "
+    let chaos = matches!(
+        p.gated.plan.target,
+        crate::exec::plan::Target::Kube(crate::exec::plan::KubeAction::CreateCustom { .. })
+    );
+    let title = match (p.dry_run, chaos) {
+        (true, _) => " Dry run: preview the plan ",
+        (false, true) => " Start this chaos experiment? ",
+        (false, false) => " Run this mitigation? ",
     };
     let width = area.width.saturating_sub(4).min(110);
     let inner_w = width.saturating_sub(2).max(1) as usize;
