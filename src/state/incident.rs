@@ -137,7 +137,9 @@ impl Incident {
             RecordKind::AlertAcked { .. } => {
                 self.first_ack_at.get_or_insert(r.at);
             }
-            RecordKind::MitigationOutcome { outcome, .. } if outcome == "success" => {
+            RecordKind::MitigationOutcome {
+                outcome, exit_code, ..
+            } if mitigation_worked(outcome, *exit_code) => {
                 self.mitigated_at.get_or_insert(r.at);
             }
             RecordKind::GamedayStarted { name, .. } => self.gameday = Some(name.clone()),
@@ -219,6 +221,12 @@ pub fn parse_note(input: &str) -> Result<(String, Option<ActionItem>), String> {
     Ok((words.join(" "), Some(ActionItem { owner, due, ticket })))
 }
 
+/// A mitigation worked when a kube action succeeded or a command exited 0; anything
+/// else (a failure, a timeout, an interruption) leaves the incident unmitigated.
+fn mitigation_worked(outcome: &str, exit_code: Option<i32>) -> bool {
+    outcome == "succeeded" || (outcome == "exited" && exit_code == Some(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +262,53 @@ mod tests {
                 .contains("YYYY-MM-DD")
         );
         assert!(parse_note("   ").is_err());
+    }
+
+    #[test]
+    fn only_a_mitigation_that_worked_marks_the_incident_mitigated() {
+        use chrono::TimeZone;
+        let t = |s: i64| Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap();
+        let opened = Record::new(
+            1,
+            t(0),
+            None,
+            RecordKind::IncidentOpened {
+                id: "i".into(),
+                title: "t".into(),
+                severity: "P1".into(),
+                commander: "alice".into(),
+            },
+        );
+        let outcome = |seq, at, code: Option<i32>, outcome: &str| {
+            Record::new(
+                seq,
+                t(at),
+                None,
+                RecordKind::MitigationOutcome {
+                    id: "m".into(),
+                    exit_code: code,
+                    duration_ms: 10,
+                    outcome: outcome.into(),
+                },
+            )
+        };
+        let mut inc = Incident::from_opened(&opened).unwrap();
+        inc.apply(&outcome(2, 60, Some(1), "exited"));
+        inc.apply(&outcome(3, 70, None, "timed out"));
+        inc.apply(&outcome(
+            4,
+            80,
+            None,
+            "interrupted: SIGHUP; its process group was killed",
+        ));
+        assert_eq!(inc.mitigated_at, None);
+        inc.apply(&outcome(5, 90, Some(0), "exited"));
+        assert_eq!(inc.mitigated_at, Some(t(90)));
+        inc.apply(&outcome(6, 120, None, "succeeded"));
+        assert_eq!(inc.mitigated_at, Some(t(90)), "the first success counts");
+
+        let mut kube = Incident::from_opened(&opened).unwrap();
+        kube.apply(&outcome(2, 30, None, "succeeded"));
+        assert_eq!(kube.mitigated_at, Some(t(30)));
     }
 }
