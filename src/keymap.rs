@@ -41,11 +41,12 @@ pub enum Action {
     Run,
     DryRun,
     CancelRun,
+    AdvanceDrill,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -73,6 +74,7 @@ impl Action {
         Action::Run,
         Action::DryRun,
         Action::CancelRun,
+        Action::AdvanceDrill,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -111,6 +113,7 @@ impl Action {
             Action::Run => "run",
             Action::DryRun => "dry_run",
             Action::CancelRun => "cancel_run",
+            Action::AdvanceDrill => "advance_drill",
         }
     }
 
@@ -146,6 +149,9 @@ impl Action {
             Action::Run => "run the step's mitigation or check (asks first)",
             Action::DryRun => "preview the step's mitigation as a dry run",
             Action::CancelRun => "cancel the running command",
+            Action::AdvanceDrill => {
+                "drill: start it, guards, next phase, service restored, score (asks first)"
+            }
         }
     }
 
@@ -181,6 +187,7 @@ impl Action {
             Action::Run => &["x"],
             Action::DryRun => &["X"],
             Action::CancelRun => &["ctrl-k"],
+            Action::AdvanceDrill => &["p"],
         }
     }
 }

@@ -17,7 +17,7 @@ use warroom::paths::Paths;
 use warroom::sources::alertmanager::Alertmanager;
 use warroom::sources::demo::Scenario;
 use warroom::sources::prometheus::{Prometheus, load_sloth};
-use warroom::state::Mode;
+use warroom::state::{DrillRun, DrillSetup, Mode};
 use warroom::{logging, term, theme};
 
 /// Exit code for bad configuration or usage, as opposed to a failure while running.
@@ -60,9 +60,13 @@ fn main() -> ExitCode {
         Some(Command::Audit { ref incident }) => audit(&cli, incident.as_deref()),
         Some(Command::Follow { ref incident }) => {
             let incident = incident.clone();
-            console(cli, Some(incident))
+            console(cli, Some(incident), None)
         }
-        None => console(cli, None),
+        Some(Command::Drill { ref name }) => {
+            let name = name.clone();
+            drill(cli, &name)
+        }
+        None => console(cli, None, None),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -192,8 +196,124 @@ fn incidents_dir(s: &Setup) -> Result<PathBuf, Failure> {
         })
 }
 
-/// `follow`: `Some(id or None for the latest)`; the plain console: `None`.
-fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
+/// A drill console: the drill read and linted, and the run to resume if any.
+struct DrillLaunch {
+    setup: Box<DrillSetup>,
+    resume: Option<store::IncidentSummary>,
+}
+
+/// `warroom drill NAME`: reads and lints the drill file (errors stop here, before the
+/// terminal), reads the drill log, logs finished runs the log lacks, finds the unfinished
+/// run to resume, then opens the console with the drill first.
+fn drill(cli: Cli, name: &str) -> Result<u8, Failure> {
+    use warroom::drill::{lint, log, model};
+    let s = setup(&cli)?;
+    let dir = s.config.runbooks_dir().ok_or_else(|| {
+        usage(
+            "no runbooks directory: set runbooks_dir in the config, or run where ./runbooks exists"
+                .into(),
+        )
+    })?;
+    if !model::valid_name(name) {
+        return Err(usage(format!(
+            "`{name}` is not a drill name (letters, digits, `-` and `_`: the file's name without .yaml)"
+        )));
+    }
+    let path = model::file_path(&dir, name);
+    if !path.is_file() {
+        let known = model::list(&dir);
+        let there = if known.is_empty() {
+            format!("there are no drills in {}", dir.join("drills").display())
+        } else {
+            format!("drills there: {}", known.join(", "))
+        };
+        return Err(usage(format!(
+            "no drill `{name}`: {} does not exist ({there})",
+            path.display()
+        )));
+    }
+    let file = model::load(&path).map_err(|d| usage(d.to_string()))?;
+    let today = Utc::now().date_naive();
+    let (runbooks, _) = warroom::runbook::load::load_dir(&dir, today);
+    let errors: Vec<String> = lint::lint(&file, &runbooks)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    if !errors.is_empty() {
+        return Err(usage(format!(
+            "{}\nthe drill file has errors: fix them (`warroom lint {}`), then start the drill",
+            errors.join("\n"),
+            path.display()
+        )));
+    }
+    let log_path = s.config.drill_log(&dir);
+    let read_log = || {
+        log::read(&log_path).map_err(|e| {
+            usage(format!(
+                "{e}\nfix the drill log first: drills are compared through it"
+            ))
+        })
+    };
+    let root = incidents_dir(&s)?;
+    log_finished_runs(&root, name, &log_path, &read_log()?);
+    let entries = read_log()?;
+    let setup = DrillSetup {
+        drill: name.to_string(),
+        previous: entries.iter().rev().find(|e| e.drill == name).cloned(),
+        file: path,
+        sha256: file.sha256,
+        spec: file.drill,
+        log: log_path,
+    };
+    let launch = DrillLaunch {
+        setup: Box::new(setup),
+        resume: store::unfinished_drill(&root, name),
+    };
+    console(cli, None, Some(launch))
+}
+
+/// Runs of drill `name` that were scored but never reached the log (the console stopped
+/// between the two) are logged now, oldest first.
+fn log_finished_runs(
+    root: &std::path::Path,
+    name: &str,
+    log_path: &std::path::Path,
+    entries: &[warroom::drill::LogEntry],
+) {
+    for run in store::drill_runs(root, name)
+        .into_iter()
+        .filter(|r| r.resolved)
+    {
+        if entries.iter().any(|e| e.run == run.id) {
+            continue;
+        }
+        let Ok(records) = store::read_records(&run.dir) else {
+            continue;
+        };
+        let entry = DrillRun::from_records(Some(run.id.clone()), &records)
+            .and_then(|d| d.log_entry(&records));
+        if let Some(entry) = entry {
+            match warroom::drill::log::append(log_path, &entry) {
+                Ok(true) => eprintln!(
+                    "warroom: drill run {} was scored but not logged; logged it to {}",
+                    run.id,
+                    log_path.display()
+                ),
+                Ok(false) => {}
+                Err(e) => eprintln!("warroom: warning: drill run {} not logged: {e}", run.id),
+            }
+        }
+    }
+}
+
+/// `follow`: `Some(id or None for the latest)`; the plain console: `None`; a drill console:
+/// `drill`.
+fn console(
+    cli: Cli,
+    follow: Option<Option<String>>,
+    drill: Option<DrillLaunch>,
+) -> Result<u8, Failure> {
     let s = setup(&cli)?;
     let config = s.config.clone();
     let theme_name = cli
@@ -218,7 +338,7 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         None => None,
     };
     // A followed demo incident is shown with the demo's panes, like its writer's.
-    let demo = cli.demo || follow.as_ref().is_some_and(|f| f.is_demo());
+    let demo = drill.is_none() && (cli.demo || follow.as_ref().is_some_and(|f| f.is_demo()));
     let scenario = if demo {
         Some(Scenario::embedded().map_err(|e| (1, e))?)
     } else {
@@ -286,6 +406,8 @@ fn console(cli: Cli, follow: Option<Option<String>>) -> Result<u8, Failure> {
         prometheus,
         gate: config.gate_config(cli.read_only),
         kubeconfig: config.kubeconfig.clone(),
+        drill_resume: drill.as_ref().and_then(|d| d.resume.clone()),
+        drill: drill.map(|d| d.setup),
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()

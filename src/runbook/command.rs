@@ -20,9 +20,10 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<u8, String> {
     let files = collect(paths)?;
-    if files.is_empty() {
+    let (drills, logs) = crate::drill::lint::collect(paths)?;
+    if files.is_empty() && drills.is_empty() && logs.is_empty() {
         return Err(format!(
-            "no runbook files (*.md) found in {}",
+            "no runbook files (*.md) or drill files (drills/*.yaml) found in {}",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -57,6 +58,24 @@ pub fn run(
             Err(d) => all.push(d),
         }
     }
+    // Drill files: their phases must name runbooks and steps of their runbooks directory.
+    let mut runbooks_of: BTreeMap<PathBuf, Vec<crate::runbook::Runbook>> = BTreeMap::new();
+    for path in &drills {
+        match crate::drill::model::load(path) {
+            Ok(file) => {
+                let dir = crate::drill::lint::runbooks_dir_of(path).unwrap_or_default();
+                let books = runbooks_of
+                    .entry(dir.clone())
+                    .or_insert_with(|| super::load::load_dir(&dir, today).0);
+                all.extend(crate::drill::lint::lint(&file, books));
+            }
+            Err(d) => all.push(d),
+        }
+    }
+    for path in &logs {
+        all.extend(crate::drill::lint::lint_log(path));
+    }
+    let checked = files.len() + drills.len() + logs.len();
     if deny_warnings {
         for d in &mut all {
             d.level = Level::Error;
@@ -74,9 +93,8 @@ pub fn run(
         }
         writeln!(
             out,
-            "{} file{} checked: {errors} error{}, {warnings} warning{}",
-            files.len(),
-            if files.len() == 1 { "" } else { "s" },
+            "{checked} file{} checked: {errors} error{}, {warnings} warning{}",
+            if checked == 1 { "" } else { "s" },
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" },
         )

@@ -11,10 +11,14 @@ use super::lint::lint;
 use super::model::{Pos, Runbook};
 use super::parse::{self, Lines, MAX_BYTES, Parsed};
 
-/// Files in a runbooks directory that are not runbooks themselves.
+/// Files in a runbooks directory that are not runbooks themselves: templates, READMEs, and
+/// whatever lives in `drills/` (drill files and the drill log, linted as such).
 pub fn is_runbook_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with(".md") && !name.ends_with("-template.md") && name != "README.md"
+    name.ends_with(".md")
+        && !name.ends_with("-template.md")
+        && name != "README.md"
+        && !crate::drill::lint::is_drill_dir_file(path)
 }
 
 fn top(file: &Path, message: String) -> Diagnostic {
@@ -80,7 +84,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<PathBuf>)>, Str
                 .canonicalize()
                 .map_err(|e| format!("{}: {e}", p.display()))?;
             walk(p, &root, &mut out, 0);
-        } else {
+        } else if !crate::drill::lint::is_drill_path(p) {
             out.push((p.clone(), None));
         }
     }
