@@ -515,6 +515,17 @@ mod tests {
         std::fs::write(&path, "runbooks_dir: books\n").unwrap();
         let cfg = Config::load(Some(&path), None).unwrap();
         assert_eq!(cfg.runbooks_dir(), Some(dir.path().join("books")));
+        assert_eq!(
+            cfg.drill_log(&dir.path().join("books")),
+            dir.path().join("books/drills/drill-log.md"),
+            "the drill log defaults to the runbooks' drills/"
+        );
+        std::fs::write(&path, "drill_log: logs/drills.md\n").unwrap();
+        let cfg = Config::load(Some(&path), None).unwrap();
+        assert_eq!(
+            cfg.drill_log(Path::new("elsewhere")),
+            dir.path().join("logs/drills.md")
+        );
     }
 
     #[test]

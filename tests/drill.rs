@@ -467,3 +467,50 @@ fn the_drill_console_draws_at_any_size() {
         }
     }
 }
+
+/// The runtime's RPO query: the first value Prometheus answers at the moment, or why not.
+#[tokio::test]
+async fn the_rpo_query_reads_prometheus_at_the_moment() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let body = include_str!("fixtures/prom_query_instant_at_time.json");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 8192];
+            let n = c.read(&mut buf).await.unwrap_or(0);
+            let _ = seen_tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = c.write_all(resp.as_bytes()).await;
+        }
+    });
+    let prom = warroom::sources::prometheus::Prometheus::new(
+        &url,
+        warroom::sources::http::HttpSettings::default(),
+        Duration::from_secs(30),
+        Vec::new(),
+        Duration::from_secs(30 * 86_400),
+    )
+    .unwrap();
+    let q = "max(cnpg_pg_replication_lag{namespace=\"db\"})";
+    let v = warroom::app::measure_rpo(Some(&prom), q, at(400))
+        .await
+        .unwrap();
+    assert!((v - 670.845_614_035_087_7).abs() < 1e-9, "{v}");
+    let request = seen.recv().await.unwrap();
+    let expected_time = format!("time={}.000", at(400).timestamp());
+    assert!(
+        request.contains(&expected_time),
+        "evaluated at the moment: {request}"
+    );
+    assert!(request.contains("cnpg_pg_replication_lag"), "{request}");
+    let none = warroom::app::measure_rpo(None, q, at(400))
+        .await
+        .unwrap_err();
+    assert_eq!(none, "no Prometheus is configured");
+}

@@ -360,5 +360,14 @@ fn the_demo_drill_runs_its_phases_and_finishes() {
     let d = &s.drill.as_ref().unwrap().clock;
     assert!(!d.is_running());
     assert!(d.phases.iter().all(|p| p.ended_at.is_some()));
+    // Played from the shipped drill file and scored like a real run.
+    let s = demo_state(13 * 60 + 25);
+    let run = s.drill.as_ref().unwrap();
+    assert_eq!(run.drill, "dr-cross-region");
+    assert_eq!(run.spec.phases[1].guards.len(), 3);
+    assert!(run.guards.iter().flatten().all(|g| *g == Some(true)));
+    let (_, score) = run.finished.clone().expect("scored 20 s after the restore");
+    assert!(score.passed);
+    assert_eq!(score.rto_s, 16 * 60, "injected at -3m, restored at 13m");
     assert!(s.running_work().is_none(), "quitting no longer asks");
 }
