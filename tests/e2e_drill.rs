@@ -3,7 +3,6 @@
 //! SIGKILL mid-drill resumed with the same clock; a second console and `follow` read-only.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -202,18 +201,12 @@ fn a_killed_drill_resumes_with_the_same_clock_and_others_only_watch() {
     s.signal("KILL");
     s.wait_exit(TIMEOUT);
 
-    // Some time passes before the console is back: the clock kept running.
-    let pause = Instant::now();
-    std::thread::sleep(Duration::from_millis(1500));
     let mut again = env.console(&["drill", "dr-cross-region"]);
     again.wait_for_text("PHASE 1/4");
     again.wait_for_text("Resumed the drill at T+");
     let resumed = t_plus(&again.screen_text()).unwrap();
     let expected = (Utc::now() - started_at(&env.data())).num_seconds() as u64;
-    assert!(
-        resumed >= shown + pause.elapsed().as_secs().min(1),
-        "not restarted: {resumed}s after {shown}s"
-    );
+    assert!(resumed >= shown, "not restarted: {resumed}s after {shown}s");
     assert!(
         resumed.abs_diff(expected) <= 2,
         "T+ from the journal's drill_started: screen {resumed}s, journal {expected}s"

@@ -449,9 +449,10 @@ impl State {
         if let Some(r) = &self.exec.running {
             return Some(format!("\"{}\" is running.", r.name));
         }
+        // A journaled run is unfinished until it is scored, even with its clock stopped.
         self.drill
             .as_ref()
-            .filter(|d| d.clock.is_running())
+            .filter(|d| d.clock.is_running() || (d.run.is_some() && d.finished.is_none()))
             .map(|d| match &d.run {
                 Some(_) => format!(
                     "The drill \"{}\" is running; `warroom drill {}` resumes it.",
