@@ -200,13 +200,15 @@ fn incidents_dir(s: &Setup) -> Result<PathBuf, Failure> {
 struct DrillLaunch {
     setup: Box<DrillSetup>,
     resume: Option<store::IncidentSummary>,
+    /// Shown in the status bar once the console is up.
+    warnings: Vec<String>,
 }
 
 /// `warroom drill NAME`: reads and lints the drill file (errors stop here, before the
 /// terminal), reads the drill log, logs finished runs the log lacks, finds the unfinished
 /// run to resume, then opens the console with the drill first.
 fn drill(cli: Cli, name: &str) -> Result<u8, Failure> {
-    use warroom::drill::{lint, log, model};
+    use warroom::drill::log;
     let s = setup(&cli)?;
     let dir = s.config.runbooks_dir().ok_or_else(|| {
         usage(
@@ -214,39 +216,38 @@ fn drill(cli: Cli, name: &str) -> Result<u8, Failure> {
                 .into(),
         )
     })?;
-    if !model::valid_name(name) {
+    if !warroom::drill::model::valid_name(name) {
         return Err(usage(format!(
             "`{name}` is not a drill name (letters, digits, `-` and `_`: the file's name without .yaml)"
         )));
     }
-    let path = model::file_path(&dir, name);
-    if !path.is_file() {
-        let known = model::list(&dir);
-        let there = if known.is_empty() {
-            format!("there are no drills in {}", dir.join("drills").display())
-        } else {
-            format!("drills there: {}", known.join(", "))
-        };
-        return Err(usage(format!(
-            "no drill `{name}`: {} does not exist ({there})",
-            path.display()
-        )));
-    }
-    let file = model::load(&path).map_err(|d| usage(d.to_string()))?;
-    let today = Utc::now().date_naive();
-    let (runbooks, _) = warroom::runbook::load::load_dir(&dir, today);
-    let errors: Vec<String> = lint::lint(&file, &runbooks)
-        .into_iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    if !errors.is_empty() {
-        return Err(usage(format!(
-            "{}\nthe drill file has errors: fix them (`warroom lint {}`), then start the drill",
-            errors.join("\n"),
-            path.display()
-        )));
-    }
+    let root = incidents_dir(&s)?;
+    let runs = store::drill_runs(&root, name);
+    let resume = runs.iter().rev().find(|r| !r.resolved).cloned();
+    let path = warroom::drill::model::file_path(&dir, name);
+    // An unfinished run goes on with the drill as it started, even if the file has since
+    // been broken or removed: the journal holds it, targets and all.
+    let mut warnings = Vec::new();
+    let (spec, sha256) = match (checked_drill_file(&dir, name, &path), &resume) {
+        (Ok(file), _) => (file.drill, file.sha256),
+        (Err(e), Some(run)) => {
+            let records = store::read_records(&run.dir).map_err(|e| (1, e.to_string()))?;
+            let started =
+                DrillRun::from_records(Some(run.id.clone()), &records).ok_or_else(|| {
+                    (
+                        1,
+                        format!("{}: the run has no drill_started record", run.dir.display()),
+                    )
+                })?;
+            tracing::warn!("drill file: {e}");
+            warnings.push(
+                "the drill file has errors now: resumed with the drill as it started (see `warroom lint`)"
+                    .into(),
+            );
+            (started.spec, started.sha256)
+        }
+        (Err(e), None) => return Err(usage(e)),
+    };
     let log_path = s.config.drill_log(&dir);
     let read_log = || {
         log::read(&log_path).map_err(|e| {
@@ -255,36 +256,68 @@ fn drill(cli: Cli, name: &str) -> Result<u8, Failure> {
             ))
         })
     };
-    let root = incidents_dir(&s)?;
-    log_finished_runs(&root, name, &log_path, &read_log()?);
+    log_finished_runs(&runs, &log_path, &read_log()?);
     let entries = read_log()?;
     let setup = DrillSetup {
         drill: name.to_string(),
         previous: entries.iter().rev().find(|e| e.drill == name).cloned(),
         file: path,
-        sha256: file.sha256,
-        spec: file.drill,
+        sha256,
+        spec,
         log: log_path,
     };
     let launch = DrillLaunch {
         setup: Box::new(setup),
-        resume: store::unfinished_drill(&root, name),
+        resume,
+        warnings,
     };
     console(cli, None, Some(launch))
 }
 
-/// Runs of drill `name` that were scored but never reached the log (the console stopped
-/// between the two) are logged now, oldest first.
-fn log_finished_runs(
-    root: &std::path::Path,
+/// The drill file, read and linted against the runbooks; every problem in one message.
+fn checked_drill_file(
+    dir: &std::path::Path,
     name: &str,
+    path: &std::path::Path,
+) -> Result<warroom::drill::DrillFile, String> {
+    use warroom::drill::{lint, model};
+    if !path.is_file() {
+        let known = model::list(dir);
+        let there = if known.is_empty() {
+            format!("there are no drills in {}", dir.join("drills").display())
+        } else {
+            format!("drills there: {}", known.join(", "))
+        };
+        return Err(format!(
+            "no drill `{name}`: {} does not exist ({there})",
+            path.display()
+        ));
+    }
+    let file = model::load(path).map_err(|d| d.to_string())?;
+    let (runbooks, _) = warroom::runbook::load::load_dir(dir, Utc::now().date_naive());
+    let errors: Vec<String> = lint::lint(&file, &runbooks)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!(
+            "{}\nthe drill file has errors: fix them (`warroom lint {}`), then start the drill",
+            errors.join("\n"),
+            path.display()
+        ));
+    }
+    Ok(file)
+}
+
+/// Runs that were scored but never reached the log (the console stopped between the two)
+/// are logged now, oldest first.
+fn log_finished_runs(
+    runs: &[store::IncidentSummary],
     log_path: &std::path::Path,
     entries: &[warroom::drill::LogEntry],
 ) {
-    for run in store::drill_runs(root, name)
-        .into_iter()
-        .filter(|r| r.resolved)
-    {
+    for run in runs.iter().filter(|r| r.resolved) {
         if entries.iter().any(|e| e.run == run.id) {
             continue;
         }
@@ -385,12 +418,15 @@ fn console(
     for p in &runbook_problems {
         tracing::warn!("runbook: {p}");
     }
-    let warnings = match runbook_problems.len() {
+    let mut warnings = match runbook_problems.len() {
         0 => Vec::new(),
         n => vec![format!(
             "{n} runbook(s) could not be loaded; run `warroom lint` for details"
         )],
     };
+    if let Some(d) = &drill {
+        warnings.extend(d.warnings.iter().cloned());
+    }
     let opts = Options {
         mode: if demo { Mode::Demo } else { Mode::Live },
         scenario,

@@ -271,3 +271,34 @@ fn a_bad_drill_stops_before_the_screen_is_taken() {
     s.wait_for_text("the drill file has errors");
     assert_eq!(s.wait_exit(TIMEOUT).exit_code(), 2);
 }
+
+#[test]
+fn an_unfinished_run_resumes_even_after_its_file_is_broken() {
+    let env = Env::new();
+    let mut s = env.console(&["drill", "dr-cross-region"]);
+    s.wait_for_text("NOT STARTED");
+    s.send("p");
+    s.wait_for_text("Start the drill?");
+    s.send("y");
+    s.wait_for_text("PHASE 1/4");
+    s.signal("KILL");
+    s.wait_exit(TIMEOUT);
+    let file = env
+        .dir
+        .path()
+        .join("work/runbooks/drills/dr-cross-region.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("rto: 30m", "rto: soon")).unwrap();
+
+    // The run goes on with the drill it started with; the status bar says why.
+    let s = env.console(&["drill", "dr-cross-region"]);
+    s.wait_for_text("PHASE 1/4");
+    s.wait_for_text("the drill file has errors now");
+    s.wait_for_text("RTO left");
+    drop(s);
+    // With nothing to resume, the broken file stops the command.
+    std::fs::remove_dir_all(env.data()).unwrap();
+    let mut s = env.console(&["drill", "dr-cross-region"]);
+    s.wait_for_text("`soon` is not a duration");
+    assert_eq!(s.wait_exit(TIMEOUT).exit_code(), 2);
+}

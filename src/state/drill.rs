@@ -266,8 +266,11 @@ impl DrillRun {
                     }
                 }
             }
-            RecordKind::PhaseStarted { phase, .. } => {
-                self.clock.start_phase(phase.wrapping_sub(1), at)
+            // Phases count from 1; a number the drill does not have changes nothing.
+            RecordKind::PhaseStarted { phase, .. }
+                if (1..=self.clock.phases.len()).contains(phase) =>
+            {
+                self.clock.start_phase(phase - 1, at)
             }
             RecordKind::HumanPrompted { what }
                 if self.waiting_on.is_none() && self.clock.is_running() =>
