@@ -227,9 +227,16 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// `runbooks/drills/NAME.yaml`.
+/// `runbooks/drills/NAME.yaml` (or `NAME.yml` when only that exists).
 pub fn file_path(runbooks_dir: &Path, name: &str) -> PathBuf {
-    runbooks_dir.join("drills").join(format!("{name}.yaml"))
+    let dir = runbooks_dir.join("drills");
+    let yml = dir.join(format!("{name}.yml"));
+    let yaml = dir.join(format!("{name}.yaml"));
+    if !yaml.exists() && yml.exists() {
+        yml
+    } else {
+        yaml
+    }
 }
 
 /// The drills in `runbooks/drills/`, by name.
