@@ -45,6 +45,18 @@ impl Env {
         self.dir.path().join("work/runbooks/drills/drill-log.md")
     }
 
+    /// `warroom drill dr-cross-region`, started: T+0 and phase 1 on screen.
+    fn started(&self) -> Session {
+        let s = self.console(&["drill", "dr-cross-region"]);
+        s.wait_for_text("NOT STARTED");
+        s.wait_for_text("p start the drill");
+        s.send("p");
+        s.wait_for_text("Start the drill?");
+        s.send("y");
+        s.wait_for_text("PHASE 1/4");
+        s
+    }
+
     fn console(&self, args: &[&str]) -> Session {
         SessionBuilder::warroom()
             .args(args)
@@ -85,13 +97,7 @@ fn started_at(data: &Path) -> DateTime<Utc> {
 #[test]
 fn a_drill_runs_end_to_end_and_is_logged() {
     let env = Env::new();
-    let mut s = env.console(&["drill", "dr-cross-region"]);
-    s.wait_for_text("NOT STARTED");
-    s.wait_for_text("p start the drill");
-    s.send("p");
-    s.wait_for_text("Start the drill?");
-    s.send("y");
-    s.wait_for_text("PHASE 1/4");
+    let mut s = env.started();
     s.wait_for_text("Is the region really lost?");
     s.wait_for_text("WAITING ON HUMAN: step #is-the-region-really-lost");
     s.send_key(Key::Enter);
@@ -188,12 +194,7 @@ fn a_drill_runs_end_to_end_and_is_logged() {
 #[test]
 fn a_killed_drill_resumes_with_the_same_clock_and_others_only_watch() {
     let env = Env::new();
-    let mut s = env.console(&["drill", "dr-cross-region"]);
-    s.wait_for_text("NOT STARTED");
-    s.send("p");
-    s.wait_for_text("Start the drill?");
-    s.send("y");
-    s.wait_for_text("PHASE 1/4");
+    let mut s = env.started();
     s.wait_for("T+ 00:03", TIMEOUT, |sc| {
         t_plus(&sc.contents()).is_some_and(|t| t >= 3)
     });
@@ -275,12 +276,7 @@ fn a_bad_drill_stops_before_the_screen_is_taken() {
 #[test]
 fn an_unfinished_run_resumes_even_after_its_file_is_broken() {
     let env = Env::new();
-    let mut s = env.console(&["drill", "dr-cross-region"]);
-    s.wait_for_text("NOT STARTED");
-    s.send("p");
-    s.wait_for_text("Start the drill?");
-    s.send("y");
-    s.wait_for_text("PHASE 1/4");
+    let mut s = env.started();
     s.signal("KILL");
     s.wait_exit(TIMEOUT);
     let file = env

@@ -31,7 +31,10 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
         if meta.is_dir() {
-            walk(p, &mut drills, &mut logs, 0);
+            let is_log =
+                |f: &Path| is_drill_dir_file(f) && f.extension().is_some_and(|x| x == "md");
+            crate::runbook::load::walk(p, &|f| is_drill_file(f), &mut drills, 0);
+            crate::runbook::load::walk(p, &is_log, &mut logs, 0);
         } else if is_drill_path(p) {
             let is_yaml = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
             if is_yaml {
@@ -42,25 +45,6 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String
         }
     }
     Ok((drills, logs))
-}
-
-fn walk(dir: &Path, drills: &mut Vec<PathBuf>, logs: &mut Vec<PathBuf>, depth: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for e in entries {
-        // symlink_metadata: a link to a directory elsewhere is not followed.
-        let is_dir = std::fs::symlink_metadata(&e).is_ok_and(|m| m.is_dir());
-        if is_dir && depth < 8 {
-            walk(&e, drills, logs, depth + 1);
-        } else if is_drill_file(&e) {
-            drills.push(e);
-        } else if is_drill_dir_file(&e) && e.extension().is_some_and(|x| x == "md") {
-            logs.push(e);
-        }
-    }
 }
 
 /// The runbooks a drill file's phases may use: those of the runbooks directory it sits in

@@ -83,7 +83,9 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<PathBuf>)>, Str
             let root = p
                 .canonicalize()
                 .map_err(|e| format!("{}: {e}", p.display()))?;
-            walk(p, &root, &mut out, 0);
+            let mut found = Vec::new();
+            walk(p, &is_runbook_file, &mut found, 0);
+            out.extend(found.into_iter().map(|f| (f, Some(root.clone()))));
         } else if !crate::drill::lint::is_drill_path(p) {
             out.push((p.clone(), None));
         }
@@ -91,7 +93,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<PathBuf>)>, Str
     Ok(out)
 }
 
-fn walk(dir: &Path, root: &Path, out: &mut Vec<(PathBuf, Option<PathBuf>)>, depth: usize) {
+/// The files under `dir` that `keep` wants, in name order, at most 8 directories deep.
+pub fn walk(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>, depth: usize) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -101,9 +104,9 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<(PathBuf, Option<PathBuf>)>, dept
         // symlink_metadata: a link to a directory elsewhere is not followed.
         let is_dir = std::fs::symlink_metadata(&e).is_ok_and(|m| m.is_dir());
         if is_dir && depth < 8 {
-            walk(&e, root, out, depth + 1);
-        } else if is_runbook_file(&e) {
-            out.push((e, Some(root.to_path_buf())));
+            walk(&e, keep, out, depth + 1);
+        } else if keep(&e) {
+            out.push(e);
         }
     }
 }
