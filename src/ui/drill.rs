@@ -159,6 +159,9 @@ fn briefing<'a>(state: &State, s: &DrillSetup, theme: &Theme) -> Vec<Line<'a>> {
             ),
         ]),
     ];
+    if let Some(text) = &d.description {
+        lines.push(Line::from(styled(text.trim().to_string(), theme.base)));
+    }
     let rpo = match (&d.measure_rpo.query, &d.measure_rpo.prompt) {
         (Some(_), _) => format!("RPO: Prometheus query at {}", d.measure_rpo.at),
         _ => format!("RPO: asked of the facilitator at {}", d.measure_rpo.at),
