@@ -22,7 +22,8 @@ use crate::sources::journal;
 use crate::sources::prometheus::Prometheus;
 use crate::sources::timing::until_next_second;
 use crate::state::{
-    Effect, Event, JournalStatus, Mode, Severity, Signal, SourceHealth, State, update,
+    DrillSetup, Effect, Event, JournalStatus, Mode, Pane, Severity, Signal, SourceHealth, State,
+    update,
 };
 use crate::term;
 use crate::theme::Theme;
@@ -59,6 +60,10 @@ pub struct Options {
     pub kubeconfig: Option<PathBuf>,
     /// `warroom gameday NAME`: the game-day to run (or resume) in the Drill clock pane.
     pub gameday: Option<crate::gameday::GameDay>,
+    /// `warroom drill NAME`: the drill, read and linted before the screen was taken over.
+    pub drill: Option<Box<DrillSetup>>,
+    /// The unfinished run of that drill to resume; `None` starts a new one.
+    pub drill_resume: Option<IncidentSummary>,
 }
 
 impl Options {
@@ -143,8 +148,65 @@ pub async fn perform(am: Option<&Alertmanager>, effect: Effect) -> Option<Event>
         | Effect::Gate { .. }
         | Effect::Execute { .. }
         | Effect::CancelExec
-        | Effect::RemoveExperiments { .. } => None,
+        | Effect::RemoveExperiments { .. }
+        | Effect::MeasureRpo { .. }
+        | Effect::ScoreDrill(_)
+        | Effect::AppendDrillLog { .. } => None,
     }
+}
+
+/// Performs a drill effect: the RPO query, scoring (the file's hash and the log), the log
+/// append. File work runs on the blocking pool; the outcome comes back as an event.
+pub async fn perform_drill(prometheus: Option<&Prometheus>, effect: Effect) -> Option<Event> {
+    fn blocking<T>(e: tokio::task::JoinError) -> Result<T, String> {
+        Err(format!("internal error: {e}"))
+    }
+    match effect {
+        Effect::MeasureRpo { query, at } => {
+            Some(Event::RpoQueried(measure_rpo(prometheus, &query, at).await))
+        }
+        Effect::ScoreDrill(request) => {
+            let different = request.different.clone();
+            let result = tokio::task::spawn_blocking(move || request.score())
+                .await
+                .unwrap_or_else(blocking);
+            Some(Event::DrillScored { different, result })
+        }
+        Effect::AppendDrillLog { path, entry } => {
+            let shown = path.display().to_string();
+            let run = entry.run.clone();
+            let result =
+                tokio::task::spawn_blocking(move || crate::drill::log::append(&path, &entry))
+                    .await
+                    .unwrap_or_else(blocking);
+            Some(Event::DrillLogged(match result {
+                Ok(true) => {
+                    tracing::info!(%run, log = %shown, "drill logged");
+                    Ok(format!("Scored and logged to {shown}."))
+                }
+                Ok(false) => Ok(format!("Already in {shown}.")),
+                Err(e) => Err(e),
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// The drill's RPO: the first value the query gives at `at`, in seconds.
+pub async fn measure_rpo(
+    prometheus: Option<&Prometheus>,
+    query: &str,
+    at: chrono::DateTime<Utc>,
+) -> Result<f64, String> {
+    let Some(p) = prometheus else {
+        return Err("no Prometheus is configured".into());
+    };
+    let r = p.instant(query, at).await.map_err(|e| e.to_string())?;
+    r.values
+        .iter()
+        .copied()
+        .find(|v| v.is_finite())
+        .ok_or_else(|| "the query returned no data".into())
 }
 
 /// Runs the console until an effect asks to exit; returns the exit code. The terminal is
@@ -157,6 +219,10 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     let mut state = State::new(opts.mode, opts.keymap.clone(), opts.read_only, Utc::now());
     state.user = opts.user.clone();
     state.sources = opts.sources();
+    if let Some(setup) = &opts.drill {
+        state.drill_setup = Some(setup.clone());
+        state.focus = Pane::Drill;
+    }
     // Runbooks first, so replayed records can point into them.
     let runbooks = opts
         .runbooks
@@ -174,7 +240,12 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     if let Some(g) = &opts.gameday {
         update(&mut state, Event::GameDayLoaded(Box::new(g.clone())));
     }
-    let resumed = resume(&mut state, &opts, &tx)?;
+    let mut resumed = resume(&mut state, &opts, &tx)?;
+    // What the resumed journal asks for next (a drill picking up where it stood).
+    let mut pending = resumed
+        .as_mut()
+        .map(|r| std::mem::take(&mut r.effects))
+        .unwrap_or_default();
     // Runbook commands: the demo acts on a simulated cluster, live on the kubeconfig's.
     // A game-day acts in the context its boundary names.
     let gameday_context = opts.gameday.as_ref().map(|g| g.boundary.context.clone());
@@ -255,6 +326,7 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
         &exec,
         &tx,
     );
+    let prometheus = opts.prometheus.clone().map(std::sync::Arc::new);
     if let Some(p) = opts.prometheus {
         p.spawn(tx.clone());
     }
@@ -267,12 +339,18 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     term::draw(&mut terminal, |f| ui::draw(f, &state, &theme))?;
     state.dirty = false;
 
-    while let Some(first) = rx.recv().await {
-        let mut effects = update(&mut state, first);
-        for _ in 0..MAX_BATCH {
-            match rx.try_recv() {
-                Ok(ev) => effects.extend(update(&mut state, ev)),
-                Err(_) => break,
+    loop {
+        let mut effects = std::mem::take(&mut pending);
+        if effects.is_empty() {
+            let Some(first) = rx.recv().await else {
+                break;
+            };
+            effects = update(&mut state, first);
+            for _ in 0..MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(ev) => effects.extend(update(&mut state, ev)),
+                    Err(_) => break,
+                }
             }
         }
         for effect in effects {
@@ -298,6 +376,17 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 | Effect::Execute { .. }
                 | Effect::CancelExec
                 | Effect::RemoveExperiments { .. }) => exec.perform(e),
+                e @ (Effect::MeasureRpo { .. }
+                | Effect::ScoreDrill(_)
+                | Effect::AppendDrillLog { .. }) => {
+                    let tx = effect_tx.clone();
+                    let prometheus = prometheus.clone();
+                    tokio::spawn(async move {
+                        if let Some(ev) = perform_drill(prometheus.as_deref(), e).await {
+                            let _ = tx.send(ev).await;
+                        }
+                    });
+                }
                 other => {
                     let am = am.clone();
                     let tx = effect_tx.clone();
@@ -326,10 +415,12 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// What resuming found: when the incident began, and its journal if this console writes.
+/// What resuming found: when the incident began, its journal if this console writes, and
+/// what the replayed state asks for next.
 struct Resumed {
     opened_at: chrono::DateTime<Utc>,
     writer: Option<journal::OpenJournal>,
+    effects: Vec<Effect>,
 }
 
 /// Folds the incident to resume (or follow) into the state, through the same `Journaled`
@@ -348,9 +439,14 @@ fn resume(
         Some(g) => store::latest_open_gameday(root, demo, &g.name),
         None => store::latest_open(root, demo),
     };
-    let (summary, follow_only) = match &opts.follow {
-        Some(s) => (s.clone(), true),
-        None => match open {
+    let (summary, follow_only) = match (&opts.follow, &opts.drill) {
+        (Some(s), _) => (s.clone(), true),
+        // A drill console resumes only the unfinished run of its own drill.
+        (None, Some(_)) => match &opts.drill_resume {
+            Some(s) => (s.clone(), false),
+            None => return Ok(None),
+        },
+        (None, None) => match open {
             Some(s) => (s, false),
             None => return Ok(None),
         },
@@ -383,10 +479,11 @@ fn resume(
                     )),
                 );
             }
-            update(state, Event::JournalReady(JournalStatus::Writable));
+            let effects = update(state, Event::JournalReady(JournalStatus::Writable));
             Ok(Some(Resumed {
                 opened_at: summary.opened_at,
                 writer: Some((journal, lock)),
+                effects,
             }))
         }
         Err(holder) => {
@@ -404,6 +501,7 @@ fn resume(
             Ok(Some(Resumed {
                 opened_at: summary.opened_at,
                 writer: None,
+                effects: Vec::new(),
             }))
         }
     }

@@ -53,6 +53,15 @@ pub enum Command {
         /// Incident id (default: the most recent open incident).
         incident: Option<String>,
     },
+    /// Run a DR drill from runbooks/drills/NAME.yaml: the drill clock as the main view,
+    /// phases behind guards and a confirmation, scored at the end into the drill log.
+    ///
+    /// Running it again resumes the unfinished run of that drill with the same clock; a
+    /// second console on a running drill opens read-only.
+    Drill {
+        /// The drill file's name, without `.yaml`, in the runbooks directory's `drills/`.
+        name: String,
+    },
     /// Write a blameless postmortem draft from an incident's journal.
     Postmortem {
         /// Incident id (default: the most recent open incident, else the most recent).
@@ -84,12 +93,13 @@ pub enum Command {
         #[command(subcommand)]
         action: IncidentCommand,
     },
-    /// Check runbooks: structure, branch anchors, safety checks, placeholders, freshness.
+    /// Check runbooks (structure, branch anchors, safety checks, placeholders, freshness),
+    /// drill files (targets, phase steps, guards, RPO method) and the drill log.
     ///
     /// Exit status 0 when there are no errors, 1 when there are, 2 on a usage error.
     Lint {
-        /// Files or directories (searched recursively for *.md); default: the configured
-        /// runbooks directory, else ./runbooks.
+        /// Files or directories (searched recursively for *.md, and drills/*.yaml);
+        /// default: the configured runbooks directory, else ./runbooks.
         paths: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]

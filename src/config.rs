@@ -30,6 +30,8 @@ pub struct ConfigFile {
     pub user: Option<String>,
     /// Where the runbooks live; relative to the config file's directory.
     pub runbooks_dir: Option<PathBuf>,
+    /// The markdown drill log; relative to the config file's directory.
+    pub drill_log: Option<PathBuf>,
     pub alertmanager: Option<ServerFile>,
     pub prometheus: Option<ServerFile>,
     /// The alert label that carries the severity.
@@ -146,6 +148,8 @@ pub struct Config {
     pub user: Option<String>,
     /// `runbooks_dir` from the file, resolved against the file's directory.
     pub runbooks_dir: Option<PathBuf>,
+    /// `drill_log` from the file, resolved against the file's directory.
+    pub drill_log: Option<PathBuf>,
     pub alertmanager: Option<Server>,
     pub prometheus: Option<Server>,
     pub severity: SeverityMap,
@@ -164,6 +168,16 @@ impl Config {
         self.runbooks_dir.clone().or_else(|| {
             let local = PathBuf::from("runbooks");
             local.is_dir().then_some(local)
+        })
+    }
+
+    /// The drill log in force: the configured file, else `drills/drill-log.md` in the
+    /// runbooks directory.
+    pub fn drill_log(&self, runbooks_dir: &Path) -> PathBuf {
+        self.drill_log.clone().unwrap_or_else(|| {
+            runbooks_dir
+                .join("drills")
+                .join(crate::drill::log::FILE_NAME)
         })
     }
 
@@ -283,10 +297,8 @@ impl Config {
             read_only: file.read_only,
             log_level: file.log_level,
             keymap,
-            runbooks_dir: file.runbooks_dir.map(|d| match path.parent() {
-                Some(base) if d.is_relative() && !base.as_os_str().is_empty() => base.join(d),
-                _ => d,
-            }),
+            runbooks_dir: file.runbooks_dir.map(|d| beside(path, d)),
+            drill_log: file.drill_log.map(|d| beside(path, d)),
             user: file.user.filter(|u| !u.trim().is_empty()),
             alertmanager,
             prometheus,
@@ -301,6 +313,14 @@ impl Config {
             region_contexts: file.region_contexts,
             kubeconfig: file.kubeconfig,
         })
+    }
+}
+
+/// A relative path from the config file is relative to the file's directory.
+fn beside(config: &Path, p: PathBuf) -> PathBuf {
+    match config.parent() {
+        Some(base) if p.is_relative() && !base.as_os_str().is_empty() => base.join(p),
+        _ => p,
     }
 }
 
@@ -495,6 +515,17 @@ mod tests {
         std::fs::write(&path, "runbooks_dir: books\n").unwrap();
         let cfg = Config::load(Some(&path), None).unwrap();
         assert_eq!(cfg.runbooks_dir(), Some(dir.path().join("books")));
+        assert_eq!(
+            cfg.drill_log(&dir.path().join("books")),
+            dir.path().join("books/drills/drill-log.md"),
+            "the drill log defaults to the runbooks' drills/"
+        );
+        std::fs::write(&path, "drill_log: logs/drills.md\n").unwrap();
+        let cfg = Config::load(Some(&path), None).unwrap();
+        assert_eq!(
+            cfg.drill_log(Path::new("elsewhere")),
+            dir.path().join("logs/drills.md")
+        );
     }
 
     #[test]

@@ -44,11 +44,12 @@ pub enum Action {
     StartExperiment,
     KillSwitch,
     Verdict,
+    AdvanceDrill,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -79,6 +80,7 @@ impl Action {
         Action::StartExperiment,
         Action::KillSwitch,
         Action::Verdict,
+        Action::AdvanceDrill,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -120,6 +122,7 @@ impl Action {
             Action::StartExperiment => "start_experiment",
             Action::KillSwitch => "kill_switch",
             Action::Verdict => "verdict",
+            Action::AdvanceDrill => "advance_drill",
         }
     }
 
@@ -158,6 +161,9 @@ impl Action {
             Action::StartExperiment => "game-day: start the selected experiment (asks first)",
             Action::KillSwitch => "game-day: kill switch, delete every experiment now",
             Action::Verdict => "game-day: record whether the hypothesis held",
+            Action::AdvanceDrill => {
+                "drill: start it, guards, next phase, service restored, score (asks first)"
+            }
         }
     }
 
@@ -196,6 +202,7 @@ impl Action {
             Action::StartExperiment => &["e"],
             Action::KillSwitch => &["K"],
             Action::Verdict => &["v"],
+            Action::AdvanceDrill => &["p"],
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod drill;
 pub mod exec;
 pub mod gameday;
 pub mod incident;

@@ -17,7 +17,7 @@ use warroom::paths::Paths;
 use warroom::sources::alertmanager::Alertmanager;
 use warroom::sources::demo::Scenario;
 use warroom::sources::prometheus::{Prometheus, load_sloth};
-use warroom::state::Mode;
+use warroom::state::{DrillRun, DrillSetup, Mode};
 use warroom::{logging, term, theme};
 
 /// Exit code for bad configuration or usage, as opposed to a failure while running.
@@ -60,13 +60,17 @@ fn main() -> ExitCode {
         Some(Command::Audit { ref incident }) => audit(&cli, incident.as_deref()),
         Some(Command::Follow { ref incident }) => {
             let incident = incident.clone();
-            console(cli, Some(incident), None)
+            console(cli, Some(incident), None, None)
         }
         Some(Command::Gameday { ref name }) => {
             let name = name.clone();
-            console(cli, None, Some(name))
+            console(cli, None, Some(name), None)
         }
-        None => console(cli, None, None),
+        Some(Command::Drill { ref name }) => {
+            let name = name.clone();
+            drill(cli, &name)
+        }
+        None => console(cli, None, None, None),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -196,12 +200,157 @@ fn incidents_dir(s: &Setup) -> Result<PathBuf, Failure> {
         })
 }
 
+/// A drill console: the drill read and linted, and the run to resume if any.
+struct DrillLaunch {
+    setup: Box<DrillSetup>,
+    resume: Option<store::IncidentSummary>,
+    /// Shown in the status bar once the console is up.
+    warnings: Vec<String>,
+}
+
+/// `warroom drill NAME`: reads and lints the drill file (errors stop here, before the
+/// terminal), reads the drill log, logs finished runs the log lacks, finds the unfinished
+/// run to resume, then opens the console with the drill first.
+fn drill(cli: Cli, name: &str) -> Result<u8, Failure> {
+    use warroom::drill::log;
+    let s = setup(&cli)?;
+    let dir = s.config.runbooks_dir().ok_or_else(|| {
+        usage(
+            "no runbooks directory: set runbooks_dir in the config, or run where ./runbooks exists"
+                .into(),
+        )
+    })?;
+    if !warroom::drill::model::valid_name(name) {
+        return Err(usage(format!(
+            "`{name}` is not a drill name (letters, digits, `-` and `_`: the file's name without .yaml)"
+        )));
+    }
+    let root = incidents_dir(&s)?;
+    let runs = store::drill_runs(&root, name);
+    let resume = runs.iter().rev().find(|r| !r.resolved).cloned();
+    let path = warroom::drill::model::file_path(&dir, name);
+    // An unfinished run goes on with the drill as it started, even if the file has since
+    // been broken or removed: the journal holds it, targets and all.
+    let mut warnings = Vec::new();
+    let (spec, sha256) = match (checked_drill_file(&dir, name, &path), &resume) {
+        (Ok(file), _) => (file.drill, file.sha256),
+        (Err(e), Some(run)) => {
+            let records = store::read_records(&run.dir).map_err(|e| (1, e.to_string()))?;
+            let started =
+                DrillRun::from_records(Some(run.id.clone()), &records).ok_or_else(|| {
+                    (
+                        1,
+                        format!("{}: the run has no drill_started record", run.dir.display()),
+                    )
+                })?;
+            tracing::warn!("drill file: {e}");
+            warnings.push(
+                "the drill file has errors now: resumed with the drill as it started (see `warroom lint`)"
+                    .into(),
+            );
+            (started.spec, started.sha256)
+        }
+        (Err(e), None) => return Err(usage(e)),
+    };
+    let log_path = s.config.drill_log(&dir);
+    let read_log = || {
+        log::read(&log_path).map_err(|e| {
+            usage(format!(
+                "{e}\nfix the drill log first: drills are compared through it"
+            ))
+        })
+    };
+    log_finished_runs(&runs, &log_path, &read_log()?);
+    let entries = read_log()?;
+    let setup = DrillSetup {
+        drill: name.to_string(),
+        previous: entries.iter().rev().find(|e| e.drill == name).cloned(),
+        file: path,
+        sha256,
+        spec,
+        log: log_path,
+    };
+    let launch = DrillLaunch {
+        setup: Box::new(setup),
+        resume,
+        warnings,
+    };
+    console(cli, None, None, Some(launch))
+}
+
+/// The drill file, read and linted against the runbooks; every problem in one message.
+fn checked_drill_file(
+    dir: &std::path::Path,
+    name: &str,
+    path: &std::path::Path,
+) -> Result<warroom::drill::DrillFile, String> {
+    use warroom::drill::{lint, model};
+    if !path.is_file() {
+        let known = model::list(dir);
+        let there = if known.is_empty() {
+            format!("there are no drills in {}", dir.join("drills").display())
+        } else {
+            format!("drills there: {}", known.join(", "))
+        };
+        return Err(format!(
+            "no drill `{name}`: {} does not exist ({there})",
+            path.display()
+        ));
+    }
+    let file = model::load(path).map_err(|d| d.to_string())?;
+    let (runbooks, _) = warroom::runbook::load::load_dir(dir, Utc::now().date_naive());
+    let errors: Vec<String> = lint::lint(&file, &runbooks)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!(
+            "{}\nthe drill file has errors: fix them (`warroom lint {}`), then start the drill",
+            errors.join("\n"),
+            path.display()
+        ));
+    }
+    Ok(file)
+}
+
+/// Runs that were scored but never reached the log (the console stopped between the two)
+/// are logged now, oldest first.
+fn log_finished_runs(
+    runs: &[store::IncidentSummary],
+    log_path: &std::path::Path,
+    entries: &[warroom::drill::LogEntry],
+) {
+    for run in runs.iter().filter(|r| r.resolved) {
+        if entries.iter().any(|e| e.run == run.id) {
+            continue;
+        }
+        let Ok(records) = store::read_records(&run.dir) else {
+            continue;
+        };
+        let entry = DrillRun::from_records(Some(run.id.clone()), &records)
+            .and_then(|d| d.log_entry(&records));
+        if let Some(entry) = entry {
+            match warroom::drill::log::append(log_path, &entry) {
+                Ok(true) => eprintln!(
+                    "warroom: drill run {} was scored but not logged; logged it to {}",
+                    run.id,
+                    log_path.display()
+                ),
+                Ok(false) => {}
+                Err(e) => eprintln!("warroom: warning: drill run {} not logged: {e}", run.id),
+            }
+        }
+    }
+}
+
 /// `follow`: `Some(id or None for the latest)`; the plain console: `None`. `gameday`:
-/// `warroom gameday [NAME]`.
+/// `warroom gameday [NAME]`; `drill`: a drill console.
 fn console(
     cli: Cli,
     follow: Option<Option<String>>,
     gameday: Option<Option<String>>,
+    drill: Option<DrillLaunch>,
 ) -> Result<u8, Failure> {
     let s = setup(&cli)?;
     let config = s.config.clone();
@@ -227,7 +376,7 @@ fn console(
         None => None,
     };
     // A followed demo incident is shown with the demo's panes, like its writer's.
-    let demo = cli.demo || follow.as_ref().is_some_and(|f| f.is_demo());
+    let demo = drill.is_none() && (cli.demo || follow.as_ref().is_some_and(|f| f.is_demo()));
     let scenario = if demo {
         Some(Scenario::embedded().map_err(|e| (1, e))?)
     } else {
@@ -280,12 +429,15 @@ fn console(
     for p in &runbook_problems {
         tracing::warn!("runbook: {p}");
     }
-    let warnings = match runbook_problems.len() {
+    let mut warnings = match runbook_problems.len() {
         0 => Vec::new(),
         n => vec![format!(
             "{n} runbook(s) could not be loaded; run `warroom lint` for details"
         )],
     };
+    if let Some(d) = &drill {
+        warnings.extend(d.warnings.iter().cloned());
+    }
     let opts = Options {
         mode: if demo { Mode::Demo } else { Mode::Live },
         scenario,
@@ -302,6 +454,8 @@ fn console(
         gate: config.gate_config(cli.read_only),
         kubeconfig: config.kubeconfig.clone(),
         gameday,
+        drill_resume: drill.as_ref().and_then(|d| d.resume.clone()),
+        drill: drill.map(|d| d.setup),
     };
     term::install_panic_hook();
     let runtime = tokio::runtime::Builder::new_multi_thread()

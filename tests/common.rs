@@ -42,6 +42,7 @@ pub fn key(spec: &str) -> Event {
         "bs" => (KeyCode::Backspace, KeyModifiers::NONE),
         "down" => (KeyCode::Down, KeyModifiers::NONE),
         "ctrl-c" => (KeyCode::Char('c'), KeyModifiers::CONTROL),
+        "ctrl-u" => (KeyCode::Char('u'), KeyModifiers::CONTROL),
         "ctrl-z" => (KeyCode::Char('z'), KeyModifiers::CONTROL),
         s if s.chars().count() == 1 => {
             let c = s.chars().next().unwrap();

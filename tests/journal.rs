@@ -356,7 +356,7 @@ fn postmortem_draft_snapshot() {
                 id: "m1".into(),
                 exit_code: Some(0),
                 duration_ms: 40_000,
-                outcome: "success".into(),
+                outcome: "succeeded".into(),
             },
         ),
         (

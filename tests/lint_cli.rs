@@ -26,7 +26,7 @@ fn shipped_runbooks_pass() {
     let (code, out, err) = lint(&["runbooks/"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("11 files checked: 0 errors, 0 warnings"),
+        out.contains("12 files checked: 0 errors, 0 warnings"),
         "{out}"
     );
     // With no paths, ./runbooks is the default.
@@ -172,4 +172,137 @@ fn game_day_files_are_linted_with_file_and_line() {
         out.contains("1 file checked: 0 errors, 0 warnings"),
         "{out}"
     );
+}
+
+/// A runbooks directory in a temp dir: the shipped failover runbook and drill.
+fn drill_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(dir.path().join("runbooks/drills")).unwrap();
+    for f in ["dr-region-failover.md", "drills/dr-cross-region.yaml"] {
+        std::fs::copy(
+            root.join("runbooks").join(f),
+            dir.path().join("runbooks").join(f),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+#[test]
+fn drill_files_are_linted_with_the_runbooks_they_use() {
+    let dir = drill_dir();
+    let drill = dir.path().join("runbooks/drills/dr-cross-region.yaml");
+    let text = std::fs::read_to_string(&drill)
+        .unwrap()
+        .replace("rpo: 5m", "rpo: 0s")
+        .replace("step: fail-over-dns", "step: fail-over-dsn")
+        .replace(
+            "runbook: dr-region-failover\n    step: promote",
+            "runbook: dr-region-failovr\n    step: promote",
+        )
+        .replace(
+            "      - ask: Is only one availability zone affected?",
+            "      - ask: \"\"",
+        )
+        .replace("at: start of phase 3", "at: end of phase 9");
+    std::fs::write(&drill, &text).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let runbooks = dir.path().join("runbooks");
+    let (code, out, err) = lint(&[runbooks.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    let f = drill.display().to_string();
+    for expected in [
+        format!(
+            "{f}:{}:3: error: the RPO target must be more than zero [target-not-positive]",
+            line_of("rpo: 0s")
+        ),
+        format!(
+            "{f}:{}:5: error: phase 2: runbook `dr-region-failover` has no step #fail-over-dsn [unknown-step]",
+            line_of("fail-over-dsn")
+        ),
+        "  hint: did you mean #fail-over-dns?".to_string(),
+        format!(
+            "{f}:{}:5: error: phase 3: no runbook `dr-region-failovr` in the runbooks directory [unknown-runbook]",
+            line_of("failovr")
+        ),
+        "  hint: did you mean `dr-region-failover`?".to_string(),
+        format!(
+            "{f}:{}:7: error: guard 2 of phase 2 asks nothing [empty-guard]",
+            line_of("ask: \"\"")
+        ),
+        format!(
+            "{f}:{}:3: error: `end of phase 9` names phase 9, but the drill has 4 phases [rpo-moment]",
+            line_of("end of phase 9")
+        ),
+        "2 files checked: 5 errors, 0 warnings".to_string(),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
+    }
+    let (_, json, _) = lint(&["--format", "json", drill.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let codes: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "target-not-positive",
+            "unknown-step",
+            "empty-guard",
+            "unknown-runbook",
+            "rpo-moment"
+        ]
+    );
+}
+
+#[test]
+fn a_bad_drill_file_or_log_is_an_error_with_its_position() {
+    let dir = drill_dir();
+    let drills = dir.path().join("runbooks/drills");
+    let drill = drills.join("dr-cross-region.yaml");
+    let text = std::fs::read_to_string(&drill)
+        .unwrap()
+        .replace("  rto: 30m\n", "");
+    std::fs::write(&drill, &text).unwrap();
+    std::fs::write(
+        drills.join("drill-log.md"),
+        "# Drill log\n\n## entry\n\n- drill: x\n",
+    )
+    .unwrap();
+    let (code, out, _) = lint(&[dir.path().join("runbooks").to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let line = text.lines().position(|l| l == "targets:").unwrap() + 2;
+    assert!(
+        out.contains(&format!(
+            "{}:{line}:3: error: targets: missing field `rto` [invalid-drill]",
+            drill.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{}:3:1: error: the entry lacks `- name: ...` [drill-log]",
+            drills.join("drill-log.md").display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("3 files checked: 2 errors"),
+        "the log is not taken for a runbook: {out}"
+    );
+    // Only warnings: the phases' targets add up to more than the RTO.
+    let ok = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/drills/dr-cross-region.yaml"),
+    )
+    .unwrap()
+    .replace("target: 8m", "target: 28m");
+    std::fs::write(&drill, ok).unwrap();
+    let (code, out, _) = lint(&[drill.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning: the phase targets add up to 40m, more than the RTO target 30m [phases-exceed-rto]"), "{out}");
+    assert_eq!(lint(&["--deny-warnings", drill.to_str().unwrap()]).0, 1);
 }

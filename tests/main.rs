@@ -2,7 +2,9 @@
 
 mod alert_pane;
 mod common;
+mod drill;
 mod e2e;
+mod e2e_drill;
 mod e2e_incident;
 mod e2e_interrupt;
 mod e2e_mitigation;

@@ -63,7 +63,7 @@ fn quit_exits_at_once_when_nothing_runs() {
 #[test]
 fn quit_during_a_drill_asks_and_defaults_to_no() {
     let mut s = demo_state(5);
-    assert!(s.drill.as_ref().is_some_and(|d| d.is_running()));
+    assert!(s.drill.as_ref().is_some_and(|d| d.clock.is_running()));
     assert!(press(&mut s, &["q"]).is_empty());
     assert!(matches!(
         s.overlay,
@@ -349,7 +349,7 @@ fn configured_keys_replace_the_defaults() {
 #[test]
 fn the_demo_drill_runs_its_phases_and_finishes() {
     let s = demo_state(2);
-    let d = s.drill.as_ref().unwrap();
+    let d = &s.drill.as_ref().unwrap().clock;
     assert_eq!(d.current_phase(), Some(0));
     assert_eq!(
         d.elapsed(s.now).as_secs(),
@@ -357,9 +357,18 @@ fn the_demo_drill_runs_its_phases_and_finishes() {
         "injected three minutes before the demo began"
     );
     let s = demo_state(13 * 60 + 5);
-    let d = s.drill.as_ref().unwrap();
+    let d = &s.drill.as_ref().unwrap().clock;
     assert!(!d.is_running());
     assert!(d.phases.iter().all(|p| p.ended_at.is_some()));
+    // Played from the shipped drill file and scored like a real run.
+    let s = demo_state(13 * 60 + 25);
+    let run = s.drill.as_ref().unwrap();
+    assert_eq!(run.drill, "dr-cross-region");
+    assert_eq!(run.spec.phases[1].guards.len(), 3);
+    assert!(run.guards.iter().flatten().all(|g| *g == Some(true)));
+    let (_, score) = run.finished.clone().expect("scored 20 s after the restore");
+    assert!(score.passed);
+    assert_eq!(score.rto_s, 16 * 60, "injected at -3m, restored at 13m");
     assert!(s.running_work().is_none(), "quitting no longer asks");
 }
 

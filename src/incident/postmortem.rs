@@ -164,6 +164,42 @@ fn describe(r: &Record, names: &BTreeMap<String, String>) -> Option<String> {
             "Verdict: the hypothesis {}. {note}",
             if *held { "held" } else { "did not hold" }
         ),
+        RecordKind::DrillStarted { drill, spec, .. } => format!(
+            "Drill started: {} ({drill}), failure injected; targets RTO {}, RPO {}",
+            spec.name,
+            dur(spec.targets.rto.0),
+            dur(spec.targets.rpo.0)
+        ),
+        RecordKind::GuardAnswered {
+            phase,
+            question,
+            answer,
+            proceed,
+            ..
+        } => format!(
+            "Guard before phase {phase}: {question} {}: {}",
+            answer.word(),
+            if *proceed {
+                "proceed"
+            } else {
+                "do not proceed"
+            }
+        ),
+        RecordKind::PhaseStarted { phase, name, .. } => format!("Drill phase {phase}: {name}"),
+        RecordKind::HumanPrompted { .. } | RecordKind::HumanAnswered { .. } => return None,
+        RecordKind::RpoMeasured {
+            seconds, source, ..
+        } => format!(
+            "RPO measured ({source}): {}",
+            dur(Duration::from_secs_f64(seconds.max(0.0)))
+        ),
+        RecordKind::ServiceRestored {} => "Service restored: the RTO clock stopped".into(),
+        RecordKind::DrillFinished { score, .. } => format!(
+            "Drill {}: RTO {}, human action {}",
+            score.result(),
+            dur(score.rto()),
+            dur(Duration::from_secs(score.human_s))
+        ),
     })
 }
 

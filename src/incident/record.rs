@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::drill::{Answer, Drill, Score};
+
 /// Bumped when a record changes meaning; readers refuse versions they do not know.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -169,6 +171,59 @@ pub enum RecordKind {
     GamedayVerdict {
         held: bool,
         note: String,
+    },
+    /// A drill run's T+0: the failure is injected. Carries the drill as read at the start
+    /// (targets frozen), so resume and follow never depend on the file staying the same.
+    DrillStarted {
+        /// The drill file's stem, e.g. `dr-cross-region`.
+        drill: String,
+        /// Where the file was read from.
+        file: String,
+        /// The file's SHA-256 at the start; compared again at scoring.
+        sha256: String,
+        spec: Drill,
+    },
+    /// One do-not-proceed guard answered (phases and guards count from 1).
+    GuardAnswered {
+        phase: usize,
+        guard: usize,
+        question: String,
+        answer: Answer,
+        proceed: bool,
+    },
+    PhaseStarted {
+        phase: usize,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        runbook: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+    },
+    /// The console put something to a human (guards, a runbook step, the RPO question).
+    HumanPrompted {
+        what: String,
+    },
+    /// The human answered: the span since `human_prompted` is human action time.
+    HumanAnswered {
+        what: String,
+    },
+    RpoMeasured {
+        seconds: f64,
+        /// `query` (Prometheus) or `facilitator` (typed in).
+        source: String,
+        /// The moment the value is for.
+        measured_at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        query: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The customer flow works again: the RTO clock stops.
+    ServiceRestored {},
+    /// Scored, and "what was different this time" answered.
+    DrillFinished {
+        different: String,
+        score: Score,
     },
 }
 

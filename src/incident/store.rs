@@ -18,6 +18,8 @@ pub struct IncidentSummary {
     pub dir: PathBuf,
     /// The game-day's name, when the journal is a game-day's (`gameday_started`).
     pub gameday: Option<String>,
+    /// The drill file's stem, when this journal is a drill run.
+    pub drill: Option<String>,
 }
 
 impl IncidentSummary {
@@ -91,11 +93,15 @@ fn summarize(dir: &Path, records: &[Record]) -> Option<IncidentSummary> {
         resolved: false,
         dir: dir.to_path_buf(),
         gameday: None,
+        drill: None,
     };
     for r in records {
         match &r.kind {
-            RecordKind::IncidentResolved { .. } => s.resolved = true,
+            RecordKind::IncidentResolved { .. } | RecordKind::DrillFinished { .. } => {
+                s.resolved = true
+            }
             RecordKind::GamedayStarted { name, .. } => s.gameday = Some(name.clone()),
+            RecordKind::DrillStarted { drill, .. } => s.drill = Some(drill.clone()),
             RecordKind::SeverityChanged { to, .. } => s.severity = to.clone(),
             _ => {}
         }
@@ -103,13 +109,18 @@ fn summarize(dir: &Path, records: &[Record]) -> Option<IncidentSummary> {
     Some(s)
 }
 
-/// When each runbook was last used in a real incident: the STALE banner counts from the
-/// later of this and the runbook's `last_reviewed`. Demo incidents do not count.
+/// When each runbook was last used in a real incident or a drill: the STALE banner counts
+/// from the later of this and the runbook's `last_reviewed`. Demo incidents do not count.
 pub fn last_exercised(root: &Path) -> std::collections::BTreeMap<String, chrono::NaiveDate> {
     let mut out = std::collections::BTreeMap::new();
     for inc in list(root).into_iter().filter(|s| !s.is_demo()) {
         for r in read_records(&inc.dir).unwrap_or_default() {
-            if let RecordKind::RunbookOpened { runbook, .. } = r.kind {
+            if let RecordKind::RunbookOpened { runbook, .. }
+            | RecordKind::PhaseStarted {
+                runbook: Some(runbook),
+                ..
+            } = r.kind
+            {
                 let day = r.at.date_naive();
                 let e = out.entry(runbook).or_insert(day);
                 *e = (*e).max(day);
@@ -119,12 +130,13 @@ pub fn last_exercised(root: &Path) -> std::collections::BTreeMap<String, chrono:
     out
 }
 
-/// The most recent unresolved incident, demo or live (game-days aside).
+/// The most recent unresolved incident, demo or live. Game-days and drill runs are
+/// resumed by `warroom gameday NAME` and `warroom drill NAME`, not by the plain console.
 pub fn latest_open(root: &Path, demo: bool) -> Option<IncidentSummary> {
     list(root)
         .into_iter()
         .rev()
-        .find(|s| !s.resolved && s.is_demo() == demo && !s.is_gameday())
+        .find(|s| !s.resolved && s.is_demo() == demo && !s.is_gameday() && s.drill.is_none())
 }
 
 /// The most recent unfinished run of the game-day `name`, demo or live.
@@ -133,6 +145,22 @@ pub fn latest_open_gameday(root: &Path, demo: bool, name: &str) -> Option<Incide
         .into_iter()
         .rev()
         .find(|s| !s.resolved && s.is_demo() == demo && s.gameday.as_deref() == Some(name))
+}
+
+/// Every run of drill `name`, oldest first.
+pub fn drill_runs(root: &Path, name: &str) -> Vec<IncidentSummary> {
+    list(root)
+        .into_iter()
+        .filter(|s| s.drill.as_deref() == Some(name))
+        .collect()
+}
+
+/// The run of drill `name` that has not finished, if any: `warroom drill NAME` resumes it.
+pub fn unfinished_drill(root: &Path, name: &str) -> Option<IncidentSummary> {
+    drill_runs(root, name)
+        .into_iter()
+        .rev()
+        .find(|s| !s.resolved)
 }
 
 /// `id` if given (it must exist), else the most recent open incident, else the most recent.

@@ -22,9 +22,12 @@ pub fn run(
     let gamedays = crate::gameday::lint::collect(paths);
     let mut files = collect(paths)?;
     files.retain(|(f, _)| !gamedays.contains(f));
-    if files.is_empty() && gamedays.is_empty() {
+    let (mut drills, logs) = crate::drill::lint::collect(paths)?;
+    // A YAML file given by name is a game-day when it looks like one, else a drill.
+    drills.retain(|f| !gamedays.contains(f));
+    if files.is_empty() && gamedays.is_empty() && drills.is_empty() && logs.is_empty() {
         return Err(format!(
-            "no runbook files (*.md) or game-days (gamedays/*.yaml) found in {}",
+            "no runbook files (*.md), drill files (drills/*.yaml) or game-days (gamedays/*.yaml) found in {}",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -62,7 +65,24 @@ pub fn run(
     for g in &gamedays {
         all.extend(crate::gameday::lint::lint_file(g));
     }
-    let checked = files.len() + gamedays.len();
+    // Drill files: their phases must name runbooks and steps of their runbooks directory.
+    let mut runbooks_of: BTreeMap<PathBuf, Vec<crate::runbook::Runbook>> = BTreeMap::new();
+    for path in &drills {
+        match crate::drill::model::load(path) {
+            Ok(file) => {
+                let dir = crate::drill::lint::runbooks_dir_of(path).unwrap_or_default();
+                let books = runbooks_of
+                    .entry(dir.clone())
+                    .or_insert_with(|| super::load::load_dir(&dir, today).0);
+                all.extend(crate::drill::lint::lint(&file, books));
+            }
+            Err(d) => all.push(d),
+        }
+    }
+    for path in &logs {
+        all.extend(crate::drill::lint::lint_log(path));
+    }
+    let checked = files.len() + gamedays.len() + drills.len() + logs.len();
     if deny_warnings {
         for d in &mut all {
             d.level = Level::Error;
@@ -80,8 +100,7 @@ pub fn run(
         }
         writeln!(
             out,
-            "{} file{} checked: {errors} error{}, {warnings} warning{}",
-            checked,
+            "{checked} file{} checked: {errors} error{}, {warnings} warning{}",
             if checked == 1 { "" } else { "s" },
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" },

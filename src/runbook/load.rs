@@ -11,10 +11,14 @@ use super::lint::lint;
 use super::model::{Pos, Runbook};
 use super::parse::{self, Lines, MAX_BYTES, Parsed};
 
-/// Files in a runbooks directory that are not runbooks themselves.
+/// Files in a runbooks directory that are not runbooks themselves: templates, READMEs, and
+/// whatever lives in `drills/` (drill files and the drill log, linted as such).
 pub fn is_runbook_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with(".md") && !name.ends_with("-template.md") && name != "README.md"
+    name.ends_with(".md")
+        && !name.ends_with("-template.md")
+        && name != "README.md"
+        && !crate::drill::lint::is_drill_dir_file(path)
 }
 
 fn top(file: &Path, message: String) -> Diagnostic {
@@ -79,15 +83,18 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Option<PathBuf>)>, Str
             let root = p
                 .canonicalize()
                 .map_err(|e| format!("{}: {e}", p.display()))?;
-            walk(p, &root, &mut out, 0);
-        } else {
+            let mut found = Vec::new();
+            walk(p, &is_runbook_file, &mut found, 0);
+            out.extend(found.into_iter().map(|f| (f, Some(root.clone()))));
+        } else if !crate::drill::lint::is_drill_path(p) {
             out.push((p.clone(), None));
         }
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, root: &Path, out: &mut Vec<(PathBuf, Option<PathBuf>)>, depth: usize) {
+/// The files under `dir` that `keep` wants, in name order, at most 8 directories deep.
+pub fn walk(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>, depth: usize) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
@@ -97,9 +104,9 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<(PathBuf, Option<PathBuf>)>, dept
         // symlink_metadata: a link to a directory elsewhere is not followed.
         let is_dir = std::fs::symlink_metadata(&e).is_ok_and(|m| m.is_dir());
         if is_dir && depth < 8 {
-            walk(&e, root, out, depth + 1);
-        } else if is_runbook_file(&e) {
-            out.push((e, Some(root.to_path_buf())));
+            walk(&e, keep, out, depth + 1);
+        } else if keep(&e) {
+            out.push(e);
         }
     }
 }

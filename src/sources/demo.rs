@@ -1,6 +1,7 @@
 //! The embedded demo: a scripted incident (alerts, SLO burn, a DR drill) played in real time
 //! with no servers. The player is pure (`advance(now)` returns the events due by `now`), so
-//! tests replay it at fixed instants; `spawn` merely calls it once a second.
+//! tests replay it at fixed instants; `spawn` merely calls it once a second. The drill is a
+//! shipped drill file, compiled in, played as the records a facilitator's console writes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,10 +11,12 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::timing::{Offset, Span, until_next_second};
+use crate::drill::{Answer, Drill, Moment, score};
+use crate::incident::RecordKind;
 use crate::runbook::Runbook;
 use crate::sanitize;
 use crate::slo::{self, SloStatus};
-use crate::state::{Ack, Alert, AlertState, DrillClock, DrillEvent, Event, PhaseClock, Severity};
+use crate::state::{Ack, Alert, AlertState, DrillRun, Event, Severity};
 
 /// The scenario shipped in `assets/`, compiled into the binary.
 pub const EMBEDDED: &str = include_str!(concat!(
@@ -35,6 +38,15 @@ macro_rules! runbook {
     };
 }
 
+/// The drill files the demo can play, compiled into the binary.
+pub const DRILLS: &[(&str, &str)] = &[(
+    "dr-cross-region",
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runbooks/drills/dr-cross-region.yaml"
+    )),
+)];
+
 pub const SOURCE: &str = "demo";
 const SNAPSHOT_EVERY: i64 = 5;
 const HISTORY_MINUTES: i64 = 360;
@@ -50,6 +62,9 @@ pub struct Scenario {
     /// Not in the YAML: the shipped runbooks compiled in, see [`RUNBOOKS`].
     #[serde(skip)]
     pub runbooks: Vec<Runbook>,
+    /// Not in the YAML: the drill file `drill.file` names (see [`DRILLS`]) and its hash.
+    #[serde(skip)]
+    pub drill_file: Option<(Drill, String)>,
 }
 
 /// The shipped runbooks, compiled into the binary so the demo needs no files around it.
@@ -124,26 +139,27 @@ pub struct Burn {
     pub error_ratio: f64,
 }
 
+/// When the scripted facilitator does what: the drill's name, targets, phases and guards
+/// come from the drill file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptedDrill {
-    pub name: String,
+    /// A drill file in `runbooks/drills/` that the binary carries ([`DRILLS`]).
+    pub file: String,
+    /// T+0.
     pub injected_at: Offset,
-    pub rto: Span,
-    pub rpo: Span,
-    pub phases: Vec<ScriptedPhase>,
+    /// When each phase starts, one per phase of the file. A phase's guards are answered
+    /// (each with the answer that lets the drill proceed) in the seconds before it.
+    pub phase_starts: Vec<Offset>,
     #[serde(default)]
     pub human_waits: Vec<HumanWait>,
-    pub finished_at: Offset,
-    pub rpo_actual: Span,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScriptedPhase {
-    pub name: String,
-    pub target: Span,
-    pub starts_at: Offset,
+    /// The RPO measured at the file's `measure_rpo.at` moment.
+    pub rpo: Span,
+    /// The customer flow works again: the clock stops.
+    pub restored_at: Offset,
+    /// "What was different this time?" answered and the drill scored.
+    pub scored_at: Offset,
+    pub different: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,7 +178,39 @@ impl Scenario {
     }
 
     pub fn parse(text: &str) -> Result<Scenario, String> {
-        let s: Scenario = serde_yaml::from_str(text).map_err(|e| format!("demo scenario: {e}"))?;
+        let mut s: Scenario =
+            serde_yaml::from_str(text).map_err(|e| format!("demo scenario: {e}"))?;
+        let d = &s.drill;
+        let Some((_, drill_text)) = DRILLS.iter().find(|(id, _)| *id == d.file) else {
+            return Err(format!(
+                "demo scenario: drill file `{}` is not compiled in (there is {})",
+                d.file,
+                DRILLS
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        let path = format!("runbooks/drills/{}.yaml", d.file);
+        let spec = crate::drill::model::parse(&path, drill_text)
+            .map_err(|e| format!("demo scenario: {e}"))?;
+        if d.phase_starts.len() != spec.phases.len() {
+            return Err(format!(
+                "demo scenario: drill `{}` has {} phases; phase_starts gives {}",
+                d.file,
+                spec.phases.len(),
+                d.phase_starts.len()
+            ));
+        }
+        let times: Vec<i64> = std::iter::once(d.injected_at.0)
+            .chain(d.phase_starts.iter().map(|o| o.0))
+            .chain([d.restored_at.0, d.scored_at.0])
+            .collect();
+        if times.windows(2).any(|w| w[0] > w[1]) {
+            return Err("demo scenario: the drill's times go back: injected_at, phase_starts, restored_at and scored_at must come in that order".into());
+        }
+        s.drill_file = Some((spec, crate::drill::model::sha256_hex(drill_text.as_bytes())));
         if s.loop_after.0 < Duration::from_secs(60) {
             return Err("demo scenario: loop_after must be at least 1m".into());
         }
@@ -178,15 +226,11 @@ impl Scenario {
     }
 }
 
-/// A timed, one-off happening within a cycle (acks and the drill's steps).
+/// A timed, one-off happening within a cycle (acks and the drill's records).
 #[derive(Debug, Clone)]
 enum Cue {
     Ack { alert: usize, by: String },
-    DrillStart,
-    Phase(usize),
-    HumanWaiting,
-    HumanAnswered,
-    DrillFinish,
+    Drill(Box<RecordKind>),
 }
 
 pub struct DemoPlayer {
@@ -316,7 +360,6 @@ impl DemoPlayer {
     }
 
     fn cue_event(&self, cue: Cue, at: DateTime<Utc>) -> Option<Event> {
-        let d = &self.scenario.drill;
         Some(match cue {
             Cue::Ack { alert, by } => {
                 let a = &self.scenario.alerts[alert];
@@ -325,51 +368,128 @@ impl DemoPlayer {
                     ack: Ack { by, at },
                 }
             }
-            Cue::DrillStart => Event::Drill(DrillEvent::Started(DrillClock {
-                name: d.name.clone(),
-                injected_at: at,
-                rto_target: d.rto.0,
-                rpo_target: d.rpo.0,
-                phases: d
-                    .phases
-                    .iter()
-                    .map(|p| PhaseClock {
-                        name: p.name.clone(),
-                        target: p.target.0,
-                        started_at: None,
-                        ended_at: None,
-                    })
-                    .collect(),
-                human_done: Duration::ZERO,
-                human_since: None,
-                ended_at: None,
-                rpo_actual: None,
-            })),
-            Cue::Phase(index) => Event::Drill(DrillEvent::PhaseStarted { index, at }),
-            Cue::HumanWaiting => Event::Drill(DrillEvent::HumanWaiting { at }),
-            Cue::HumanAnswered => Event::Drill(DrillEvent::HumanAnswered { at }),
-            Cue::DrillFinish => Event::Drill(DrillEvent::Finished {
-                at,
-                rpo: Some(d.rpo_actual.0),
-            }),
+            Cue::Drill(kind) => {
+                let mut kind = *kind;
+                if let RecordKind::RpoMeasured { measured_at, .. } = &mut kind {
+                    *measured_at = at;
+                }
+                Event::Drill { at, kind }
+            }
         })
     }
 }
 
-fn cues_of(s: &Scenario) -> Vec<(i64, Cue)> {
+/// The records a facilitator's console would write for the scripted drill, at their
+/// offsets. The score comes from folding them, exactly as a console does.
+fn drill_cues(s: &Scenario) -> Vec<(i64, Cue)> {
+    let Some((spec, sha)) = &s.drill_file else {
+        return Vec::new();
+    };
     let d = &s.drill;
-    let mut cues = vec![(d.injected_at.0, Cue::DrillStart)];
-    cues.extend(
-        d.phases
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.starts_at.0, Cue::Phase(i))),
-    );
-    for w in &d.human_waits {
-        cues.push((w.from.0, Cue::HumanWaiting));
-        cues.push((w.to.0, Cue::HumanAnswered));
+    let mut records: Vec<(i64, RecordKind)> = vec![(
+        d.injected_at.0,
+        RecordKind::DrillStarted {
+            drill: d.file.clone(),
+            file: format!("runbooks/drills/{}.yaml", d.file),
+            sha256: sha.clone(),
+            spec: spec.clone(),
+        },
+    )];
+    for (i, (p, at)) in spec.phases.iter().zip(&d.phase_starts).enumerate() {
+        let n = p.guards.len() as i64;
+        for (j, g) in p.guards.iter().enumerate() {
+            let answer = match g.stop_if {
+                Answer::Yes => Answer::No,
+                Answer::No => Answer::Yes,
+            };
+            records.push((
+                at.0 - 5 * (n - j as i64),
+                RecordKind::GuardAnswered {
+                    phase: i + 1,
+                    guard: j + 1,
+                    question: g.ask.clone(),
+                    answer,
+                    proceed: true,
+                },
+            ));
+        }
+        records.push((
+            at.0,
+            RecordKind::PhaseStarted {
+                phase: i + 1,
+                name: p.name.clone(),
+                runbook: p.runbook.clone(),
+                step: p.step.clone(),
+            },
+        ));
     }
-    cues.push((d.finished_at.0, Cue::DrillFinish));
+    for w in &d.human_waits {
+        let what = "scripted".to_string();
+        records.push((w.from.0, RecordKind::HumanPrompted { what: what.clone() }));
+        records.push((w.to.0, RecordKind::HumanAnswered { what }));
+    }
+    let rpo_at = match spec.measure_rpo.at {
+        Moment::PhaseStart(n) => d.phase_starts.get(n - 1).map(|o| o.0),
+        Moment::PhaseEnd(n) => d.phase_starts.get(n).map(|o| o.0),
+        Moment::DrillEnd => None,
+    }
+    .unwrap_or(d.restored_at.0);
+    let base = DateTime::<Utc>::UNIX_EPOCH;
+    records.push((
+        rpo_at,
+        RecordKind::RpoMeasured {
+            seconds: d.rpo.0.as_secs_f64(),
+            source: if spec.measure_rpo.query.is_some() {
+                "query"
+            } else {
+                "facilitator"
+            }
+            .into(),
+            measured_at: Offset(rpo_at).after(base),
+            query: spec.measure_rpo.query.clone(),
+            note: None,
+        },
+    ));
+    records.push((d.restored_at.0, RecordKind::ServiceRestored {}));
+    // Stable: records scripted at the same instant keep the order above.
+    records.sort_by_key(|(at, _)| *at);
+    // Fold a shadow run on a fixed base to score it, as the console does.
+    let mut shadow: Option<DrillRun> = None;
+    for (at, kind) in &records {
+        let t = Offset(*at).after(base);
+        match (kind, shadow.as_mut()) {
+            (
+                RecordKind::DrillStarted {
+                    drill,
+                    file,
+                    sha256,
+                    spec,
+                },
+                _,
+            ) => shadow = Some(DrillRun::start(drill, None, file, sha256, spec, t)),
+            (k, Some(r)) => r.apply(k, t),
+            (_, None) => {}
+        }
+    }
+    if let Some(r) = shadow {
+        let measured = r.measured(Offset(d.scored_at.0).after(base));
+        let score = score::score(&measured, &d.different, None, Some(sha));
+        records.push((
+            d.scored_at.0,
+            RecordKind::DrillFinished {
+                different: d.different.clone(),
+                score,
+            },
+        ));
+    }
+    records
+        .into_iter()
+        .map(|(at, kind)| (at, Cue::Drill(Box::new(kind))))
+        .collect()
+}
+
+fn cues_of(s: &Scenario) -> Vec<(i64, Cue)> {
+    let mut cues = drill_cues(s);
     for (i, a) in s.alerts.iter().enumerate() {
         if let Some(ack) = &a.acked {
             cues.push((
@@ -381,7 +501,7 @@ fn cues_of(s: &Scenario) -> Vec<(i64, Cue)> {
             ));
         }
     }
-    // Stable: the drill's start sorts before a phase scripted at the same instant.
+    // Stable: the drill's records keep their order at the same instant.
     cues.sort_by_key(|(at, _)| *at);
     cues
 }
@@ -514,15 +634,22 @@ mod tests {
         assert!(evs.iter().any(
             |e| matches!(e, Event::Slos { slos, .. } if slos.iter().all(|s| s.series.len() == 360))
         ));
-        assert!(
-            evs.iter()
-                .any(|e| matches!(e, Event::Drill(DrillEvent::Started(_))))
-        );
+        assert!(evs.iter().any(|e| matches!(
+            e,
+            Event::Drill {
+                kind: RecordKind::DrillStarted { .. },
+                ..
+            }
+        )));
         // Nothing new one second later except what is due.
         let again = p.advance(t0() + chrono::Duration::seconds(1));
         assert!(!again.iter().any(|e| matches!(
             e,
-            Event::RunbooksLoaded(_) | Event::Drill(DrillEvent::Started(_))
+            Event::RunbooksLoaded(_)
+                | Event::Drill {
+                    kind: RecordKind::DrillStarted { .. },
+                    ..
+                }
         )));
     }
 
@@ -534,10 +661,13 @@ mod tests {
         p.advance(t0());
         let evs = p.advance(t0() + chrono::Duration::seconds(len + 1));
         assert!(matches!(evs[0], Event::DemoRestart));
-        assert!(
-            evs.iter()
-                .any(|e| matches!(e, Event::Drill(DrillEvent::Started(_))))
-        );
+        assert!(evs.iter().any(|e| matches!(
+            e,
+            Event::Drill {
+                kind: RecordKind::DrillStarted { .. },
+                ..
+            }
+        )));
     }
 
     #[test]

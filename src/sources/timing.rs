@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A signed offset in whole seconds, written `-6m`, `40s`, `1h30m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,6 +45,14 @@ impl<'de> Deserialize<'de> for Span {
         humantime::parse_duration(s.trim()).map(Span).map_err(|e| {
             serde::de::Error::custom(format!("`{s}` is not a duration like 30m or 1h30m: {e}"))
         })
+    }
+}
+
+/// Written back the way people write it (`30m`, `1h 30m`), so a drill file's targets read
+/// the same in the journal.
+impl Serialize for Span {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
     }
 }
 

@@ -1,9 +1,13 @@
 //! The drill clock: phases against frozen targets, the RTO budget, and human action time.
-//! Pure arithmetic over timestamps, so the same clock resumes from a journal.
+//! Pure arithmetic over timestamps, so the same clock resumes from a journal. [`DrillRun`]
+//! is the fold of a drill's records (journaled, or scripted by the demo) around that clock.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+
+use crate::drill::{Answer, Drill, Measured, Moment, Score};
+use crate::incident::RecordKind;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhaseClock {
@@ -64,6 +68,30 @@ pub fn since(a: DateTime<Utc>, b: DateTime<Utc>) -> Duration {
 }
 
 impl DrillClock {
+    /// A clock for `spec` whose T+0 is `injected_at`, no phase started yet.
+    pub fn new(spec: &Drill, injected_at: DateTime<Utc>) -> DrillClock {
+        DrillClock {
+            name: spec.name.clone(),
+            injected_at,
+            rto_target: spec.targets.rto.0,
+            rpo_target: spec.targets.rpo.0,
+            phases: spec
+                .phases
+                .iter()
+                .map(|p| PhaseClock {
+                    name: p.name.clone(),
+                    target: p.target.0,
+                    started_at: None,
+                    ended_at: None,
+                })
+                .collect(),
+            human_done: Duration::ZERO,
+            human_since: None,
+            ended_at: None,
+            rpo_actual: None,
+        }
+    }
+
     pub fn is_running(&self) -> bool {
         self.ended_at.is_none()
     }
@@ -144,6 +172,260 @@ impl DrillClock {
         }
         self.ended_at = Some(at);
         self.rpo_actual = rpo;
+    }
+}
+
+/// An RPO value and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpoReading {
+    pub value: Duration,
+    /// `query` or `facilitator`.
+    pub source: String,
+    pub measured_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// How a phase's do-not-proceed guards stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guards {
+    /// The phase has none.
+    None,
+    /// `answered` of `total` answered so far, none saying stop.
+    Open { answered: usize, total: usize },
+    /// Every guard answered: proceed.
+    Clear,
+    /// This guard (0-based) said do not proceed.
+    Blocked(usize),
+}
+
+/// A drill run: the fold of its records around the clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrillRun {
+    /// The drill file's stem.
+    pub drill: String,
+    /// The run's journal id; `None` for the demo's scripted drill.
+    pub run: Option<String>,
+    pub file: String,
+    /// The file's hash at the start.
+    pub sha256: String,
+    /// The drill as it was at the start: targets frozen.
+    pub spec: Drill,
+    pub clock: DrillClock,
+    /// Per phase, the latest round of guard answers: `Some(proceed)`.
+    pub guards: Vec<Vec<Option<bool>>>,
+    /// What the human wait now open is for.
+    pub waiting_on: Option<String>,
+    pub rpo: Option<RpoReading>,
+    /// "What was different this time?" and the score.
+    pub finished: Option<(String, Score)>,
+}
+
+impl DrillRun {
+    pub fn start(
+        drill: &str,
+        run: Option<String>,
+        file: &str,
+        sha256: &str,
+        spec: &Drill,
+        at: DateTime<Utc>,
+    ) -> DrillRun {
+        DrillRun {
+            drill: drill.to_string(),
+            run,
+            file: file.to_string(),
+            sha256: sha256.to_string(),
+            spec: spec.clone(),
+            clock: DrillClock::new(spec, at),
+            guards: spec
+                .phases
+                .iter()
+                .map(|p| vec![None; p.guards.len()])
+                .collect(),
+            waiting_on: None,
+            rpo: None,
+            finished: None,
+        }
+    }
+
+    /// Folds one drill record (any other record is ignored). Phases and guards in records
+    /// count from 1.
+    pub fn apply(&mut self, kind: &RecordKind, at: DateTime<Utc>) {
+        match kind {
+            RecordKind::GuardAnswered {
+                phase,
+                guard,
+                proceed,
+                ..
+            } => {
+                if let Some(g) = self.guards.get_mut(phase.wrapping_sub(1)) {
+                    if *guard == 1 {
+                        g.iter_mut().for_each(|a| *a = None);
+                    }
+                    if let Some(a) = g.get_mut(guard.wrapping_sub(1)) {
+                        *a = Some(*proceed);
+                    }
+                }
+            }
+            // Phases count from 1; a number the drill does not have changes nothing.
+            RecordKind::PhaseStarted { phase, .. }
+                if (1..=self.clock.phases.len()).contains(phase) =>
+            {
+                self.clock.start_phase(phase - 1, at)
+            }
+            RecordKind::HumanPrompted { what }
+                if self.waiting_on.is_none() && self.clock.is_running() =>
+            {
+                self.waiting_on = Some(what.clone());
+                self.clock.human_wait(at);
+            }
+            RecordKind::HumanAnswered { .. } => {
+                self.waiting_on = None;
+                self.clock.human_answered(at);
+            }
+            RecordKind::RpoMeasured {
+                seconds,
+                source,
+                measured_at,
+                note,
+                ..
+            } => {
+                let value = Duration::from_secs_f64(seconds.max(0.0));
+                self.clock.rpo_actual = Some(value);
+                self.rpo = Some(RpoReading {
+                    value,
+                    source: source.clone(),
+                    measured_at: *measured_at,
+                    note: note.clone(),
+                });
+            }
+            RecordKind::ServiceRestored {} => {
+                self.waiting_on = None;
+                self.clock.finish(at, self.clock.rpo_actual);
+            }
+            RecordKind::DrillFinished { different, score } => {
+                self.finished = Some((different.clone(), score.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    /// The run a journal holds: its `drill_started` and every drill record after it.
+    pub fn from_records(
+        run: Option<String>,
+        records: &[crate::incident::Record],
+    ) -> Option<DrillRun> {
+        let mut out: Option<DrillRun> = None;
+        for r in records {
+            match (&r.kind, out.as_mut()) {
+                (
+                    RecordKind::DrillStarted {
+                        drill,
+                        file,
+                        sha256,
+                        spec,
+                    },
+                    _,
+                ) => {
+                    out = Some(DrillRun::start(
+                        drill,
+                        run.clone(),
+                        file,
+                        sha256,
+                        spec,
+                        r.at,
+                    ))
+                }
+                (kind, Some(d)) => d.apply(kind, r.at),
+                (_, None) => {}
+            }
+        }
+        out
+    }
+
+    /// The drill log entry of a scored run; `records` are its journal's.
+    pub fn log_entry(&self, records: &[crate::incident::Record]) -> Option<crate::drill::LogEntry> {
+        let (different, score) = self.finished.as_ref()?;
+        Some(crate::drill::LogEntry::new(
+            &self.drill,
+            &self.spec.name,
+            self.run.as_deref()?,
+            self.clock.injected_at,
+            &self.sha256,
+            score,
+            different,
+            crate::drill::log::timeline(records),
+        ))
+    }
+
+    /// The customer flow works again: the clock has stopped.
+    pub fn is_restored(&self) -> bool {
+        self.clock.ended_at.is_some()
+    }
+
+    /// The phase to start next (0-based); `None` once the last one has started.
+    pub fn next_phase(&self) -> Option<usize> {
+        let started = self
+            .clock
+            .phases
+            .iter()
+            .rposition(|p| p.started_at.is_some())
+            .map_or(0, |i| i + 1);
+        (started < self.clock.phases.len()).then_some(started)
+    }
+
+    pub fn guards(&self, phase: usize) -> Guards {
+        let Some(g) = self.guards.get(phase).filter(|g| !g.is_empty()) else {
+            return Guards::None;
+        };
+        if let Some(i) = g.iter().position(|a| *a == Some(false)) {
+            return Guards::Blocked(i);
+        }
+        let answered = g.iter().filter(|a| a.is_some()).count();
+        if answered == g.len() {
+            Guards::Clear
+        } else {
+            Guards::Open {
+                answered,
+                total: g.len(),
+            }
+        }
+    }
+
+    /// When the RPO is to be measured, once that moment has come.
+    pub fn rpo_due(&self) -> Option<DateTime<Utc>> {
+        let phase = |n: usize| self.clock.phases.get(n.wrapping_sub(1));
+        match self.spec.measure_rpo.at {
+            Moment::PhaseStart(n) => phase(n)?.started_at,
+            Moment::PhaseEnd(n) => phase(n)?.ended_at,
+            Moment::DrillEnd => self.clock.ended_at,
+        }
+    }
+
+    /// The RPO's moment has come and no value is recorded yet.
+    pub fn rpo_pending(&self) -> bool {
+        self.rpo.is_none() && self.rpo_due().is_some()
+    }
+
+    /// What scoring needs, with the clock stopped (or at `now` if it is still running).
+    pub fn measured(&self, now: DateTime<Utc>) -> Measured {
+        Measured {
+            rto: self.clock.elapsed(now),
+            rto_target: self.clock.rto_target,
+            rpo: self.rpo.as_ref().map(|r| r.value),
+            rpo_target: self.clock.rpo_target,
+            human: self.clock.human_time(now),
+            machine: self.clock.machine_time(now),
+            sha256: self.sha256.clone(),
+        }
+    }
+
+    /// The answer to guard `guard` of phase `phase` (0-based) that lets the drill proceed.
+    pub fn proceed_answer(&self, phase: usize, guard: usize) -> Option<Answer> {
+        let g = self.spec.phases.get(phase)?.guards.get(guard)?;
+        Some(match g.stop_if {
+            Answer::Yes => Answer::No,
+            Answer::No => Answer::Yes,
+        })
     }
 }
 

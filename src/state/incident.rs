@@ -106,7 +106,10 @@ impl Incident {
     pub fn apply(&mut self, r: &Record) {
         self.records.push(r.clone());
         match &r.kind {
-            RecordKind::IncidentResolved { .. } => self.resolved_at = Some(r.at),
+            // A drill run's journal ends with its score.
+            RecordKind::IncidentResolved { .. } | RecordKind::DrillFinished { .. } => {
+                self.resolved_at = Some(r.at)
+            }
             RecordKind::SeverityChanged { to, .. } => {
                 if let Some(s) = Severity::parse(to) {
                     self.severity = s;
@@ -151,6 +154,11 @@ impl Incident {
             }),
             _ => {}
         }
+    }
+
+    /// A drill run's journal: no page, no response targets, scored instead.
+    pub fn is_drill(&self) -> bool {
+        self.id.starts_with("drill-")
     }
 
     pub fn is_open(&self) -> bool {

@@ -35,6 +35,12 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     if let Some(Overlay::Verdict(_)) = &state.overlay {
         return super::gameday::on_verdict_key(state, ev);
     }
+    // The drill's questions take every key while open (there is no default answer).
+    match &state.overlay {
+        Some(Overlay::Guards(_)) => return super::drill_flow::on_guard_key(state, &ev),
+        Some(Overlay::DrillInput(_)) => return super::drill_flow::on_ask_key(state, &ev),
+        _ => {}
+    }
     // The alert filter and the silence form take every typed character while open.
     if let Some(effects) = on_text_key(state, &ev) {
         return effects;
@@ -124,7 +130,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             | Overlay::Filter
             | Overlay::Silence(_)
             | Overlay::Mitigation(_)
-            | Overlay::Verdict(_),
+            | Overlay::Verdict(_)
+            | Overlay::Guards(_)
+            | Overlay::DrillInput(_),
         )
         | None => {}
     }
@@ -238,6 +246,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Action::ExpireSilence => open_expire(state),
         Action::Run => return super::mitigation::request(state, false),
         Action::DryRun => return super::mitigation::request(state, true),
+        Action::AdvanceDrill => return super::drill_flow::advance(state),
         Action::CancelRun => {
             if state.exec.running.is_some() {
                 state.notify("Cancelling: the command's process group is killed.");
@@ -292,6 +301,9 @@ fn confirmed(state: &mut State, pending: Pending) -> Vec<Effect> {
         Pending::ExpireSilence { id, alert } => {
             state.notify(format!("Expiring the silence on {alert}…"));
             vec![Effect::ExpireSilence { id }]
+        }
+        p @ (Pending::StartDrill | Pending::StartPhase(_) | Pending::RestoreService) => {
+            super::drill_flow::confirmed(state, p)
         }
     }
 }
@@ -446,7 +458,8 @@ fn select(state: &mut State) -> Vec<Effect> {
             state.overlay = Some(Overlay::SloDetail { scroll: 0 });
             Vec::new()
         }
-        Pane::Slo | Pane::Drill => Vec::new(),
+        Pane::Drill => super::drill_flow::step_done(state),
+        Pane::Slo => Vec::new(),
     }
 }
 

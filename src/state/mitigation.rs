@@ -93,7 +93,7 @@ pub struct ExecDone {
 }
 
 /// The run or dry-run key: the current step's mitigation (or, if it has none, its check)
-/// goes to the gate with the selected alert's labels.
+/// goes to the gate with the selected alert's labels (or, with none, the runbook view's).
 pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
     if state.exec.busy() {
         state.notify("A command is already running (ctrl-k cancels it).");
@@ -118,9 +118,10 @@ pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
     };
     let spec = ActionSpec::from_block(rb, block);
     let name = block.name.clone();
+    // Without an alert (a drill), the labels the runbook view was opened with fill in.
     let (alert, labels) = match state.alerts.selected_alert() {
         Some(a) => (Some(a.fingerprint.clone()), a.labels.clone()),
-        None => (None, BTreeMap::new()),
+        None => (None, state.runbook.labels.clone()),
     };
     let read_only = state.read_only || matches!(state.journal, JournalStatus::ReadOnly(_));
     state.notify(format!("Checking {name} ..."));

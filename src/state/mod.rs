@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod auto_check;
 pub mod drill;
+pub mod drill_flow;
 pub mod gameday;
 pub mod incident;
 pub mod input;
@@ -29,7 +30,8 @@ use crate::runbook::Runbook;
 use crate::slo::SloStatus;
 use crate::sources::alertmanager::SilenceRequest;
 pub use alerts::{Ack, Alert, AlertFeed, AlertState, Severity};
-pub use drill::{DrillClock, Pace, PhaseClock};
+pub use drill::{DrillClock, DrillRun, Pace, PhaseClock};
+pub use drill_flow::{DrillBusy, DrillSetup};
 pub use incident::Incident;
 pub use input::LineInput;
 pub use picker::Picker;
@@ -77,9 +79,21 @@ impl Pane {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     Quit,
-    OpenIncident { title: String, severity: Severity },
+    OpenIncident {
+        title: String,
+        severity: Severity,
+    },
     ResolveIncident,
-    ExpireSilence { id: String, alert: String },
+    ExpireSilence {
+        id: String,
+        alert: String,
+    },
+    /// The drill's T+0: create its journal.
+    StartDrill,
+    /// Start this phase of the drill (0-based).
+    StartPhase(usize),
+    /// The customer flow works again: stop the RTO clock.
+    RestoreService,
 }
 
 /// What sits on top of the panes and takes the keys first.
@@ -109,6 +123,10 @@ pub enum Overlay {
     Mitigation(Box<mitigation::Prompt>),
     /// The end of a game-day: did the hypothesis hold, and a note.
     Verdict(gameday::VerdictForm),
+    /// A drill phase's do-not-proceed guards, one question at a time.
+    Guards(drill_flow::GuardsForm),
+    /// The drill's RPO, or what was different this time.
+    DrillInput(drill_flow::DrillAsk),
 }
 
 /// Which field of the silence form takes the typing.
@@ -221,7 +239,10 @@ pub struct State {
     pub runbook: RunbookView,
     pub slos: Vec<SloStatus>,
     pub slo_selected: usize,
-    pub drill: Option<DrillClock>,
+    pub drill: Option<DrillRun>,
+    /// `warroom drill NAME`: the drill to run, read before the screen was taken over.
+    pub drill_setup: Option<Box<DrillSetup>>,
+    pub drill_busy: DrillBusy,
     pub incident: Option<Incident>,
     pub journal: JournalStatus,
     /// Alerts whose `alert_seen` record is on its way, so a quick second poll does not ask twice.
@@ -296,7 +317,11 @@ pub enum Event {
     RunbooksLoaded(Vec<Runbook>),
     /// Something the operator should know, shown in the status bar for a few seconds.
     Notice(String),
-    Drill(DrillEvent),
+    /// A drill record scripted by the demo (journaled ones arrive as `Journaled`).
+    Drill {
+        at: DateTime<Utc>,
+        kind: RecordKind,
+    },
     /// The demo scenario starts over: clear the alerts and the drill it showed.
     DemoRestart,
     /// A record is safely on disk (or was read back from it): fold it in.
@@ -323,6 +348,15 @@ pub enum Event {
     AbortReading(crate::gameday::Reading),
     /// A game-day experiment deletion ended.
     ExperimentRemoved(gameday::Removed),
+    /// Prometheus's answer to [`Effect::MeasureRpo`]: seconds of data lost, or why not.
+    RpoQueried(Result<f64, String>),
+    /// The answer to [`Effect::ScoreDrill`].
+    DrillScored {
+        different: String,
+        result: Result<crate::drill::Score, String>,
+    },
+    /// The answer to [`Effect::AppendDrillLog`]: what happened, or why it failed.
+    DrillLogged(Result<String, String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -330,25 +364,6 @@ pub enum Signal {
     Hangup,
     Terminate,
     Interrupt,
-}
-
-#[derive(Debug, Clone)]
-pub enum DrillEvent {
-    Started(DrillClock),
-    PhaseStarted {
-        index: usize,
-        at: DateTime<Utc>,
-    },
-    HumanWaiting {
-        at: DateTime<Utc>,
-    },
-    HumanAnswered {
-        at: DateTime<Utc>,
-    },
-    Finished {
-        at: DateTime<Utc>,
-        rpo: Option<Duration>,
-    },
 }
 
 /// What the runtime must do after an update.
@@ -403,6 +418,15 @@ pub enum Effect {
         reason: String,
         targets: Vec<gameday::RemoveTarget>,
     },
+    /// Evaluate the drill's RPO query at `at`; answer with [`Event::RpoQueried`].
+    MeasureRpo { query: String, at: DateTime<Utc> },
+    /// Hash the drill file, read the log, score; answer with [`Event::DrillScored`].
+    ScoreDrill(Box<crate::drill::score::ScoreRequest>),
+    /// Append the entry to the drill log atomically; answer with [`Event::DrillLogged`].
+    AppendDrillLog {
+        path: std::path::PathBuf,
+        entry: Box<crate::drill::LogEntry>,
+    },
 }
 
 impl State {
@@ -422,6 +446,8 @@ impl State {
             slos: Vec::new(),
             slo_selected: 0,
             drill: None,
+            drill_setup: None,
+            drill_busy: DrillBusy::default(),
             incident: None,
             journal: JournalStatus::NoIncident,
             seen_pending: BTreeSet::new(),
@@ -445,10 +471,17 @@ impl State {
         if let Some(w) = gameday::running_work(self) {
             return Some(w);
         }
+        // A journaled run is unfinished until it is scored, even with its clock stopped.
         self.drill
             .as_ref()
-            .filter(|d| d.is_running())
-            .map(|d| format!("The drill \"{}\" is running.", d.name))
+            .filter(|d| d.clock.is_running() || (d.run.is_some() && d.finished.is_none()))
+            .map(|d| match &d.run {
+                Some(_) => format!(
+                    "The drill \"{}\" is running; `warroom drill {}` resumes it.",
+                    d.spec.name, d.drill
+                ),
+                None => format!("The drill \"{}\" is running.", d.spec.name),
+            })
     }
 
     fn source_mut(&mut self, name: &str) -> &mut SourceHealth {
@@ -564,6 +597,17 @@ impl State {
 
     /// Effects that open an incident with this title and severity, commanded by this user.
     pub fn open_incident(&mut self, title: String, severity: Severity) -> Vec<Effect> {
+        let id = self.new_incident_id();
+        self.open_incident_as(id, title, severity)
+    }
+
+    /// [`State::open_incident`] with a given id (a drill run's is `drill-...`).
+    pub fn open_incident_as(
+        &mut self,
+        id: String,
+        title: String,
+        severity: Severity,
+    ) -> Vec<Effect> {
         if let JournalStatus::ReadOnly(why) = &self.journal {
             let text = format!("Read-only: {why}");
             self.notify(text);
@@ -573,13 +617,17 @@ impl State {
             self.notify("An incident is already open.");
             return Vec::new();
         }
-        let id = self.new_incident_id();
         self.open_journal(id, title, severity)
     }
 
     /// Effects that create journal `id` with its first record, and record the alerts
     /// already firing.
     pub fn open_journal(&mut self, id: String, title: String, severity: Severity) -> Vec<Effect> {
+        if let JournalStatus::Failed(why) = &self.journal {
+            let text = format!("Refused: the journal cannot be written ({why})");
+            self.notify(text);
+            return Vec::new();
+        }
         let opened = RecordKind::IncidentOpened {
             id: id.clone(),
             title,
@@ -671,9 +719,7 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
         RecordKind::RunbookOpened { runbook, alert } => {
             // Using a runbook in a real incident is an exercise of it.
             if state.mode == Mode::Live {
-                let day = at.date_naive();
-                let e = state.exercised.entry(runbook.clone()).or_insert(day);
-                *e = (*e).max(day);
+                mark_exercised(state, runbook, at);
             }
             if let Some(i) = state.runbooks.iter().position(|r| &r.id == runbook) {
                 let (name, labels) = alert
@@ -699,8 +745,23 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
         RecordKind::StepBack { .. } => {
             state.runbook.back();
         }
+        RecordKind::DrillStarted { .. }
+        | RecordKind::GuardAnswered { .. }
+        | RecordKind::PhaseStarted { .. }
+        | RecordKind::HumanPrompted { .. }
+        | RecordKind::HumanAnswered { .. }
+        | RecordKind::RpoMeasured { .. }
+        | RecordKind::ServiceRestored {}
+        | RecordKind::DrillFinished { .. } => drill_flow::fold(state, kind, at, true),
         _ => {}
     }
+}
+
+/// A runbook used in a real incident or a drill on `at`'s day: it is not stale.
+fn mark_exercised(state: &mut State, runbook: &str, at: DateTime<Utc>) {
+    let day = at.date_naive();
+    let e = state.exercised.entry(runbook.to_string()).or_insert(day);
+    *e = (*e).max(day);
 }
 
 /// Typed ahead while records are in flight; more than this is dropped (a stuck key).
@@ -862,8 +923,21 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             state.dirty = true;
             Vec::new()
         }
-        Event::Drill(ev) => {
-            on_drill(state, ev);
+        Event::Drill { at, kind } => {
+            drill_flow::fold(state, &kind, at, false);
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::RpoQueried(result) => {
+            state.dirty = true;
+            drill_flow::on_rpo_queried(state, result)
+        }
+        Event::DrillScored { different, result } => {
+            state.dirty = true;
+            drill_flow::on_scored(state, different, result)
+        }
+        Event::DrillLogged(result) => {
+            drill_flow::on_logged(state, result);
             state.dirty = true;
             Vec::new()
         }
@@ -897,6 +971,7 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             apply_record(state, &record);
             let mut effects = mitigation::after_record(state, &record);
             effects.extend(gameday::after_record(state, &record));
+            effects.extend(drill_flow::after_record(state, &record));
             effects
         }
         Event::JournalFailed(why) => {
@@ -908,9 +983,14 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::JournalReady(status) => {
+            let writable = status == JournalStatus::Writable;
             state.journal = status;
             state.dirty = true;
-            Vec::new()
+            if writable {
+                drill_flow::resumed(state)
+            } else {
+                Vec::new()
+            }
         }
         Event::Warning(text) => {
             state.warnings.push(text);
@@ -982,21 +1062,4 @@ fn alert_records(state: &mut State, before: &BTreeSet<String>) -> Vec<Effect> {
         }
     }
     effects
-}
-
-fn on_drill(state: &mut State, ev: DrillEvent) {
-    if let DrillEvent::Started(clock) = ev {
-        state.drill = Some(clock);
-        return;
-    }
-    let Some(d) = state.drill.as_mut() else {
-        return;
-    };
-    match ev {
-        DrillEvent::Started(_) => {}
-        DrillEvent::PhaseStarted { index, at } => d.start_phase(index, at),
-        DrillEvent::HumanWaiting { at } => d.human_wait(at),
-        DrillEvent::HumanAnswered { at } => d.human_answered(at),
-        DrillEvent::Finished { at, rpo } => d.finish(at, rpo),
-    }
 }

@@ -40,6 +40,24 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         return Vec::new();
     };
     let now = state.now;
+    if inc.is_drill() {
+        // A drill is scored on the Drill pane; the incident clocks would only mislead.
+        let head = if inc.is_open() {
+            "DRILL RUN "
+        } else {
+            "DRILL SCORED "
+        };
+        return vec![
+            Line::from(vec![
+                styled(head, theme.header),
+                styled(escape(&inc.title).into_owned(), theme.base),
+            ]),
+            Line::from(styled(
+                format!("facilitator {} · {}", escape(&inc.commander), inc.id),
+                theme.dim,
+            )),
+        ];
+    }
     let t = targets(inc.severity);
     let sev = super::alerts::severity_style(theme, inc.severity);
     let head = match (&inc.gameday, inc.is_open()) {
@@ -149,6 +167,9 @@ pub fn short(inc: &Incident, state: &State, theme: &Theme) -> Vec<Span<'static>>
                 theme.dim,
             ),
         ];
+    }
+    if inc.is_drill() {
+        return vec![styled("DRILL RUN · ", theme.header)];
     }
     vec![
         styled("INC ", theme.header),

@@ -23,7 +23,8 @@ use layout::Slot;
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(ratatui::widgets::Block::new().style(theme.base), area);
-    let Some(screen) = layout::compute(area, state.focus, state.zoomed) else {
+    let drill_first = crate::state::drill_flow::is_console(state);
+    let Some(screen) = layout::compute(area, state.focus, state.zoomed, drill_first) else {
         too_small(frame, area, theme);
         return;
     };
@@ -55,6 +56,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         Some(Overlay::Silence(form)) => overlay::silence(frame, area, form, theme),
         Some(Overlay::Mitigation(p)) => overlay::mitigation(frame, area, p, theme),
         Some(Overlay::Verdict(form)) => gameday::verdict(frame, area, form, state, theme),
+        Some(Overlay::Guards(form)) => overlay::guards(frame, area, state, form, theme),
+        Some(Overlay::DrillInput(ask)) => overlay::drill_input(frame, area, state, ask, theme),
         Some(Overlay::Filter) | None => {}
     }
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use super::layout::centered;
 use super::widgets::styled;
 use crate::sanitize::escape;
+use crate::state::drill_flow::{Ask, DrillAsk, GuardsForm};
 use crate::state::mitigation::Prompt;
 use crate::state::{LineInput, Picker, SilenceField, SilenceForm, State, picker};
 use crate::theme::Theme;
@@ -86,21 +87,26 @@ pub fn confirm(frame: &mut Frame, area: Rect, title: &str, detail: &str, theme: 
     );
 }
 
-/// The scribe's note input, with the action-item syntax shown and any error under it.
-pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
-    let r = centered(area, area.width.saturating_sub(4).min(100), 7);
-    let inner_w = r.width.saturating_sub(2) as usize;
-    // Keep the cursor in view on long notes: show the tail that ends at the cursor.
+/// The line being typed, with its cursor, scrolled so the cursor stays in view.
+fn typed_line<'a>(input: &LineInput, inner_w: usize, theme: &Theme) -> Line<'a> {
+    // Keep the cursor in view on long input: show the tail that ends at the cursor.
     let chars: Vec<char> = input.text.chars().collect();
     let start = input.cursor.saturating_sub(inner_w.saturating_sub(3));
     let before: String = chars[start..input.cursor.min(chars.len())].iter().collect();
     let after: String = chars[input.cursor.min(chars.len())..].iter().collect();
-    let mut lines = vec![Line::from(vec![
+    Line::from(vec![
         styled("> ", theme.key),
         styled(escape(&before).into_owned(), theme.overlay),
         styled("▏", theme.key),
         styled(escape(&after).into_owned(), theme.overlay),
-    ])];
+    ])
+}
+
+/// The scribe's note input, with the action-item syntax shown and any error under it.
+pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
+    let r = centered(area, area.width.saturating_sub(4).min(100), 7);
+    let inner_w = r.width.saturating_sub(2) as usize;
+    let mut lines = vec![typed_line(input, inner_w, theme)];
     lines.push(match &input.error {
         Some(e) => Line::from(styled(e.clone(), theme.error)),
         None => Line::default(),
@@ -116,6 +122,124 @@ pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
         styled("cancel", theme.overlay),
     ]));
     input_box(frame, r, " Note for the incident journal ", lines, theme);
+}
+
+/// A drill phase's do-not-proceed guards: the answers so far, the question now, y or n.
+pub fn guards(frame: &mut Frame, area: Rect, state: &State, form: &GuardsForm, theme: &Theme) {
+    let Some(run) = &state.drill else {
+        return;
+    };
+    let Some(phase) = run.spec.phases.get(form.phase) else {
+        return;
+    };
+    let mut lines = vec![
+        Line::from(styled(
+            " Answer each. One answer that says stop blocks the phase: failing over and back costs more than riding out a short outage.",
+            theme.overlay,
+        )),
+        Line::default(),
+    ];
+    for (j, g) in phase.guards.iter().enumerate() {
+        let (mark, tail, style) = if j < form.next {
+            let answer = run
+                .proceed_answer(form.phase, j)
+                .map_or("", crate::drill::Answer::word);
+            ("✓", format!("  {answer}: proceed"), theme.dim)
+        } else if j == form.next {
+            ("▶", String::new(), theme.key)
+        } else {
+            (" ", String::new(), theme.overlay)
+        };
+        lines.push(Line::from(vec![
+            styled(format!(" {mark} {} {}", j + 1, escape(&g.ask)), style),
+            styled(tail, theme.ok),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        styled(" y ", theme.key),
+        styled("yes    ", theme.overlay),
+        styled(" n ", theme.key),
+        styled("no    ", theme.overlay),
+        styled(" esc ", theme.key),
+        styled("not now (the phase does not start)", theme.overlay),
+    ]));
+    let width = area.width.saturating_sub(4).min(90);
+    boxed(
+        frame,
+        area,
+        format!(" Before phase {}: {} ", form.phase + 1, escape(&phase.name)),
+        lines,
+        0,
+        theme,
+        width,
+    );
+}
+
+/// The drill's typed questions: the RPO (when the facilitator measures it) and what was
+/// different this time (required).
+pub fn drill_input(frame: &mut Frame, area: Rect, state: &State, ask: &DrillAsk, theme: &Theme) {
+    let r = centered(area, area.width.saturating_sub(4).min(100), 9);
+    let inner_w = r.width.saturating_sub(2) as usize;
+    let run = state.drill.as_ref();
+    let (title, mut lines) = match ask.ask {
+        Ask::Rpo => {
+            let m = run.map(|r| &r.spec.measure_rpo);
+            let question = m.and_then(|m| m.prompt.clone()).unwrap_or_else(|| {
+                "How much data was lost (the replication lag at promotion)?".into()
+            });
+            let mut lines = vec![Line::from(styled(
+                escape(&question).into_owned(),
+                theme.overlay,
+            ))];
+            if let Some(e) = &state.drill_busy.rpo_failed {
+                lines.push(Line::from(styled(
+                    format!("The RPO query failed: {}", escape(e)),
+                    theme.warn,
+                )));
+            }
+            lines.push(Line::from(styled(
+                format!(
+                    "Measured at {}. Write a duration: 42s, 1m 30s, 0.5s.",
+                    m.map_or("the drill's moment".to_string(), |m| m.at.to_string())
+                ),
+                theme.dim,
+            )));
+            (" RPO: data lost ", lines)
+        }
+        Ask::Different => {
+            let mut lines = vec![Line::from(styled(
+                "Required. Each drill should be harder than the last: fewer responders, business hours, a longer outage, one tool unavailable.",
+                theme.overlay,
+            ))];
+            if let Some(p) = state.drill_setup.as_ref().and_then(|s| s.previous.as_ref()) {
+                lines.push(Line::from(styled(
+                    format!("Last time: {}", escape(&p.different)),
+                    theme.dim,
+                )));
+            }
+            (" What was different this time? ", lines)
+        }
+    };
+    lines.push(typed_line(&ask.input, inner_w, theme));
+    lines.push(match &ask.input.error {
+        Some(e) => Line::from(styled(e.clone(), theme.error)),
+        None => Line::default(),
+    });
+    lines.push(Line::from(vec![
+        styled(" enter ", theme.key),
+        styled("save   ", theme.overlay),
+        styled(" esc ", theme.key),
+        styled("later", theme.overlay),
+    ]));
+    let block = focused_block(title.to_string(), theme);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        r,
+    );
 }
 
 /// The runbook picker: the query, then the matches best first, the highlighted one marked.
@@ -181,7 +305,10 @@ fn boxed<'a>(
     width: u16,
 ) {
     let w = width.min(area.width);
-    let h = (lines.len() as u16 + 2).min(area.height);
+    // Rows as wrapped, so a long line does not push the last ones (the keys) out.
+    let inner = w.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let h = (rows + 2).min(area.height as usize) as u16;
     let r = centered(area, w, h);
     let block = focused_block(title, theme);
     frame.render_widget(Clear, r);

@@ -19,6 +19,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Demo => styled(" DEMO ", theme.mode_demo),
         Mode::Live => styled(" LIVE ", theme.mode_live),
     }];
+    if crate::state::drill_flow::is_console(state) {
+        left.push(Span::raw(" "));
+        left.push(styled(" DRILL ", theme.mode_demo));
+    }
     if state.read_only {
         left.push(Span::raw(" "));
         left.push(styled(" READ-ONLY ", theme.mode_read_only));

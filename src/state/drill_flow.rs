@@ -1,0 +1,734 @@
+//! The drill console's side of a drill run: the facilitator's one key that moves the drill
+//! on (start, guards, next phase, service restored, RPO, "what was different"), the records
+//! each step asks for, and what follows when they land. Like the rest of `update` it only
+//! decides and asks; the journal, Prometheus, the drill file and the log are effects.
+//!
+//! Human action time is journaled as `human_prompted` / `human_answered` pairs: a wait opens
+//! when the console puts guards, a runbook step or the RPO question to a person, and closes
+//! when that person answers (or moves the drill on, which answers whatever was open).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+
+use super::drill::{DrillRun, Guards};
+use super::input::{InputOutcome, LineInput};
+use super::{Effect, JournalStatus, Mode, Overlay, Pane, Pending, Severity, State};
+use crate::drill::score::ScoreRequest;
+use crate::drill::{Answer, Drill, LogEntry, Score};
+use crate::incident::{Record, RecordKind};
+use crate::sources::timing::Clock;
+
+/// What `warroom drill NAME` read before the screen was taken over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrillSetup {
+    /// The drill file's stem.
+    pub drill: String,
+    pub file: PathBuf,
+    pub sha256: String,
+    pub spec: Drill,
+    /// Where the score is logged.
+    pub log: PathBuf,
+    /// The last logged run of this drill.
+    pub previous: Option<LogEntry>,
+}
+
+/// Work on its way outside the console, so a key does not ask twice.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DrillBusy {
+    pub rpo_query: bool,
+    /// The RPO query failed (why): the facilitator is asked instead.
+    pub rpo_failed: Option<String>,
+    pub scoring: bool,
+    /// The drill log: where the entry went, or why it did not.
+    pub logged: Option<Result<String, String>>,
+}
+
+/// The guard checklist: the phase (0-based) and the guard being asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardsForm {
+    pub phase: usize,
+    pub next: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    Rpo,
+    Different,
+}
+
+/// A typed answer the drill needs: the RPO, or what was different this time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrillAsk {
+    pub ask: Ask,
+    pub input: LineInput,
+}
+
+const RPO_WAIT: &str = "rpo";
+
+/// Whether this console shows a drill run from a journal (its own or one it follows), as
+/// opposed to the demo's scripted drill: such a console puts the drill first.
+pub fn is_console(state: &State) -> bool {
+    state.drill_setup.is_some() || state.drill.as_ref().is_some_and(|r| r.run.is_some())
+}
+
+/// Folds a drill record, from the journal or scripted by the demo.
+pub fn fold(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, from_journal: bool) {
+    if let RecordKind::DrillStarted {
+        drill,
+        file,
+        sha256,
+        spec,
+    } = kind
+    {
+        let run = from_journal
+            .then(|| state.incident.as_ref().map(|i| i.id.clone()))
+            .flatten();
+        state.drill = Some(DrillRun::start(drill, run, file, sha256, spec, at));
+        state.drill_busy = DrillBusy::default();
+        if from_journal {
+            state.focus = Pane::Drill;
+        }
+        return;
+    }
+    let Some(run) = state.drill.as_mut() else {
+        return;
+    };
+    run.apply(kind, at);
+    if from_journal
+        && let RecordKind::PhaseStarted {
+            runbook: Some(rb),
+            step: Some(step),
+            ..
+        } = kind
+    {
+        let labels = run.spec.labels.clone();
+        show_step(state, rb, step, labels, at);
+    }
+}
+
+/// The Runbook pane shows the step a phase carries out.
+fn show_step(
+    state: &mut State,
+    runbook: &str,
+    step: &str,
+    labels: std::collections::BTreeMap<String, String>,
+    at: DateTime<Utc>,
+) {
+    let Some(i) = state.runbooks.iter().position(|r| r.id == runbook) else {
+        return;
+    };
+    if state.mode == Mode::Live {
+        super::mark_exercised(state, runbook, at);
+    }
+    state.runbook.open(i, None, labels);
+    if let Some(s) = state.runbooks[i].step_index(step)
+        && state.runbook.current_step() != Some(s)
+    {
+        state.runbook.go(s);
+    }
+}
+
+/// Records for the running drill, or a notice saying why they cannot be written.
+fn record(state: &mut State, kinds: Vec<RecordKind>) -> Vec<Effect> {
+    match &state.journal {
+        JournalStatus::ReadOnly(why) => {
+            let text = format!("Read-only: {why}");
+            state.notify(text);
+            Vec::new()
+        }
+        JournalStatus::Writable if state.incident_open() => kinds
+            .into_iter()
+            .map(|kind| Effect::Journal {
+                kind,
+                by: Some(state.user.clone()),
+            })
+            .collect(),
+        JournalStatus::Failed(why) => {
+            let text = format!("Refused: the journal cannot be written ({why})");
+            state.notify(text);
+            Vec::new()
+        }
+        _ => {
+            state.notify("The drill's journal is not open.");
+            Vec::new()
+        }
+    }
+}
+
+fn run(state: &State) -> Option<&DrillRun> {
+    state.drill.as_ref().filter(|r| r.run.is_some())
+}
+
+/// The advance key: whatever the drill needs next, behind a confirmation where it changes
+/// the clock.
+pub fn advance(state: &mut State) -> Vec<Effect> {
+    if let JournalStatus::ReadOnly(why) = &state.journal {
+        let text = format!("Read-only: {why}");
+        state.notify(text);
+        return Vec::new();
+    }
+    let Some(r) = &state.drill else {
+        match &state.drill_setup {
+            Some(setup) => {
+                let d = &setup.spec;
+                state.overlay = Some(Overlay::Confirm {
+                    title: "Start the drill?".into(),
+                    detail: format!(
+                        "{}: T+0 is the moment you answer yes, so inject the failure now. Targets (frozen): RTO {}, RPO {}. {} phases.",
+                        d.name,
+                        Clock(d.targets.rto.0),
+                        Clock(d.targets.rpo.0),
+                        d.phases.len()
+                    ),
+                    on_yes: Pending::StartDrill,
+                });
+            }
+            None => state.notify("No drill here: `warroom drill NAME` runs one."),
+        }
+        return Vec::new();
+    };
+    if r.run.is_none() {
+        state.notify("The demo's drill plays by itself: `warroom drill NAME` runs one for real.");
+        return Vec::new();
+    }
+    if let Some((_, score)) = &r.finished {
+        let text = format!(
+            "This drill is finished ({}). `warroom drill {}` starts the next run.",
+            score.result(),
+            r.drill
+        );
+        state.notify(text);
+        return Vec::new();
+    }
+    if state.drill_busy.scoring {
+        state.notify("Scoring the drill…");
+        return Vec::new();
+    }
+    if r.is_restored() {
+        if r.rpo_pending() {
+            return measure_rpo(state);
+        }
+        open_different(state);
+        return Vec::new();
+    }
+    let asks_human = r.spec.measure_rpo.query.is_none() || state.drill_busy.rpo_failed.is_some();
+    if r.rpo_pending() && asks_human {
+        return measure_rpo(state);
+    }
+    match r.next_phase() {
+        Some(i) => begin_phase(state, i, true),
+        None => {
+            let detail = format!(
+                "The customer flow works again? The RTO clock stops at T+ {} (target {}).",
+                Clock(r.clock.elapsed(state.now)),
+                Clock(r.clock.rto_target)
+            );
+            state.overlay = Some(Overlay::Confirm {
+                title: "Service restored?".into(),
+                detail,
+                on_yes: Pending::RestoreService,
+            });
+            Vec::new()
+        }
+    }
+}
+
+fn confirm_phase(r: &DrillRun, i: usize) -> Overlay {
+    let p = &r.spec.phases[i];
+    let step = match (&p.runbook, &p.step) {
+        (Some(rb), Some(s)) => format!(" Runbook: {rb}#{s}."),
+        _ => String::new(),
+    };
+    Overlay::Confirm {
+        title: format!("Start phase {}?", i + 1),
+        detail: format!("{}, target {}.{step}", p.name, Clock(p.target.0)),
+        on_yes: Pending::StartPhase(i),
+    }
+}
+
+/// Phase `i` is next: its guards first, then (if `confirm`) the confirmation.
+fn begin_phase(state: &mut State, i: usize, confirm: bool) -> Vec<Effect> {
+    let Some(r) = run(state) else {
+        return Vec::new();
+    };
+    let Some(p) = r.spec.phases.get(i) else {
+        return Vec::new();
+    };
+    if !p.guards.is_empty() {
+        let what = format!("guards for phase {}", i + 1);
+        let prompt = r.waiting_on.is_none();
+        let effects = if prompt {
+            record(state, vec![RecordKind::HumanPrompted { what }])
+        } else {
+            Vec::new()
+        };
+        if prompt && effects.is_empty() {
+            return effects;
+        }
+        state.overlay = Some(Overlay::Guards(GuardsForm { phase: i, next: 0 }));
+        return effects;
+    }
+    if confirm {
+        state.overlay = Some(confirm_phase(r, i));
+        return Vec::new();
+    }
+    start_phase(state, i)
+}
+
+/// The records that start phase `i`: whatever a human was doing is answered by moving on,
+/// and the phase's runbook step is put to them.
+fn start_phase(state: &mut State, i: usize) -> Vec<Effect> {
+    let Some(r) = run(state) else {
+        return Vec::new();
+    };
+    let Some(p) = r.spec.phases.get(i) else {
+        return Vec::new();
+    };
+    let mut kinds = Vec::new();
+    if let Some(w) = &r.waiting_on {
+        kinds.push(RecordKind::HumanAnswered { what: w.clone() });
+    }
+    kinds.push(RecordKind::PhaseStarted {
+        phase: i + 1,
+        name: p.name.clone(),
+        runbook: p.runbook.clone(),
+        step: p.step.clone(),
+    });
+    if let (Some(rb), Some(st)) = (&p.runbook, &p.step) {
+        kinds.push(RecordKind::HumanPrompted {
+            what: format!("step {rb}#{st}"),
+        });
+    }
+    record(state, kinds)
+}
+
+/// What a `y` on the drill's confirmations does.
+pub fn confirmed(state: &mut State, pending: Pending) -> Vec<Effect> {
+    match pending {
+        Pending::StartDrill => start_drill(state),
+        Pending::StartPhase(i) => {
+            let blocked = run(state).is_some_and(|r| {
+                !matches!(r.guards(i), Guards::None | Guards::Clear) || r.next_phase() != Some(i)
+            });
+            if blocked {
+                // Answered by someone else meanwhile, or a guard said stop: ask again.
+                return begin_phase(state, i, true);
+            }
+            start_phase(state, i)
+        }
+        Pending::RestoreService => {
+            let Some(r) = run(state) else {
+                return Vec::new();
+            };
+            let mut kinds = Vec::new();
+            if let Some(w) = &r.waiting_on {
+                kinds.push(RecordKind::HumanAnswered { what: w.clone() });
+            }
+            kinds.push(RecordKind::ServiceRestored {});
+            record(state, kinds)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// T+0: the run's journal is created with the drill as it is now, targets frozen.
+fn start_drill(state: &mut State) -> Vec<Effect> {
+    let Some(setup) = state.drill_setup.clone() else {
+        return Vec::new();
+    };
+    if state.drill.is_some() {
+        state.notify("This drill is already running.");
+        return Vec::new();
+    }
+    let id = format!("drill-{}", state.now.format("%Y%m%d-%H%M%S"));
+    let mut effects =
+        state.open_incident_as(id, format!("Drill: {}", setup.spec.name), Severity::P2);
+    if effects.is_empty() {
+        return effects;
+    }
+    effects.push(Effect::Journal {
+        kind: RecordKind::DrillStarted {
+            drill: setup.drill.clone(),
+            file: setup.file.display().to_string(),
+            sha256: setup.sha256.clone(),
+            spec: setup.spec.clone(),
+        },
+        by: Some(state.user.clone()),
+    });
+    effects
+}
+
+/// The guard checklist's keys: `y` or `n` answers the question shown, `esc` leaves the
+/// phase unstarted. Nothing else does anything: there is no default answer.
+pub fn on_guard_key(state: &mut State, ev: &KeyEvent) -> Vec<Effect> {
+    let Some(Overlay::Guards(form)) = state.overlay else {
+        return Vec::new();
+    };
+    if ev.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    let answer = match ev.code {
+        KeyCode::Char('y' | 'Y') => Answer::Yes,
+        KeyCode::Char('n' | 'N') => Answer::No,
+        KeyCode::Esc => {
+            state.overlay = None;
+            state.notify(format!(
+                "Guards not answered: phase {} has not started (p asks again).",
+                form.phase + 1
+            ));
+            return Vec::new();
+        }
+        _ => return Vec::new(),
+    };
+    state.dirty = true;
+    let Some(r) = run(state) else {
+        state.overlay = None;
+        return Vec::new();
+    };
+    let Some(guards) = r.spec.phases.get(form.phase).map(|p| p.guards.clone()) else {
+        state.overlay = None;
+        return Vec::new();
+    };
+    let Some(guard) = guards.get(form.next) else {
+        state.overlay = None;
+        return Vec::new();
+    };
+    let proceed = answer != guard.stop_if;
+    let done = !proceed || form.next + 1 == guards.len();
+    let what = format!("guards for phase {}", form.phase + 1);
+    let mut kinds = vec![RecordKind::GuardAnswered {
+        phase: form.phase + 1,
+        guard: form.next + 1,
+        question: guard.ask.clone(),
+        answer,
+        proceed,
+    }];
+    if done && r.waiting_on.as_deref() == Some(what.as_str()) {
+        kinds.push(RecordKind::HumanAnswered { what });
+    }
+    let next = if !proceed {
+        None
+    } else if done {
+        Some(confirm_phase(r, form.phase))
+    } else {
+        Some(Overlay::Guards(GuardsForm {
+            next: form.next + 1,
+            ..form
+        }))
+    };
+    let effects = record(state, kinds);
+    if effects.is_empty() {
+        state.overlay = None;
+        return effects;
+    }
+    state.overlay = next;
+    if !proceed {
+        state.notify(format!(
+            "DO NOT PROCEED: \"{}\" answered {}. Phase {} is blocked (p asks the guards again).",
+            guard.ask,
+            answer.word(),
+            form.phase + 1
+        ));
+    }
+    effects
+}
+
+/// Keys for the RPO and "what was different" inputs.
+pub fn on_ask_key(state: &mut State, ev: &KeyEvent) -> Vec<Effect> {
+    let Some(Overlay::DrillInput(ask)) = &mut state.overlay else {
+        return Vec::new();
+    };
+    state.dirty = true;
+    match ask.input.handle(ev) {
+        InputOutcome::Submit => submit(state),
+        InputOutcome::Cancel => {
+            let which = ask.ask;
+            state.overlay = None;
+            state.notify(match which {
+                Ask::Rpo => "The RPO is not recorded yet: p asks again.",
+                Ask::Different => "Not scored yet: p asks again.",
+            });
+            Vec::new()
+        }
+        InputOutcome::Edited | InputOutcome::Ignored => Vec::new(),
+    }
+}
+
+/// `42s`, `1m 30s`, `0.4s`, or a bare number of seconds.
+pub fn parse_rpo(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let d = match t.parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s),
+        Ok(_) => return Err("the RPO cannot be negative".into()),
+        Err(_) => humantime::parse_duration(t)
+            .map_err(|_| format!("`{t}` is not a duration like 42s, 1m 30s or 0.5s"))?,
+    };
+    if d > Duration::from_secs(365 * 86_400) {
+        return Err("an RPO of more than a year is not a measurement".into());
+    }
+    Ok(d)
+}
+
+fn submit(state: &mut State) -> Vec<Effect> {
+    let Some(Overlay::DrillInput(ask)) = &mut state.overlay else {
+        return Vec::new();
+    };
+    let text = ask.input.text.trim().to_string();
+    match ask.ask {
+        Ask::Rpo => {
+            let value = match parse_rpo(&text) {
+                Ok(v) => v,
+                Err(e) => {
+                    ask.input.error = Some(e);
+                    return Vec::new();
+                }
+            };
+            let Some(r) = run(state) else {
+                return Vec::new();
+            };
+            let mut kinds = vec![RecordKind::RpoMeasured {
+                seconds: value.as_secs_f64(),
+                source: "facilitator".into(),
+                measured_at: r.rpo_due().unwrap_or(state.now),
+                query: None,
+                note: state
+                    .drill_busy
+                    .rpo_failed
+                    .as_ref()
+                    .map(|e| format!("the query failed: {e}")),
+            }];
+            if r.waiting_on.as_deref() == Some(RPO_WAIT) {
+                kinds.push(RecordKind::HumanAnswered {
+                    what: RPO_WAIT.into(),
+                });
+            }
+            let effects = record(state, kinds);
+            if !effects.is_empty() {
+                state.overlay = None;
+            }
+            effects
+        }
+        Ask::Different => {
+            if text.is_empty() {
+                ask.input.error = Some(
+                    "Required: what was different this time (fewer responders, business hours, a tool unavailable…), or `nothing`".into(),
+                );
+                return Vec::new();
+            }
+            let (Some(setup), Some(r)) = (&state.drill_setup, run(state)) else {
+                return Vec::new();
+            };
+            let request = ScoreRequest {
+                drill: r.drill.clone(),
+                run: r.run.clone().unwrap_or_default(),
+                file: setup.file.clone(),
+                log: setup.log.clone(),
+                measured: r.measured(state.now),
+                different: text,
+            };
+            state.overlay = None;
+            state.drill_busy.scoring = true;
+            state.notify("Scoring the drill…");
+            vec![Effect::ScoreDrill(Box::new(request))]
+        }
+    }
+}
+
+/// The RPO's moment has come: ask Prometheus, or the facilitator.
+fn measure_rpo(state: &mut State) -> Vec<Effect> {
+    let Some(r) = run(state) else {
+        return Vec::new();
+    };
+    if !r.rpo_pending() || state.drill_busy.rpo_query {
+        return Vec::new();
+    }
+    let Some(due) = r.rpo_due() else {
+        return Vec::new();
+    };
+    if let (Some(q), None) = (&r.spec.measure_rpo.query, &state.drill_busy.rpo_failed) {
+        let query = q.clone();
+        state.drill_busy.rpo_query = true;
+        state.notify("Measuring the RPO with Prometheus…");
+        return vec![Effect::MeasureRpo { query, at: due }];
+    }
+    if state.overlay.is_some() {
+        // Another question is open; the pane says the RPO waits and `p` asks for it.
+        return Vec::new();
+    }
+    let prompt = r.waiting_on.is_none();
+    let effects = if prompt {
+        record(
+            state,
+            vec![RecordKind::HumanPrompted {
+                what: RPO_WAIT.into(),
+            }],
+        )
+    } else {
+        Vec::new()
+    };
+    if prompt && effects.is_empty() {
+        return effects;
+    }
+    state.overlay = Some(Overlay::DrillInput(DrillAsk {
+        ask: Ask::Rpo,
+        input: LineInput::default(),
+    }));
+    effects
+}
+
+fn open_different(state: &mut State) {
+    if state.overlay.is_none() && run(state).is_some_and(|r| r.finished.is_none()) {
+        state.overlay = Some(Overlay::DrillInput(DrillAsk {
+            ask: Ask::Different,
+            input: LineInput::default(),
+        }));
+    }
+}
+
+/// Enter on the Drill pane: the human is done with what was put to them; from here the
+/// machines have it.
+pub fn step_done(state: &mut State) -> Vec<Effect> {
+    let Some(r) = run(state) else {
+        return Vec::new();
+    };
+    match r.waiting_on.clone() {
+        Some(what) => {
+            state.notify(format!("Done: {what}. Machine time from here."));
+            record(state, vec![RecordKind::HumanAnswered { what }])
+        }
+        None => {
+            state.notify("Nothing is waiting on a human.");
+            Vec::new()
+        }
+    }
+}
+
+/// What follows a drill record landing, in the console that writes the run.
+pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
+    if state.journal != JournalStatus::Writable || state.drill_setup.is_none() {
+        return Vec::new();
+    }
+    let Some(r) = run(state) else {
+        return Vec::new();
+    };
+    match &record.kind {
+        RecordKind::DrillStarted { .. } => begin_phase(state, 0, false),
+        RecordKind::PhaseStarted { .. } => measure_rpo(state),
+        RecordKind::ServiceRestored {} => {
+            if r.rpo_pending() {
+                measure_rpo(state)
+            } else {
+                open_different(state);
+                Vec::new()
+            }
+        }
+        RecordKind::RpoMeasured { .. } if r.is_restored() => {
+            open_different(state);
+            Vec::new()
+        }
+        RecordKind::DrillFinished { .. } => log_entry(state),
+        _ => Vec::new(),
+    }
+}
+
+fn log_entry(state: &State) -> Vec<Effect> {
+    let (Some(setup), Some(r), Some(inc)) = (&state.drill_setup, run(state), &state.incident)
+    else {
+        return Vec::new();
+    };
+    match r.log_entry(&inc.records) {
+        Some(entry) => vec![Effect::AppendDrillLog {
+            path: setup.log.clone(),
+            entry: Box::new(entry),
+        }],
+        None => Vec::new(),
+    }
+}
+
+/// The journal is open for writing: a resumed run picks up where it stood.
+pub fn resumed(state: &mut State) -> Vec<Effect> {
+    if state.drill_setup.is_none() {
+        return Vec::new();
+    }
+    let Some(r) = run(state) else {
+        return Vec::new();
+    };
+    if r.finished.is_some() {
+        return Vec::new();
+    }
+    let text = format!(
+        "Resumed the drill at T+ {}.",
+        Clock(r.clock.elapsed(state.now))
+    );
+    let first = r.next_phase() == Some(0);
+    let restored = r.is_restored();
+    let pending = r.rpo_pending();
+    state.notify(text);
+    if first {
+        begin_phase(state, 0, false)
+    } else if pending {
+        measure_rpo(state)
+    } else {
+        if restored {
+            open_different(state);
+        }
+        Vec::new()
+    }
+}
+
+/// Prometheus answered the RPO query.
+pub fn on_rpo_queried(state: &mut State, result: Result<f64, String>) -> Vec<Effect> {
+    state.drill_busy.rpo_query = false;
+    let Some(r) = run(state) else {
+        return Vec::new();
+    };
+    match result {
+        Ok(seconds) if r.rpo_pending() => {
+            let kind = RecordKind::RpoMeasured {
+                seconds: seconds.max(0.0),
+                source: "query".into(),
+                measured_at: r.rpo_due().unwrap_or(state.now),
+                query: r.spec.measure_rpo.query.clone(),
+                note: None,
+            };
+            record(state, vec![kind])
+        }
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            state.notify(format!("RPO query failed: {e}. Enter the value by hand."));
+            state.drill_busy.rpo_failed = Some(e);
+            measure_rpo(state)
+        }
+    }
+}
+
+/// The score is computed (or could not be): journal it.
+pub fn on_scored(
+    state: &mut State,
+    different: String,
+    result: Result<Score, String>,
+) -> Vec<Effect> {
+    state.drill_busy.scoring = false;
+    match result {
+        Ok(score) => record(state, vec![RecordKind::DrillFinished { different, score }]),
+        Err(e) => {
+            state.notify(format!("Cannot score the drill: {e} (p tries again)"));
+            Vec::new()
+        }
+    }
+}
+
+/// The log append's outcome.
+pub fn on_logged(state: &mut State, result: Result<String, String>) {
+    match &result {
+        Ok(text) => state.notify(text.clone()),
+        Err(e) => {
+            state.notify(format!("Drill log not written: {e}"));
+            state.warnings.push(format!("drill log not written: {e}"));
+        }
+    }
+    state.drill_busy.logged = Some(result);
+}

@@ -1,0 +1,516 @@
+//! A drill run through the pure `update`, at a clock the test sets: the facilitator's key,
+//! guards, phases, the RPO, "what was different", scoring and the log, with the journal
+//! played in memory and the runtime's drill effects performed for real on temp files.
+
+use std::path::Path;
+use std::time::Duration;
+
+use warroom::drill::{LogEntry, model};
+use warroom::incident::{Record, RecordKind};
+use warroom::keymap::Keymap;
+use warroom::state::drill_flow::{Ask, DrillSetup};
+use warroom::state::{Effect, Event, JournalStatus, Mode, Overlay, State, update};
+
+use crate::common::{at, journal_in_memory, key, screen};
+
+const SHIPPED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/runbooks/drills/dr-cross-region.yaml"
+);
+
+/// A drill console on a copy of the shipped drill, logging into `dir`.
+fn console(dir: &Path) -> State {
+    let file = dir.join("drills/dr-cross-region.yaml");
+    if !file.exists() {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::copy(SHIPPED, &file).unwrap();
+    }
+    let loaded = model::load(&file).unwrap();
+    let log = dir.join("drills/drill-log.md");
+    let previous = warroom::drill::log::read(&log)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|e| e.drill == "dr-cross-region");
+    let mut s = State::new(Mode::Live, Keymap::default(), false, at(0));
+    update(
+        &mut s,
+        Event::RunbooksLoaded(warroom::sources::demo::embedded_runbooks().unwrap()),
+    );
+    s.user = "fac".into();
+    s.drill_setup = Some(Box::new(DrillSetup {
+        drill: "dr-cross-region".into(),
+        file,
+        sha256: loaded.sha256,
+        spec: loaded.drill,
+        log,
+        previous,
+    }));
+    s.focus = warroom::state::Pane::Drill;
+    s
+}
+
+/// Plays the journal in memory and performs the drill effects as the runtime would: no
+/// Prometheus (the RPO query fails), scoring and the log on the real files.
+fn settle(s: &mut State, effects: Vec<Effect>) {
+    let mut effects = effects;
+    while !effects.is_empty() {
+        let rest = journal_in_memory(s, effects);
+        effects = Vec::new();
+        for e in rest {
+            let ev = match e {
+                Effect::MeasureRpo { .. } => {
+                    Event::RpoQueried(Err("no Prometheus is configured".into()))
+                }
+                Effect::ScoreDrill(req) => Event::DrillScored {
+                    different: req.different.clone(),
+                    result: req.score(),
+                },
+                Effect::AppendDrillLog { path, entry } => Event::DrillLogged(
+                    warroom::drill::log::append(&path, &entry).map(|_| "logged".into()),
+                ),
+                other => panic!("unexpected effect {other:?}"),
+            };
+            effects.extend(update(s, ev));
+        }
+    }
+}
+
+/// Keys at second `t` of the test clock.
+fn press_at(s: &mut State, t: i64, keys: &[&str]) {
+    update(s, Event::Tick(at(t)));
+    for k in keys {
+        let e = update(s, key(k));
+        settle(s, e);
+    }
+}
+
+fn type_text(s: &mut State, t: i64, text: &str) {
+    let keys: Vec<String> = text.chars().map(|c| c.to_string()).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    press_at(s, t, &keys);
+}
+
+fn records(s: &State) -> Vec<Record> {
+    s.incident.as_ref().unwrap().records.clone()
+}
+
+/// The whole drill: start at 0, step 1 done at 30, guards 200-230, phase 2 at 235, step 2
+/// done at 300, phase 3 at 400 (RPO typed at 420), step 3 done at 450, phase 4 at 500,
+/// service restored at 700, "what was different" at 720.
+fn full_run(s: &mut State, different: &str) {
+    press_at(s, 0, &["p", "y"]);
+    press_at(s, 30, &["enter"]);
+    press_at(s, 200, &["p"]);
+    press_at(s, 210, &["n"]);
+    press_at(s, 220, &["n"]);
+    press_at(s, 230, &["n"]);
+    press_at(s, 235, &["y"]);
+    press_at(s, 300, &["enter"]);
+    press_at(s, 400, &["p", "y"]);
+    type_text(s, 420, "42s");
+    press_at(s, 420, &["enter"]);
+    press_at(s, 450, &["enter"]);
+    press_at(s, 500, &["p", "y"]);
+    press_at(s, 700, &["p", "y"]);
+    type_text(s, 720, different);
+    press_at(s, 720, &["enter"]);
+}
+
+#[test]
+fn a_whole_drill_is_scored_and_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    assert!(screen(&s, 120, 40).contains("NOT STARTED"));
+    press_at(&mut s, 0, &["p"]);
+    assert!(matches!(s.overlay, Some(Overlay::Confirm { .. })));
+    press_at(&mut s, 0, &["y"]);
+    let d = s.drill.as_ref().unwrap();
+    assert_eq!(
+        d.clock.current_phase(),
+        Some(0),
+        "phase 1 starts with the drill"
+    );
+    assert_eq!(
+        d.waiting_on.as_deref(),
+        Some("step dr-region-failover#is-the-region-really-lost")
+    );
+    // The Runbook pane shows the phase's step, placeholders filled from the drill file.
+    let step = s.current_step_anchor().unwrap();
+    assert_eq!(step.1, "is-the-region-really-lost");
+    assert_eq!(
+        s.runbook.labels.get("region").map(String::as_str),
+        Some("us-east")
+    );
+
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p"]);
+    assert!(
+        matches!(s.overlay, Some(Overlay::Guards(_))),
+        "guards before phase 2"
+    );
+    // Enter is no answer: a guard needs y or n.
+    press_at(&mut s, 205, &["enter"]);
+    assert!(matches!(s.overlay, Some(Overlay::Guards(f)) if f.next == 0));
+    press_at(&mut s, 210, &["n"]);
+    press_at(&mut s, 220, &["n"]);
+    press_at(&mut s, 230, &["n"]);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::Confirm { title, .. }) if title == "Start phase 2?")
+    );
+    press_at(&mut s, 235, &["y"]);
+    assert_eq!(s.current_step_anchor().unwrap().1, "fail-over-dns");
+    press_at(&mut s, 300, &["enter"]);
+    press_at(&mut s, 400, &["p", "y"]);
+    // Start of phase 3: the RPO query fails without Prometheus, so the facilitator is asked.
+    assert!(
+        matches!(&s.overlay, Some(Overlay::DrillInput(a)) if a.ask == Ask::Rpo),
+        "{:?}",
+        s.overlay
+    );
+    type_text(&mut s, 420, "soon");
+    press_at(&mut s, 420, &["enter"]);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::DrillInput(a)) if a.input.error.as_deref().is_some_and(|e| e.contains("not a duration")))
+    );
+    press_at(&mut s, 420, &["ctrl-u"]);
+    type_text(&mut s, 420, "42s");
+    press_at(&mut s, 420, &["enter"]);
+    let rpo = s.drill.as_ref().unwrap().rpo.clone().unwrap();
+    assert_eq!(rpo.value, Duration::from_secs(42));
+    assert_eq!(rpo.source, "facilitator");
+    assert_eq!(
+        rpo.measured_at,
+        at(400),
+        "measured for the start of phase 3"
+    );
+    assert!(rpo.note.unwrap().contains("no Prometheus"));
+    press_at(&mut s, 450, &["enter"]);
+    press_at(&mut s, 500, &["p", "y"]);
+    press_at(&mut s, 700, &["p"]);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::Confirm { title, .. }) if title == "Service restored?")
+    );
+    press_at(&mut s, 700, &["y"]);
+    // The clock has stopped; "what was different" is required.
+    assert!(matches!(&s.overlay, Some(Overlay::DrillInput(a)) if a.ask == Ask::Different));
+    press_at(&mut s, 720, &["enter"]);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::DrillInput(a)) if a.input.error.as_deref().is_some_and(|e| e.starts_with("Required")))
+    );
+    type_text(&mut s, 720, "one responder instead of three");
+    press_at(&mut s, 720, &["enter"]);
+
+    let d = s.drill.as_ref().unwrap();
+    let (different, score) = d.finished.clone().unwrap();
+    assert_eq!(different, "one responder instead of three");
+    assert_eq!(score.rto_s, 700);
+    // Human: 0-30 step 1, 200-230 guards, 235-300 step 2, 400-450 step 3, 500-700 step 4.
+    assert_eq!(score.human_s, 30 + 30 + 65 + 50 + 200);
+    assert_eq!(score.machine_s, 700 - 375);
+    assert_eq!(score.rpo_s, Some(42.0));
+    assert!(score.passed && !score.theatrical && !score.file_changed);
+    assert!(score.relaxed.is_empty() && score.previous_human_s.is_none());
+    assert!(
+        !s.incident_open(),
+        "the run's journal is closed by its score"
+    );
+
+    let text = screen(&s, 120, 40);
+    assert!(text.contains("DRILL PASSED"), "{text}");
+    assert!(text.contains("RTO 11:40 / 30:00 PASS"), "{text}");
+    assert!(text.contains("RPO 00:42 / 05:00 PASS"), "{text}");
+
+    let log = std::fs::read_to_string(dir.path().join("drills/drill-log.md")).unwrap();
+    for line in [
+        "[00:00] DRILL STARTED Cross-region DR failover us-east → us-west (dr-cross-region): RTO target 30:00, RPO target 05:00",
+        "[03:30] GUARD phase 2: Has the provider given an ETA under 30 minutes for the region? no: proceed",
+        "[03:55] PHASE 1 done in 03:55 / 05:00 ON TIME",
+        "[03:55] PHASE 2 DNS failover",
+        "[07:00] RPO 00:42 (facilitator)",
+        "[11:40] SERVICE RESTORED",
+        "[11:40] DRILL PASSED\n        RTO 11:40 / 30:00 PASS · RPO 00:42 / 05:00 PASS\n",
+        "- rto: 11m 40s",
+        "- human_action_time: 6m 15s",
+        "- previous_human_action_time: none",
+        "- different: one responder instead of three",
+        "- banners: none",
+    ] {
+        assert!(log.contains(line), "missing {line:?} in\n{log}");
+    }
+    let entries = warroom::drill::log::read(&dir.path().join("drills/drill-log.md")).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].run, d.run.clone().unwrap());
+}
+
+#[test]
+fn a_guard_that_says_stop_blocks_the_phase_until_answered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 100, &["p", "n", "y"]);
+    // "Is only one availability zone affected?" yes: do not proceed.
+    assert!(s.overlay.is_none());
+    let d = s.drill.as_ref().unwrap();
+    assert_eq!(d.clock.current_phase(), Some(0), "phase 2 did not start");
+    assert_eq!(d.guards(1), warroom::state::drill::Guards::Blocked(1));
+    assert!(screen(&s, 120, 40).contains("PHASE 2 BLOCKED: do not proceed"));
+    assert!(records(&s).iter().any(|r| matches!(
+        &r.kind,
+        RecordKind::GuardAnswered {
+            guard: 2,
+            proceed: false,
+            ..
+        }
+    )));
+    // Later the picture changes: the guards are asked again from the first.
+    press_at(&mut s, 160, &["p", "n", "n", "n", "y"]);
+    assert_eq!(s.drill.as_ref().unwrap().clock.current_phase(), Some(1));
+}
+
+#[test]
+fn human_time_counts_only_what_was_put_to_a_human() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 40, &["enter"]);
+    update(&mut s, Event::Tick(at(100)));
+    let c = &s.drill.as_ref().unwrap().clock;
+    assert_eq!(c.human_time(s.now), Duration::from_secs(40));
+    assert_eq!(c.machine_time(s.now), Duration::from_secs(60));
+    // Enter with nothing waiting changes nothing.
+    press_at(&mut s, 110, &["enter"]);
+    assert!(
+        s.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Nothing is waiting")
+    );
+    // Moving on answers what was open: the wait ends when the next phase starts.
+    press_at(&mut s, 120, &["p"]);
+    press_at(&mut s, 150, &["n", "n", "n"]);
+    press_at(&mut s, 160, &["y"]);
+    let c = &s.drill.as_ref().unwrap().clock;
+    assert_eq!(c.human_time(at(160)), Duration::from_secs(40 + 30));
+    assert_eq!(
+        c.human_time(at(190)),
+        Duration::from_secs(40 + 30 + 30),
+        "phase 2's step is now waiting on a human"
+    );
+}
+
+#[test]
+fn nothing_different_twice_is_theatre_and_relaxed_targets_and_edits_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = console(dir.path());
+    full_run(&mut first, "Nothing.");
+    assert!(
+        !first
+            .drill
+            .as_ref()
+            .unwrap()
+            .finished
+            .as_ref()
+            .unwrap()
+            .1
+            .theatrical
+    );
+
+    // The next drill: targets quietly loosened in the file, then edited again mid-drill.
+    let file = dir.path().join("drills/dr-cross-region.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("rto: 30m", "rto: 45m")).unwrap();
+    let mut second = console(dir.path());
+    assert!(screen(&second, 120, 40).contains("Previous drill"));
+    let b = 86_400; // the next day
+    press_at(&mut second, b, &["p", "y"]);
+    std::fs::write(&file, text.replace("rto: 30m", "rto: 50m")).unwrap();
+    press_at(&mut second, b + 30, &["enter"]);
+    press_at(&mut second, b + 200, &["p", "n", "n", "n", "y"]);
+    press_at(&mut second, b + 400, &["p", "y"]);
+    type_text(&mut second, b + 420, "42s");
+    press_at(&mut second, b + 420, &["enter"]);
+    press_at(&mut second, b + 500, &["p", "y"]);
+    press_at(&mut second, b + 700, &["p", "y"]);
+    type_text(&mut second, b + 720, "nothing");
+    press_at(&mut second, b + 720, &["enter"]);
+
+    let score = second.drill.as_ref().unwrap().finished.clone().unwrap().1;
+    assert!(score.theatrical, "nothing, twice");
+    assert_eq!(score.relaxed, vec!["RTO 30:00 → 45:00".to_string()]);
+    assert!(score.file_changed);
+    assert_eq!(score.previous_human_s, Some(375));
+    let text = screen(&second, 120, 40);
+    for banner in [
+        "⚠ THEATRICAL DRILL",
+        "⚠ TARGETS RELAXED (RTO 30:00 → 45:00)",
+        "⚠ DRILL FILE CHANGED",
+    ] {
+        assert!(text.contains(banner), "{banner} in\n{text}");
+    }
+    let entries: Vec<LogEntry> =
+        warroom::drill::log::read(&dir.path().join("drills/drill-log.md")).unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries[1].banners,
+        vec![
+            "THEATRICAL DRILL".to_string(),
+            "TARGETS RELAXED (RTO 30:00 → 45:00)".into(),
+            "DRILL FILE CHANGED".into()
+        ]
+    );
+    assert_eq!(entries[1].previous_human, Some(Duration::from_secs(375)));
+}
+
+#[test]
+fn a_replayed_run_has_the_same_clock_and_picks_up_where_it_stood() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p", "n", "n", "n", "y"]);
+    press_at(&mut s, 400, &["p", "y"]);
+    // Killed while the RPO prompt was open.
+    let journal = records(&s);
+
+    let mut resumed = console(dir.path());
+    update(&mut resumed, Event::Tick(at(460)));
+    for r in &journal {
+        assert!(
+            update(&mut resumed, Event::Journaled(r.clone())).is_empty(),
+            "replay asks nothing"
+        );
+    }
+    let effects = update(&mut resumed, Event::JournalReady(JournalStatus::Writable));
+    let d = resumed.drill.as_ref().unwrap();
+    assert_eq!(
+        d.clock.injected_at,
+        at(0),
+        "T+0 from the journal, not the restart"
+    );
+    assert_eq!(d.clock.elapsed(resumed.now), Duration::from_secs(460));
+    assert_eq!(d.clock.current_phase(), Some(2));
+    assert!(screen(&resumed, 120, 40).contains("T+ 07:40"));
+    // The RPO is still owed: the query is tried again.
+    assert!(
+        matches!(effects.as_slice(), [Effect::MeasureRpo { at: t, .. }] if *t == at(400)),
+        "{effects:?}"
+    );
+    settle(&mut resumed, effects);
+    assert!(matches!(&resumed.overlay, Some(Overlay::DrillInput(a)) if a.ask == Ask::Rpo));
+}
+
+#[test]
+fn a_follower_sees_the_drill_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    let mut f = State::new(Mode::Live, Keymap::default(), false, at(0));
+    update(
+        &mut f,
+        Event::RunbooksLoaded(warroom::sources::demo::embedded_runbooks().unwrap()),
+    );
+    for r in records(&s) {
+        update(&mut f, Event::Journaled(r));
+    }
+    update(
+        &mut f,
+        Event::JournalReady(JournalStatus::ReadOnly("following".into())),
+    );
+    update(&mut f, Event::Tick(at(65)));
+    let text = screen(&f, 80, 24);
+    assert!(text.contains("T+ 01:05"), "{text}");
+    assert!(text.contains("DRILL"), "the drill console's layout: {text}");
+    let e = update(&mut f, key("p"));
+    assert!(e.is_empty());
+    assert!(f.notice.as_ref().unwrap().text.starts_with("Read-only"));
+}
+
+#[test]
+fn the_drill_console_screens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p", "n"]);
+    update(&mut s, Event::Tick(at(212)));
+    let dir_name = dir.path().display().to_string();
+    let redact = |t: String| t.replace(&dir_name, "[tmp]");
+    insta::assert_snapshot!("drill_console_guards_120x40", redact(screen(&s, 120, 40)));
+    press_at(&mut s, 220, &["n", "n", "y"]);
+    update(&mut s, Event::Tick(at(290)));
+    insta::assert_snapshot!("drill_console_phase2_80x24", redact(screen(&s, 80, 24)));
+}
+
+/// The drill console draws at every size from 1x1 up, with its overlays open.
+#[test]
+fn the_drill_console_draws_at_any_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut states = vec![console(dir.path())];
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 10, &["p"]);
+    states.push(s.clone());
+    press_at(&mut s, 20, &["n", "n", "n", "y", "p", "y"]);
+    states.push(s.clone());
+    full_run(&mut console(tempfile::tempdir().unwrap().path()), "x");
+    let mut done = console(tempfile::tempdir().unwrap().path());
+    full_run(&mut done, "nothing");
+    states.push(done);
+    for s in &states {
+        for w in (1..=130).step_by(9).chain([40, 79, 80, 99, 100, 120]) {
+            for h in (1..=45).step_by(5).chain([12, 22, 23, 24]) {
+                let t = crate::common::render(s, w, h);
+                assert_eq!(t.backend().buffer().area.height, h);
+            }
+        }
+    }
+}
+
+/// The runtime's RPO query: the first value Prometheus answers at the moment, or why not.
+#[tokio::test]
+async fn the_rpo_query_reads_prometheus_at_the_moment() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let body = include_str!("fixtures/prom_query_instant_at_time.json");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 8192];
+            let n = c.read(&mut buf).await.unwrap_or(0);
+            let _ = seen_tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = c.write_all(resp.as_bytes()).await;
+        }
+    });
+    let prom = warroom::sources::prometheus::Prometheus::new(
+        &url,
+        warroom::sources::http::HttpSettings::default(),
+        Duration::from_secs(30),
+        Vec::new(),
+        Duration::from_secs(30 * 86_400),
+    )
+    .unwrap();
+    let q = "max(cnpg_pg_replication_lag{namespace=\"db\"})";
+    let v = warroom::app::measure_rpo(Some(&prom), q, at(400))
+        .await
+        .unwrap();
+    assert!((v - 670.845_614_035_087_7).abs() < 1e-9, "{v}");
+    let request = seen.recv().await.unwrap();
+    let expected_time = format!("time={}.000", at(400).timestamp());
+    assert!(
+        request.contains(&expected_time),
+        "evaluated at the moment: {request}"
+    );
+    assert!(request.contains("cnpg_pg_replication_lag"), "{request}");
+    let none = warroom::app::measure_rpo(None, q, at(400))
+        .await
+        .unwrap_err();
+    assert_eq!(none, "no Prometheus is configured");
+}
