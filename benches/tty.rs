@@ -7,7 +7,7 @@
 //! slows every program alike; the summary prints medians and warroom / peer ratios.
 //!
 //! `cargo bench --bench tty -- [--runs N] [--idle SECS] [--peers DIR] [--only a,b]
-//! [--dump DIR] [--bin PATH [-- ARGS...]]` (docs/performance.md).
+//! [--dump DIR] [--baseline WARROOM] [--bin PATH [-- ARGS...]]` (docs/performance.md).
 
 #[path = "tty/subjects.rs"]
 mod subjects;
@@ -343,6 +343,7 @@ fn main() {
     let mut only: Option<Vec<String>> = None;
     let mut dump: Option<PathBuf> = None;
     let mut custom: Option<(String, Vec<String>)> = None;
+    let mut baseline: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -355,6 +356,7 @@ fn main() {
                     .map(|v| v.split(',').map(str::to_string).collect())
             }
             "--dump" => dump = args.next().map(PathBuf::from),
+            "--baseline" => baseline = args.next(),
             "--bin" => custom = args.next().map(|b| (b, Vec::new())),
             "--" => {
                 let rest: Vec<String> = args.by_ref().collect();
@@ -371,6 +373,12 @@ fn main() {
         Some((bin, args)) => (vec![subjects::custom(bin, args)], Vec::new()),
         None => subjects::all(warroom, peers.as_deref(), &fixtures),
     };
+    if let Some(b) = baseline {
+        // Another warroom build (e.g. before a change), measured beside this one.
+        let mut s = subjects::all(&b, None, &fixtures).0.remove(0);
+        s.name = "warroom-base";
+        list.insert(1, s);
+    }
     if let Some(only) = &only {
         list.retain(|s| only.iter().any(|o| o == s.name));
     }

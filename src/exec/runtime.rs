@@ -52,7 +52,9 @@ pub struct ExecRuntime {
     context: String,
     cluster: Cluster,
     prometheus: Option<String>,
-    http: reqwest::Client,
+    /// Built on first use: building it reads every system root certificate, which would
+    /// delay the first frame for a client most sessions never use.
+    http: std::sync::OnceLock<reqwest::Client>,
     tx: mpsc::Sender<Event>,
     cancel: Option<oneshot::Sender<()>>,
 }
@@ -83,7 +85,7 @@ impl ExecRuntime {
             context,
             cluster,
             prometheus: None,
-            http: http_client(),
+            http: std::sync::OnceLock::new(),
             tx,
             cancel: None,
         }
@@ -101,7 +103,7 @@ impl ExecRuntime {
             context: SIM_CONTEXT.into(),
             cluster: Cluster::Sim(Arc::new(Mutex::new(SimCluster::demo()))),
             prometheus: None,
-            http: http_client(),
+            http: std::sync::OnceLock::new(),
             tx,
             cancel: None,
         }
@@ -128,7 +130,7 @@ impl ExecRuntime {
                         _ => None,
                     },
                     prometheus: self.prometheus.clone(),
-                    http: self.http.clone(),
+                    http: self.http.get_or_init(http_client).clone(),
                     simulated: matches!(self.cluster, Cluster::Sim(_)),
                 };
                 let tx = self.tx.clone();
