@@ -264,13 +264,15 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
             )
         }
         _ => {
-            ExecRuntime::live(
+            let mut live = ExecRuntime::live(
                 opts.gate.clone(),
                 opts.kubeconfig.as_deref(),
                 gameday_context.as_deref(),
                 tx.clone(),
             )
-            .await
+            .await;
+            live.set_prometheus(opts.prometheus.clone());
+            live
         }
     };
     if let Some(s) = opts.scenario {

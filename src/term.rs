@@ -1,19 +1,29 @@
 //! The terminal: entering and leaving full-screen mode, and making sure it is left on every
 //! way out (quit, error, panic, SIGHUP, SIGTERM) and around Ctrl-Z.
 
+mod encode;
+
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::{Hide, Show};
+use crossterm::execute;
+use crossterm::style::{Attribute, SetAttribute};
 use crossterm::terminal::{
-    self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
-    LeaveAlternateScreen,
+    self, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
 };
-use crossterm::{execute, queue};
 use ratatui::Terminal;
 use ratatui::backend::{ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
+
+/// Frames from this size on are wrapped in a synchronized update (`CSI ? 2026 h/l`), so the
+/// terminal shows them whole even if they arrive in several reads. A smaller frame (an idle
+/// second's clock digits) is one write that arrives in one piece; wrapping it would more
+/// than double its bytes.
+const SYNC_FROM: usize = 1024;
+const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
+const SYNC_END: &[u8] = b"\x1b[?2026l";
 
 /// Collects a whole frame and writes it to the terminal in one `write`, so a frame never
 /// arrives in pieces over a slow link and idle redraws cost one syscall.
@@ -35,6 +45,10 @@ impl FrameWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
+        if self.buf.len() >= SYNC_FROM {
+            self.buf.splice(0..0, SYNC_BEGIN.iter().copied());
+            self.buf.extend_from_slice(SYNC_END);
+        }
         let mut lock = self.out.lock();
         let r = lock.write_all(&self.buf).and_then(|()| lock.flush());
         self.buf.clear();
@@ -54,7 +68,9 @@ impl Write for FrameWriter {
     }
 }
 
-/// crossterm's backend, except that it never asks the terminal where the cursor is.
+/// crossterm's backend, except that it never asks the terminal where the cursor is, and
+/// that cells are encoded by [`encode::Encoder`] with the pen and cursor remembered across
+/// frames (crossterm's resets both after every frame, a fixed 19 bytes a second idle).
 ///
 /// ratatui's `Terminal::clear` asks, and crossterm answers by reading the terminal's reply,
 /// which races the input task's reader (a 2 s stall, then an error) and costs a round trip
@@ -62,6 +78,9 @@ impl Write for FrameWriter {
 pub struct Backend {
     inner: CrosstermBackend<FrameWriter>,
     cursor: Position,
+    encoder: encode::Encoder,
+    /// ratatui hides the cursor after every frame; once is enough.
+    cursor_hidden: bool,
 }
 
 impl Backend {
@@ -87,14 +106,21 @@ impl ratatui::backend::Backend for Backend {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
-        self.inner.draw(content)
+        let out = &mut self.inner.writer_mut().buf;
+        self.encoder.cells(out, content);
+        Ok(())
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_hidden {
+            return Ok(());
+        }
+        self.cursor_hidden = true;
         self.inner.hide_cursor()
     }
 
     fn show_cursor(&mut self) -> io::Result<()> {
+        self.cursor_hidden = false;
         self.inner.show_cursor()
     }
 
@@ -104,14 +130,19 @@ impl ratatui::backend::Backend for Backend {
 
     fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
         self.cursor = position.into();
+        self.encoder
+            .cursor_moved(Some((self.cursor.x, self.cursor.y)));
         self.inner.set_cursor_position(self.cursor)
     }
 
     fn clear(&mut self) -> io::Result<()> {
-        self.inner.clear()
+        self.clear_region(ClearType::All)
     }
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        // Terminals clear with the current background colour: reset it first.
+        self.encoder.reset_pen(&mut self.inner.writer_mut().buf);
+        self.encoder.cursor_moved(None);
         self.inner.clear_region(clear_type)
     }
 
@@ -144,6 +175,8 @@ pub fn enter() -> io::Result<Tui> {
     let mut t = Terminal::new(Backend {
         inner: CrosstermBackend::new(FrameWriter::new()),
         cursor: Position::ORIGIN,
+        encoder: encode::Encoder::default(),
+        cursor_hidden: true,
     })?;
     t.clear()?;
     t.backend_mut().writer_mut().commit()?;
@@ -158,7 +191,13 @@ pub fn restore() -> io::Result<()> {
     }
     let raw = terminal::disable_raw_mode();
     let mut out = io::stdout();
-    let screen = execute!(out, EndSynchronizedUpdate, LeaveAlternateScreen, Show);
+    let screen = execute!(
+        out,
+        EndSynchronizedUpdate,
+        SetAttribute(Attribute::Reset),
+        LeaveAlternateScreen,
+        Show
+    );
     raw.and(screen)
 }
 
@@ -181,11 +220,9 @@ pub fn install_panic_hook() {
     }));
 }
 
-/// Draws one frame inside a synchronized update, sent in one write.
+/// Draws one frame, sent in one write (inside a synchronized update when it is large).
 pub fn draw(t: &mut Tui, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
-    queue!(t.backend_mut(), BeginSynchronizedUpdate)?;
     t.draw(render)?;
-    queue!(t.backend_mut(), EndSynchronizedUpdate)?;
     t.backend_mut().writer_mut().commit()
 }
 

@@ -157,7 +157,7 @@ fn response_clocks_follow_the_severity_targets() {
     update(&mut s, Event::Tick(t0()));
     let text = screen(&s, 160, 40);
     // P0 six minutes old, not acked: ack target of 5 min is passed by 1 min.
-    assert!(text.contains("ACK LATE 1m00s"), "{text}");
+    assert!(text.contains("ACK LATE 1m "), "{text}");
     // P1 at 16m40s without ack: page the secondary.
     assert!(text.contains("ESCALATE 2nd"), "{text}");
     // P2 one minute old: a business day to ack.
@@ -166,7 +166,7 @@ fn response_clocks_follow_the_severity_targets() {
     crate::common::journal_in_memory(&mut s, effects);
     let text = screen(&s, 160, 40);
     // Acked P0: 30 min to mitigate from its start, 6 min gone.
-    assert!(text.contains("fix in 24m00s"), "{text}");
+    assert!(text.contains("fix in 24m "), "{text}");
 }
 
 #[test]

@@ -85,7 +85,6 @@ impl World {
                     let checks = warroom::exec::checks::LiveChecks {
                         kube: None,
                         prometheus: None,
-                        http: reqwest::Client::new(),
                         simulated: true,
                     };
                     let result = rt

@@ -13,15 +13,15 @@ use super::kube::KubeRunner;
 use super::plan::{Plan, describe_check};
 use super::process;
 use super::template;
+use crate::sources::prometheus::Prometheus;
 
 /// How long one pre-check may take.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub struct LiveChecks {
     pub kube: Option<KubeRunner>,
-    /// Prometheus base URL, e.g. `http://127.0.0.1:9090`.
-    pub prometheus: Option<String>,
-    pub http: reqwest::Client,
+    /// The configured Prometheus (the SLO panel's), with its token and CA settings.
+    pub prometheus: Option<Prometheus>,
     /// The demo: Prometheus and Kubernetes conditions are answered by the simulation and
     /// say so, since there is no server to ask.
     pub simulated: bool,
@@ -73,33 +73,20 @@ impl PreChecks for LiveChecks {
 impl LiveChecks {
     /// True when the instant query returns at least one series.
     async fn promql(&self, query: &str) -> (bool, String) {
-        let Some(base) = &self.prometheus else {
-            return (false, "no Prometheus configured".into());
+        let Some(p) = &self.prometheus else {
+            return (
+                false,
+                "no Prometheus configured (add a `prometheus:` section to the config)".into(),
+            );
         };
-        let url = match reqwest::Url::parse_with_params(
-            &format!("{}/api/v1/query", base.trim_end_matches('/')),
-            &[("query", query)],
-        ) {
-            Ok(u) => u,
-            Err(e) => return (false, format!("bad Prometheus URL: {e}")),
-        };
-        let resp = self.http.get(url).timeout(CHECK_TIMEOUT).send().await;
-        let body: serde_json::Value = match resp {
-            Ok(r) => match r.json().await {
-                Ok(v) => v,
-                Err(e) => return (false, format!("bad answer: {e}")),
-            },
-            Err(e) => return (false, e.to_string()),
-        };
-        if body["status"] != "success" {
-            let err = body["error"].as_str().unwrap_or("query failed");
-            return (false, err.to_string());
+        match tokio::time::timeout(CHECK_TIMEOUT, p.instant(query, chrono::Utc::now())).await {
+            Ok(Ok(r)) => {
+                let n = r.values.len();
+                (n > 0, format!("{n} series"))
+            }
+            Ok(Err(e)) => (false, e.to_string()),
+            Err(_) => (false, format!("no answer in {}s", CHECK_TIMEOUT.as_secs())),
         }
-        let n = body
-            .pointer("/data/result")
-            .and_then(|r| r.as_array())
-            .map_or(0, Vec::len);
-        (n > 0, format!("{n} series"))
     }
 }
 
@@ -149,12 +136,21 @@ mod tests {
         url
     }
 
-    fn checks(prometheus: Option<String>) -> LiveChecks {
+    fn checks(url: Option<String>) -> LiveChecks {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let prometheus = url.map(|u| {
+            Prometheus::new(
+                &u,
+                crate::sources::http::HttpSettings::default(),
+                Duration::from_secs(30),
+                Vec::new(),
+                Duration::from_secs(30 * 86400),
+            )
+            .unwrap()
+        });
         LiveChecks {
             kube: None,
             prometheus,
-            http: reqwest::Client::new(),
             simulated: false,
         }
     }

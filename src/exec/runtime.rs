@@ -14,6 +14,7 @@ use super::kube::{KubeError, KubeRunner};
 use super::plan::{DryRun, KubeAction, Target};
 use super::process;
 use super::sim::{SIM_CONTEXT, SimCluster};
+use crate::sources::prometheus::Prometheus;
 use crate::state::gameday::{RemoveTarget, Removed};
 use crate::state::mitigation::{ExecDone, GateAnswer, plan_argv};
 use crate::state::{Effect, Event};
@@ -41,19 +42,12 @@ impl Cluster {
     }
 }
 
-/// reqwest is built without a default TLS provider (kube and reqwest share ring); make sure
-/// one is installed, whoever builds the runtime (main does it first; tests may not).
-fn http_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
-}
-
 pub struct ExecRuntime {
     gate: GateConfig,
     context: String,
     cluster: Cluster,
-    prometheus: Option<String>,
-    http: reqwest::Client,
+    /// Answers PromQL pre-checks: the configured Prometheus, when there is one.
+    prometheus: Option<Prometheus>,
     tx: mpsc::Sender<Event>,
     cancel: Option<oneshot::Sender<()>>,
 }
@@ -95,7 +89,6 @@ impl ExecRuntime {
             context,
             cluster,
             prometheus: None,
-            http: http_client(),
             tx,
             cancel: None,
         }
@@ -122,10 +115,14 @@ impl ExecRuntime {
             context,
             cluster: Cluster::Sim(Arc::new(Mutex::new(SimCluster::demo()))),
             prometheus: None,
-            http: http_client(),
             tx,
             cancel: None,
         }
+    }
+
+    /// PromQL pre-checks ask this Prometheus (the one the SLO panel reads).
+    pub fn set_prometheus(&mut self, prometheus: Option<Prometheus>) {
+        self.prometheus = prometheus;
     }
 
     /// Kube actions through this client, in `context` (tests, against a fake API server).
@@ -140,7 +137,6 @@ impl ExecRuntime {
             context: context.into(),
             cluster: Cluster::Api(runner),
             prometheus: None,
-            http: http_client(),
             tx,
             cancel: None,
         }
@@ -180,7 +176,6 @@ impl ExecRuntime {
                         _ => None,
                     },
                     prometheus: self.prometheus.clone(),
-                    http: self.http.clone(),
                     simulated: matches!(self.cluster, Cluster::Sim(_)),
                 };
                 let tx = self.tx.clone();

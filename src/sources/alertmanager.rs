@@ -111,11 +111,42 @@ pub fn parse_alerts(
     severity: &SeverityMap,
     endpoint: &str,
 ) -> Result<Vec<Alert>, FetchError> {
-    let raw: Vec<AmAlert> = http::decode(body)?;
-    Ok(raw
-        .into_iter()
-        .map(|a| convert(a, severity, endpoint))
-        .collect())
+    // Each alert is converted as soon as it is read, so the decoded response and the
+    // console's alerts never both exist in full (10 000 alerts are megabytes each way).
+    let alerts: Converted = http::decode_seed(body, Convert { severity, endpoint })?;
+    Ok(alerts.0)
+}
+
+struct Converted(Vec<Alert>);
+
+#[derive(Clone, Copy)]
+struct Convert<'a> {
+    severity: &'a SeverityMap,
+    endpoint: &'a str,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Convert<'_> {
+    type Value = Converted;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Converted, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Convert<'_> {
+    type Value = Converted;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of alerts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Converted, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(a) = seq.next_element::<AmAlert>()? {
+            out.push(convert(a, self.severity, self.endpoint));
+        }
+        Ok(Converted(out))
+    }
 }
 
 fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &str) -> Alert {
@@ -154,7 +185,14 @@ fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &str) -> Alert {
 /// Merges what each endpoint of an HA pair sees: one alert per fingerprint, with every
 /// endpoint that reported it. When they disagree about state, the alert shows as active
 /// (a silence not yet gossiped must not hide an alert), and silences are united.
-pub fn merge(per_endpoint: Vec<Vec<Alert>>) -> Vec<Alert> {
+pub fn merge(mut per_endpoint: Vec<Vec<Alert>>) -> Vec<Alert> {
+    if per_endpoint.len() == 1 {
+        // One endpoint: nothing to merge, and no second copy of every fingerprint.
+        let mut alerts = per_endpoint.pop().unwrap_or_default();
+        alerts.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+        alerts.dedup_by(|a, b| a.fingerprint == b.fingerprint);
+        return alerts;
+    }
     let mut by_fp: BTreeMap<String, Alert> = BTreeMap::new();
     for alerts in per_endpoint {
         for a in alerts {

@@ -117,6 +117,14 @@ const MESSAGE_MAX: usize = 300;
 /// Turns a body into `T`, classifying what is wrong when it does not fit. Pure: fixtures
 /// and the loopback tests feed it bodies directly.
 pub fn decode<T: DeserializeOwned>(body: &Body) -> Result<T, FetchError> {
+    decode_seed(body, std::marker::PhantomData)
+}
+
+/// [`decode`] with a seed, for a caller that converts while it reads.
+pub fn decode_seed<T, S>(body: &Body, seed: S) -> Result<T, FetchError>
+where
+    S: for<'de> serde::de::DeserializeSeed<'de, Value = T>,
+{
     let looks_html = body.content_type.contains("text/html")
         || body
             .bytes
@@ -128,7 +136,9 @@ pub fn decode<T: DeserializeOwned>(body: &Body) -> Result<T, FetchError> {
             status: body.status,
         });
     }
-    serde_json::from_slice(&body.bytes).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(&body.bytes);
+    let value = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    value.map_err(|e| {
         let what = if e.is_eof() {
             "truncated JSON".to_string()
         } else if e.is_syntax() {

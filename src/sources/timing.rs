@@ -77,7 +77,9 @@ impl fmt::Display for Clock {
     }
 }
 
-/// A compact age: `45s`, `6m12s`, `2h05m`, `3d04h`.
+/// A compact age: `45s`, `6m`, `2h05m`, `3d04h`. Seconds only in the first minute: past
+/// it nobody acts on them, and a dozen ages ticking every second would make an idle screen
+/// redraw (and send) all of them every second.
 pub struct Age(pub Duration);
 
 impl fmt::Display for Age {
@@ -85,7 +87,7 @@ impl fmt::Display for Age {
         let s = self.0.as_secs();
         match s {
             0..60 => write!(f, "{s}s"),
-            60..3600 => write!(f, "{}m{:02}s", s / 60, s % 60),
+            60..3600 => write!(f, "{}m", s / 60),
             3600..86400 => write!(f, "{}h{:02}m", s / 3600, s / 60 % 60),
             _ => write!(f, "{}d{:02}h", s / 86400, s / 3600 % 24),
         }
@@ -122,7 +124,7 @@ mod tests {
         assert_eq!(Clock(Duration::from_secs(754)).to_string(), "12:34");
         assert_eq!(Clock(Duration::from_secs(3754)).to_string(), "1:02:34");
         assert_eq!(Age(Duration::from_secs(45)).to_string(), "45s");
-        assert_eq!(Age(Duration::from_secs(372)).to_string(), "6m12s");
+        assert_eq!(Age(Duration::from_secs(372)).to_string(), "6m");
         assert_eq!(Age(Duration::from_secs(7500)).to_string(), "2h05m");
         assert_eq!(Age(Duration::from_secs(273600)).to_string(), "3d04h");
     }

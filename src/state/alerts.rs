@@ -135,10 +135,13 @@ impl AlertFeed {
                 &b.fingerprint,
             ))
         });
+        // A set, not a scan per alert: 10 000 alerts would be 10^8 comparisons a poll.
+        let firing: std::collections::HashSet<&str> =
+            alerts.iter().map(|a| a.fingerprint.as_str()).collect();
         let resolved: Vec<String> = self
             .alerts
             .iter()
-            .filter(|old| !alerts.iter().any(|a| a.fingerprint == old.fingerprint))
+            .filter(|old| !firing.contains(old.fingerprint.as_str()))
             .map(|a| a.fingerprint.clone())
             .collect();
         for fp in resolved {

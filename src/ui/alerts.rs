@@ -137,8 +137,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
         head.push("SLA".into());
     }
     let header = Row::new(head).style(theme.header);
+    // Only the rows that fit are built: with thousands of alerts, formatting every row's
+    // age and SLA each frame would dominate the frame. The window is where ratatui's own
+    // scrolling would put it (selection on the last row once past the first screen).
+    let selected = feed.selected_index();
+    let body_h = table_area.height.saturating_sub(1).max(1) as usize;
+    let first = selected.map_or(0, |i| i.saturating_sub(body_h - 1));
     let rows = visible
         .iter()
+        .skip(first)
+        .take(body_h)
         .map(|a| row(a, state, theme, wide, sla_col, group));
     let mut widths = vec![Constraint::Length(3), Constraint::Fill(1)];
     if group.is_some() {
@@ -159,7 +167,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             Style::new()
         })
         .highlight_symbol(if focused { "›" } else { " " });
-    let mut ts = TableState::default().with_selected(feed.selected_index());
+    let mut ts = TableState::default().with_selected(selected.map(|i| i - first));
     frame.render_stateful_widget(table, table_area, &mut ts);
 
     if let Some(a) = feed.selected_alert().filter(|_| detail_h > 0) {

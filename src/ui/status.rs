@@ -60,10 +60,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         match (s.last_ok, &s.error) {
             (Some(t), None) if !s.is_stale(state.now) => {
-                left.push(styled(
-                    format!("{} ✓{}", s.name, Age(since(t, state.now))),
-                    theme.dim,
-                ));
+                // Fresh data's age in seconds would change the bar every second for
+                // nothing a person acts on; from a minute on it is worth a glance.
+                let age = since(t, state.now);
+                let text = if age.as_secs() < 60 {
+                    format!("{} ✓", s.name)
+                } else {
+                    format!("{} ✓{}", s.name, Age(age))
+                };
+                left.push(styled(text, theme.dim));
             }
             (Some(t), _) => {
                 left.push(styled(
