@@ -5,6 +5,8 @@ mod common;
 mod e2e;
 mod e2e_incident;
 mod e2e_mitigation;
+mod faults;
+mod hostile;
 mod journal;
 mod kube_fake;
 mod lint_cli;

@@ -1,0 +1,1 @@
+//! Faults injected into a running console: see the tests below.
