@@ -61,7 +61,7 @@ fn quit_prompt_open(screen: &vt100::Screen) -> bool {
 
 /// The help overlay: a bordered title with `Help`, and below it (not in the status bar's
 /// key hints) a line binding `q` to quitting.
-fn help_open(screen: &vt100::Screen) -> bool {
+pub(crate) fn help_open(screen: &vt100::Screen) -> bool {
     let (_, cols) = screen.size();
     let rows: Vec<String> = screen.rows(0, cols).collect();
     let Some((_, body)) = rows.split_last() else {
@@ -83,7 +83,7 @@ fn help_open(screen: &vt100::Screen) -> bool {
 /// After the program exited: it left the alternate screen and showed the cursor after its
 /// last frame, drew nothing on the main screen afterwards, and put the tty back in cooked
 /// mode.
-fn assert_terminal_restored(s: &Session) {
+pub(crate) fn assert_terminal_restored(s: &Session) {
     let raw = s.raw_output();
     let tail = || escape(&raw[raw.len().saturating_sub(200)..]);
     let entered =
