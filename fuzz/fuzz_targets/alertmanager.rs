@@ -1,7 +1,9 @@
 //! Alertmanager API v2 answers: alerts, alert groups, a created silence.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use warroom::sources::alertmanager::{SeverityMap, apply_groups, merge, parse_alerts, parse_groups, parse_silence_id};
+use warroom::sources::alertmanager::{
+    SeverityMap, apply_groups, merge, parse_alerts, parse_groups, parse_silence_id,
+};
 
 fuzz_target!(|data: &[u8]| {
     let body = warroom_fuzz::body(data);

@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    let now = Utc.with_ymd_and_hms(2026, 3, 14, 9, 0, 0).single().expect("time");
+    let now = Utc
+        .with_ymd_and_hms(2026, 3, 14, 9, 0, 0)
+        .single()
+        .expect("time");
     let mut state = State::new(Mode::Live, Keymap::default(), false, now);
     for r in &records {
         apply_record(&mut state, r);
