@@ -315,7 +315,8 @@ fn parse_error(path: &str, error: &serde_yaml::Error) -> ThemeError {
     ThemeError::Parse {
         path: path.to_owned(),
         location,
-        message,
+        // It quotes the file (an unknown key): escaped for the terminal.
+        message: crate::sanitize::escape_keeping_lines(&message),
     }
 }
 

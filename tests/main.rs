@@ -6,6 +6,7 @@ mod e2e;
 mod e2e_incident;
 mod e2e_mitigation;
 mod faults;
+mod fuzz_regressions;
 mod hostile;
 mod journal;
 mod kube_fake;
