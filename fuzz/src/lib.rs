@@ -5,9 +5,8 @@
 use warroom::sanitize::is_hazard;
 use warroom::sources::http::Body;
 
-/// The fuzz bytes as text, the way the program reads files (lossy for invalid UTF-8
-/// would hide byte-level cases, so invalid input is skipped: files are read as UTF-8 and
-/// rejected before any parser sees them).
+/// The fuzz bytes as text. Invalid UTF-8 is skipped: the program reads files as UTF-8 and
+/// rejects them before any parser sees them.
 pub fn text(data: &[u8]) -> Option<&str> {
     std::str::from_utf8(data).ok()
 }
