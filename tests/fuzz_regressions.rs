@@ -63,3 +63,22 @@ fn journal_error_quoting_a_malformed_record_is_escaped() {
     assert_clean("journal error", &text);
     assert!(text.contains("journal.jsonl:1"), "{text}");
 }
+
+/// A journal whose `incident_opened` carries an id with control characters (the directory
+/// name is checked, the record's id was not): the postmortem's facts table quoted it raw.
+/// (fuzz target `journal`, crash-db7c4c67)
+#[test]
+fn postmortem_escapes_the_incident_id_from_the_journal() {
+    let line = "{\"v\":1,\"seq\":1,\"at\":\"2026-03-14T09:00:00Z\",\"type\":\"incident_opened\",\"id\":\"in\\u007f\\u001b]52;c;eA==\\u0007\",\"title\":\"t\",\"severity\":\"P1\",\"commander\":\"a\"}\n";
+    let records = warroom::incident::journal::parse_lines(Path::new("journal.jsonl"), line, 1, 1)
+        .expect("a valid record");
+    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 14, 10, 0, 0).unwrap();
+    let pm = warroom::incident::postmortem::render(
+        &records,
+        warroom::incident::postmortem::DEFAULT_TEMPLATE,
+        now,
+    )
+    .expect("a draft");
+    assert_clean("postmortem", &pm);
+    assert!(pm.contains("in\\u{007F}\\u{001B}]52"), "{pm}");
+}

@@ -314,7 +314,7 @@ pub fn render_with_slo(
         None => "48 h after resolution".into(),
     };
     let values: [(&str, String); 16] = [
-        ("id", inc.id.clone()),
+        ("id", cell(&inc.id)),
         ("title", cell(&inc.title)),
         ("severity", inc.severity.tag().to_string()),
         ("commander", cell(&inc.commander)),
