@@ -40,6 +40,18 @@ fn theme_error_quoting_an_unknown_role_is_escaped() {
     assert!(text.contains("b\\tas\\u{202E}e"), "{text}");
 }
 
+/// The `name:` and `extends:` a theme file gives are quoted when they are wrong.
+/// (fuzz target `theme`, crash-75c31242)
+#[test]
+fn theme_errors_quoting_its_name_or_base_are_escaped() {
+    for text in ["name: da\trk\u{202e}\n", "extends: da\trk\u{202e}\n"] {
+        let err = warroom::theme::parse("fuzz", text).expect_err("bad name or base");
+        let text = err.to_string();
+        assert_clean("theme error", &text);
+        assert!(text.contains("da\\trk\\u{202E}"), "{text}");
+    }
+}
+
 /// A Sloth spec's errors go through the config error. (fuzz target `prometheus`,
 /// crash-771161c2)
 #[test]
