@@ -87,4 +87,41 @@ cargo clippy --all-targets --locked -- -D warnings </dev/null || fail "clippy"
 step "cargo test --locked"
 cargo test --locked </dev/null || fail "tests"
 
+# Short fuzz runs of every target in fuzz/ (docs/fuzzing.md): a smoke test that the targets
+# build and that the easy crashers stay fixed. Long runs are done by hand. cargo-fuzz is
+# installed into a cache directory when missing; only when that is impossible is the step
+# skipped, and it says so.
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+fuzz_smoke() {
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        local root="${CARGO_FUZZ_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/warroom/cargo-fuzz}"
+        export PATH="$root/bin:$PATH"
+        if ! cargo fuzz --version >/dev/null 2>&1; then
+            echo "installing cargo-fuzz into $root"
+            if ! cargo install cargo-fuzz --locked --root "$root" </dev/null; then
+                echo "SKIPPED: fuzzing (cargo-fuzz could not be installed)"
+                return 0
+            fi
+        fi
+    fi
+    local target
+    for target in $(cd fuzz && cargo fuzz list); do
+        echo "fuzz $target for ${FUZZ_SECONDS}s"
+        mkdir -p "fuzz/corpus/$target"
+        # -Zsanitizer needs a nightly compiler or RUSTC_BOOTSTRAP on stable.
+        (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" \
+            "corpus/$target" "seeds/$target" -- \
+            -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+            -print_final_stats=0 </dev/null) \
+            || fail "fuzz target $target found a crash (input saved under fuzz/artifacts/$target/)"
+    done
+}
+
+if [ "$FUZZ_SECONDS" = "0" ]; then
+    step "fuzzing skipped (FUZZ_SECONDS=0)"
+else
+    step "short fuzz runs (${FUZZ_SECONDS}s per target)"
+    fuzz_smoke
+fi
+
 step "all checks passed"

@@ -127,11 +127,17 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        // Messages quote the file (an unknown key, a bad value): escaped for the terminal.
+        let path = self.path.display().to_string();
+        write!(f, "{}", crate::sanitize::escape(&path))?;
         if let (Some(l), Some(c)) = (self.line, self.column) {
             write!(f, ":{l}:{c}")?;
         }
-        write!(f, ": {}", self.message)
+        write!(
+            f,
+            ": {}",
+            crate::sanitize::escape_keeping_lines(&self.message)
+        )
     }
 }
 

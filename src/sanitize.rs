@@ -64,6 +64,18 @@ pub fn escape_lines(text: &str) -> Vec<String> {
     text.lines().map(|l| escape(l).into_owned()).collect()
 }
 
+/// Like [`escape`] for text whose line breaks are its own (a message, an export): every
+/// line is escaped, `\n` between lines is kept.
+pub fn escape_keeping_lines(text: &str) -> String {
+    if !text.chars().any(|c| c != '\n' && is_hazard(c)) {
+        return text.to_string();
+    }
+    text.split('\n')
+        .map(|l| escape(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +92,15 @@ mod tests {
         assert_eq!(escape("abc\u{202E}fed"), "abc\\u{202E}fed");
         assert_eq!(escape("x\ty\n"), "x\\ty\\n");
         assert_eq!(escape("\u{9b}31m"), "\\u{009B}31m");
+    }
+
+    #[test]
+    fn line_breaks_of_the_text_itself_are_kept() {
+        assert_eq!(
+            escape_keeping_lines("a\x1b[2J\nb\u{202E}"),
+            "a\\u{001B}[2J\nb\\u{202E}"
+        );
+        assert_eq!(escape_keeping_lines("plain\ntext"), "plain\ntext");
     }
 
     #[test]

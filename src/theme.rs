@@ -266,7 +266,8 @@ pub fn parse(source_name: &str, text: &str) -> Result<Theme, ThemeError> {
     if let Some(found) = file.name.filter(|found| *found != expected) {
         return Err(ThemeError::NameMismatch {
             path: source_name.to_owned(),
-            found,
+            // Quoted from the file: escaped for the terminal.
+            found: crate::sanitize::escape(&found).into_owned(),
             expected,
         });
     }
@@ -278,7 +279,7 @@ pub fn parse(source_name: &str, text: &str) -> Result<Theme, ThemeError> {
             None => {
                 return Err(ThemeError::UnknownBase {
                     path: source_name.to_owned(),
-                    base: base.clone(),
+                    base: crate::sanitize::escape(base).into_owned(),
                 });
             }
         },
@@ -315,7 +316,8 @@ fn parse_error(path: &str, error: &serde_yaml::Error) -> ThemeError {
     ThemeError::Parse {
         path: path.to_owned(),
         location,
-        message,
+        // It quotes the file (an unknown key): escaped for the terminal.
+        message: crate::sanitize::escape_keeping_lines(&message),
     }
 }
 

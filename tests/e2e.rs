@@ -61,7 +61,7 @@ fn quit_prompt_open(screen: &vt100::Screen) -> bool {
 
 /// The help overlay: a bordered title with `Help`, and below it (not in the status bar's
 /// key hints) a line binding `q` to quitting.
-fn help_open(screen: &vt100::Screen) -> bool {
+pub(crate) fn help_open(screen: &vt100::Screen) -> bool {
     let (_, cols) = screen.size();
     let rows: Vec<String> = screen.rows(0, cols).collect();
     let Some((_, body)) = rows.split_last() else {

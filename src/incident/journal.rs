@@ -74,10 +74,11 @@ pub fn parse_lines(
         if line.trim().is_empty() {
             continue;
         }
+        // serde quotes the line (an unknown field): escaped, as it may reach the screen.
         let malformed = |message: String| JournalError::Malformed {
             path: path.to_path_buf(),
             line: line_no,
-            message,
+            message: crate::sanitize::escape_keeping_lines(&message),
         };
         let record: Record = match serde_json::from_str(line) {
             Ok(r) => r,

@@ -387,7 +387,7 @@ pub fn render_with_slo(
     };
     let gameday = crate::gameday::postmortem::section(records);
     let values: [(&str, String); 17] = [
-        ("id", inc.id.clone()),
+        ("id", cell(&inc.id)),
         ("title", cell(&inc.title)),
         ("severity", inc.severity.tag().to_string()),
         ("commander", cell(&inc.commander)),

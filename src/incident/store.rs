@@ -85,9 +85,11 @@ fn summarize(dir: &Path, records: &[Record]) -> Option<IncidentSummary> {
     else {
         return None;
     };
+    // The directory name is checked (`valid_id`); the record's own id and title are not,
+    // and they are printed by `postmortem`, `audit` and `incident list`.
     let mut s = IncidentSummary {
-        id: id.clone(),
-        title: title.clone(),
+        id: crate::sanitize::escape(id).into_owned(),
+        title: crate::sanitize::escape(title).into_owned(),
         severity: severity.clone(),
         opened_at: first.at,
         resolved: false,

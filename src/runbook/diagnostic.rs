@@ -1,11 +1,13 @@
 //! One finding about a runbook file, shared by the parser, the loader and lint so every
-//! problem prints the same way: `file:line:col: error: message` and a hint.
+//! problem prints the same way: `file:line:col: error: message` and a hint. Messages quote
+//! the file's text, so they are escaped here, once, for the terminal and for CI logs.
 
 use std::fmt;
 
 use serde::Serialize;
 
 use super::model::Pos;
+use crate::sanitize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,7 +37,7 @@ impl Diagnostic {
             column: pos.col,
             level: Level::Error,
             code,
-            message: message.into(),
+            message: sanitize::escape_keeping_lines(&message.into()),
             hint: None,
         }
     }
@@ -48,12 +50,12 @@ impl Diagnostic {
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
-        self.hint = Some(hint.into());
+        self.hint = Some(sanitize::escape_keeping_lines(&hint.into()));
         self
     }
 
     pub fn in_file(mut self, file: &str) -> Diagnostic {
-        self.file = file.to_string();
+        self.file = sanitize::escape(file).into_owned();
         self
     }
 

@@ -90,7 +90,7 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
             theme.base,
         ));
     }
-    who.push(styled(format!(" · {}", inc.id), theme.dim));
+    who.push(styled(format!(" · {}", escape(&inc.id)), theme.dim));
     let read_only = match &state.journal {
         JournalStatus::ReadOnly(why) => Some(Line::from(styled(
             format!("read-only: {}", escape(why)),

@@ -122,8 +122,13 @@ pub fn alertmanager(dir: &Path, name: &str) -> (Proc, String) {
 
 /// Alertmanager with extra flags (e.g. `--web.config.file` for TLS).
 pub fn alertmanager_with(dir: &Path, name: &str, extra: &[String]) -> (Proc, String) {
+    alertmanager_on(dir, name, free_port(), extra)
+}
+
+/// Alertmanager on a given port, so a test can stop it and start it again where the
+/// console expects it (its data dir is kept, as a restarted server keeps its disk).
+pub fn alertmanager_on(dir: &Path, name: &str, port: u16, extra: &[String]) -> (Proc, String) {
     let bin = require("prometheus-alertmanager");
-    let port = free_port();
     let data = dir.join(format!("{name}-data"));
     std::fs::create_dir_all(&data).expect("mkdir");
     let cfg = dir.join(format!("{name}.yml"));

@@ -4,5 +4,6 @@
 #![allow(dead_code)]
 
 pub mod pty;
+pub mod stub;
 
 mod self_test;
