@@ -368,19 +368,28 @@ fn pump(mut reader: Box<dyn Read + Send>, shared: &Shared, writer: &Writer) {
         let replies = {
             let mut st = lock(&shared.state);
             st.raw.extend_from_slice(&buf[..n]);
-            // vt100 0.16 underflows on a two-column character written to a one-column
-            // screen, which a frame already in flight can do in the middle of a resize
-            // storm. That is the emulator's bug, not the program's: start a fresh emulator
-            // at the current size (the program repaints in full after every resize).
+            // vt100 0.16 underflows in the middle of a resize storm (a cursor left below
+            // a shrunken screen, or a frame drawn for the previous size). That is the
+            // emulator's bug, not the program's: start a fresh emulator at the current
+            // size and tell the program its terminal regained focus, as a terminal does,
+            // which makes it repaint in full: the fresh emulator has no earlier frame for
+            // the program's next diff to apply to.
             let chunk = &buf[..n];
             let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 st.parser.process(chunk);
             }));
+            let mut pending = Vec::new();
             if processed.is_err() {
                 let (rows, cols) = st.parser.screen().size();
+                let alternate = st.parser.screen().alternate_screen();
                 st.parser = vt100::Parser::new_with_callbacks(rows, cols, 0, Responder::default());
+                if alternate {
+                    st.parser.process(b"\x1b[?1049h");
+                }
+                pending.extend_from_slice(b"\x1b[I");
             }
-            st.parser.callbacks_mut().take_pending()
+            pending.extend(st.parser.callbacks_mut().take_pending());
+            pending
         };
         shared.changed.notify_all();
         if !replies.is_empty() {
@@ -468,7 +477,10 @@ impl Session {
     /// Resizes the terminal (the kernel sends SIGWINCH) and the emulated screen together.
     pub fn resize(&self, cols: u16, rows: u16) {
         let mut st = lock(&self.shared.state);
-        st.parser.screen_mut().set_size(rows, cols);
+        // vt100 0.16 underflows when a two-column character meets a one-column screen (a
+        // frame drawn for the previous size can arrive after the resize). Two columns are
+        // the least that holds any character; the program still sees `cols`.
+        st.parser.screen_mut().set_size(rows, cols.max(2));
         self.master
             .resize(PtySize {
                 rows,
