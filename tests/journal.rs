@@ -199,6 +199,11 @@ fn read_only_and_failed_journals_refuse_actions() {
         s.current_runbook().is_none(),
         "the runbook did not open unrecorded"
     );
+    // A note is refused before it is typed, not after.
+    s.notice = None;
+    assert!(press(&mut s, &["i"]).is_empty());
+    assert!(s.overlay.is_none(), "{:?}", s.overlay);
+    assert!(refused(&s), "{:?}", s.notice);
 }
 
 #[test]

@@ -178,7 +178,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Action::Back => return back(state),
         Action::Ack => return ack(state),
         Action::Note => {
-            if state.incident_open() {
+            if let Some(why) = state.journal_refusal() {
+                state.notify(why);
+            } else if state.incident_open() {
                 state.overlay = Some(Overlay::Note(LineInput::default()));
             } else {
                 state.notify("Notes go into an incident: open one first (I), or ack a P0/P1.");

@@ -554,21 +554,28 @@ impl State {
         self.incident.as_ref().is_some_and(Incident::is_open)
     }
 
+    /// Why a human action cannot be recorded now (a read-only console, or a journal that
+    /// failed during an incident); `None` when it can. Asked before opening a form, so no
+    /// one types a note only to have it refused.
+    pub fn journal_refusal(&self) -> Option<String> {
+        match &self.journal {
+            JournalStatus::ReadOnly(why) => Some(format!("Read-only: {why}")),
+            JournalStatus::Failed(why) if self.incident_open() => {
+                Some(format!("Refused: the journal cannot be written ({why})"))
+            }
+            _ => None,
+        }
+    }
+
     /// The single gate for every human action that changes something: it becomes a
     /// journal record when an incident is open, is refused when the journal cannot take
     /// it, and applies directly when there is no incident to record it in.
     pub fn record_or_apply(&mut self, kind: RecordKind) -> Vec<Effect> {
+        if let Some(text) = self.journal_refusal() {
+            self.notify(text);
+            return Vec::new();
+        }
         match &self.journal {
-            JournalStatus::ReadOnly(why) => {
-                let text = format!("Read-only: {why}");
-                self.notify(text);
-                Vec::new()
-            }
-            JournalStatus::Failed(why) if self.incident_open() => {
-                let text = format!("Refused: the journal cannot be written ({why})");
-                self.notify(text);
-                Vec::new()
-            }
             JournalStatus::Writable if self.incident_open() => {
                 vec![Effect::Journal {
                     kind,
