@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use warroom::keymap::{Action, Key, KeyList, Keymap};
 use warroom::state::{
-    Ack, Alert, AlertState, Effect, Event, Mode, Overlay, Pane, Pending, Severity, Signal, State,
+    Ack, Alert, AlertState, Effect, Event, Labels, Mode, Overlay, Pane, Pending, Severity, Signal, State,
     update,
 };
 
@@ -17,8 +17,8 @@ fn alert(name: &str, sev: Severity, started: i64) -> Alert {
         severity: sev,
         state: AlertState::Active,
         starts_at: at(started),
-        labels: BTreeMap::new(),
-        annotations: BTreeMap::new(),
+        labels: Labels::default(),
+        annotations: Labels::default(),
         runbook: None,
         silenced_by: Vec::new(),
         inhibited_by: Vec::new(),

@@ -174,7 +174,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
         let summary = a
             .annotations
             .get("summary")
-            .map(String::as_str)
             .unwrap_or("");
         let runbook = match state.runbook_for(a) {
             Ok(i) => vec![
