@@ -3,8 +3,7 @@
 
 use warroom::keymap::Keymap;
 use warroom::state::{
-    Alert, AlertState, Effect, Event, Labels, Mode, Overlay, Severity, SourceHealth, State,
-    update,
+    Alert, AlertState, Effect, Event, Labels, Mode, Overlay, Severity, SourceHealth, State, update,
 };
 
 use crate::common::{at, press, screen, t0};

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use warroom::keymap::{Action, Key, KeyList, Keymap};
 use warroom::state::{
-    Ack, Alert, AlertState, Effect, Event, Labels, Mode, Overlay, Pane, Pending, Severity, Signal, State,
-    update,
+    Ack, Alert, AlertState, Effect, Event, Labels, Mode, Overlay, Pane, Pending, Severity, Signal,
+    State, update,
 };
 
 use crate::common::{at, demo_state, key, press, t0};

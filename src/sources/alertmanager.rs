@@ -174,12 +174,7 @@ impl<'de> serde::de::Visitor<'de> for Convert<'_> {
     }
 }
 
-fn convert(
-    a: AmAlert,
-    severity: &SeverityMap,
-    endpoint: &Arc<str>,
-    names: &mut Interner,
-) -> Alert {
+fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &Arc<str>, names: &mut Interner) -> Alert {
     let sev = severity.severity(&a.labels);
     let labels = clean_labels(a.labels, names);
     let annotations = clean_labels(a.annotations, names);

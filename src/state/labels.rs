@@ -235,7 +235,13 @@ mod tests {
         let c2 = i.intern("c");
         assert_eq!(i.len(), 2);
         assert_eq!((&*c1, &*c2), ("c", "c"));
-        assert!(!Arc::ptr_eq(&c1, &c2), "past the cap, strings are not shared");
-        assert!(Arc::ptr_eq(&a, &i.intern("a")), "what it holds is still shared");
+        assert!(
+            !Arc::ptr_eq(&c1, &c2),
+            "past the cap, strings are not shared"
+        );
+        assert!(
+            Arc::ptr_eq(&a, &i.intern("a")),
+            "what it holds is still shared"
+        );
     }
 }
