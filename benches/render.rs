@@ -2,7 +2,6 @@
 //! incident and drill running, 10 000 alerts loaded and six SLOs with sparklines: the work
 //! every redraw does, and the cost of the 1 Hz tick that redraws the clocks.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -27,7 +26,7 @@ fn alerts(n: usize) -> Vec<Alert> {
     let sev = [Severity::P0, Severity::P1, Severity::P2];
     (0..n)
         .map(|i| {
-            let labels: BTreeMap<String, String> = [
+            let labels: warroom::state::Labels = [
                 ("alertname", format!("Alert{}", i % 50)),
                 ("cluster", "prod-1".into()),
                 ("region", "eu-west-1".into()),

@@ -374,10 +374,15 @@ fn main() {
         None => subjects::all(warroom, peers.as_deref(), &fixtures),
     };
     if let Some(b) = baseline {
-        // Another warroom build (e.g. before a change), measured beside this one.
-        let mut s = subjects::all(&b, None, &fixtures).0.remove(0);
-        s.name = "warroom-base";
-        list.insert(1, s);
+        // Another warroom build (e.g. before a change), measured beside this one, in
+        // both set-ups: the demo and 10 000 live alerts.
+        let mut base = subjects::all(&b, None, &fixtures).0.into_iter();
+        for (at, name) in [(1, "warroom-base"), (3, "warroom-base-10k")] {
+            if let Some(mut s) = base.next() {
+                s.name = name;
+                list.insert(at.min(list.len()), s);
+            }
+        }
     }
     if let Some(only) = &only {
         list.retain(|s| only.iter().any(|o| o == s.name));

@@ -1,11 +1,9 @@
 //! The alert feed's keys: filter, group-by, detail, ack, silence and expire prompts, and the
 //! response clocks, through `update` and rendering.
 
-use std::collections::BTreeMap;
-
 use warroom::keymap::Keymap;
 use warroom::state::{
-    Alert, AlertState, Effect, Event, Mode, Overlay, Severity, SourceHealth, State, update,
+    Alert, AlertState, Effect, Event, Labels, Mode, Overlay, Severity, SourceHealth, State, update,
 };
 
 use crate::common::{at, press, screen, t0};
@@ -21,7 +19,7 @@ fn alert(name: &str, sev: Severity, started: i64, labels: &[(&str, &str)]) -> Al
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        annotations: BTreeMap::new(),
+        annotations: Labels::default(),
         runbook: None,
         silenced_by: Vec::new(),
         inhibited_by: Vec::new(),

@@ -325,7 +325,7 @@ fn a_changed_alert_closes_the_prompt() {
     let mut alerts = s.alerts.alerts.clone();
     for a in &mut alerts {
         if a.fingerprint == fp {
-            let labels: &mut BTreeMap<String, String> = &mut a.labels;
+            let labels: &mut warroom::state::Labels = &mut a.labels;
             labels.insert("tenant".into(), "globex".into());
         }
     }

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use warroom::keymap::{Action, Key, KeyList, Keymap};
 use warroom::state::{
-    Ack, Alert, AlertState, Effect, Event, Mode, Overlay, Pane, Pending, Severity, Signal, State,
-    update,
+    Ack, Alert, AlertState, Effect, Event, Labels, Mode, Overlay, Pane, Pending, Severity, Signal,
+    State, update,
 };
 
 use crate::common::{at, demo_state, key, press, t0};
@@ -17,8 +17,8 @@ fn alert(name: &str, sev: Severity, started: i64) -> Alert {
         severity: sev,
         state: AlertState::Active,
         starts_at: at(started),
-        labels: BTreeMap::new(),
-        annotations: BTreeMap::new(),
+        labels: Labels::default(),
+        annotations: Labels::default(),
         runbook: None,
         silenced_by: Vec::new(),
         inhibited_by: Vec::new(),

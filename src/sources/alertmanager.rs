@@ -3,6 +3,7 @@
 //! the I/O so captured responses test it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::http::{self, Body, FetchError, Fetcher, HttpSettings};
 use crate::sanitize;
+use crate::state::labels::{Interner, Labels};
 use crate::state::{Alert, AlertState, Event, Severity};
 
 /// The source name alerts arrive under; the status bar and the Alerts pane use it.
@@ -98,6 +100,25 @@ fn clean_map(m: BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// [`clean_map`] into the alert's compact form, keys and values shared through `names`.
+fn clean_labels(m: BTreeMap<String, String>, names: &mut Interner) -> Labels {
+    Labels::from_pairs(
+        m.into_iter()
+            .map(|(k, v)| {
+                (
+                    names.intern(&clean(k, 256)),
+                    names.intern(&clean(v, VALUE_MAX)),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// How many distinct strings one response shares. Enough for the keys and the values that
+/// repeat (names, clusters, tenants, severities, runbook URLs), which appear early; values
+/// unique to each alert (pods, summaries) fill it and are then stored unshared.
+const SHARED_STRINGS: usize = 4096;
+
 fn clean_list(v: Option<Vec<String>>) -> Vec<String> {
     v.unwrap_or_default()
         .iter()
@@ -142,17 +163,21 @@ impl<'de> serde::de::Visitor<'de> for Convert<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Converted, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut names = Interner::new(SHARED_STRINGS);
+        let endpoint: Arc<str> = Arc::from(self.endpoint);
         while let Some(a) = seq.next_element::<AmAlert>()? {
-            out.push(convert(a, self.severity, self.endpoint));
+            out.push(convert(a, self.severity, &endpoint, &mut names));
         }
+        // Announced lengths are not known while streaming: no spare capacity kept.
+        out.shrink_to_fit();
         Ok(Converted(out))
     }
 }
 
-fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &str) -> Alert {
+fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &Arc<str>, names: &mut Interner) -> Alert {
     let sev = severity.severity(&a.labels);
-    let labels = clean_map(a.labels);
-    let annotations = clean_map(a.annotations);
+    let labels = clean_labels(a.labels, names);
+    let annotations = clean_labels(a.annotations, names);
     let silenced_by = clean_list(a.status.silenced_by);
     let inhibited_by = clean_list(a.status.inhibited_by);
     let state = match a.status.state.as_str() {
@@ -164,20 +189,19 @@ fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &str) -> Alert {
         fingerprint: clean(a.fingerprint, 64),
         name: labels
             .get("alertname")
-            .cloned()
-            .unwrap_or_else(|| "(no alertname)".into()),
+            .map_or_else(|| "(no alertname)".into(), str::to_string),
         severity: sev,
         state,
         starts_at: a.starts_at,
-        runbook: annotations.get("runbook_id").cloned(),
+        runbook: annotations.get("runbook_id").map(str::to_string),
         labels,
         annotations,
         silenced_by,
         inhibited_by,
         generator_url: a
             .generator_url
-            .map(|u| sanitize::escape_truncated(&u, VALUE_MAX)),
-        seen_by: vec![endpoint.to_string()],
+            .map(|u| names.intern(&sanitize::escape_truncated(&u, VALUE_MAX))),
+        seen_by: vec![Arc::clone(endpoint)],
         group: None,
     }
 }
@@ -631,7 +655,7 @@ mod tests {
         let a = &parse_alerts(&body, &SeverityMap::default(), "am").unwrap()[0];
         assert_eq!(a.name, "A\\u{001B}]0;PWNED\\u{0007}");
         assert_eq!(a.label("ns"), "kube\\u{200B}-system");
-        assert_eq!(a.annotations["summary"], "abc\\u{202E}fed");
+        assert_eq!(&a.annotations["summary"], "abc\\u{202E}fed");
         assert!(a.label("big").chars().count() < 2100);
         assert!(a.label("big").contains("…[+"));
     }
@@ -654,7 +678,8 @@ mod tests {
         let merged = merge(vec![a, b]);
         assert_eq!(merged.len(), 2);
         let both = merged.iter().find(|m| m.seen_by.len() == 2).unwrap();
-        assert_eq!(both.seen_by, vec!["am1", "am2"]);
+        let seen: Vec<&str> = both.seen_by.iter().map(|s| &**s).collect();
+        assert_eq!(seen, ["am1", "am2"]);
     }
 
     #[test]

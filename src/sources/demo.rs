@@ -345,8 +345,8 @@ impl DemoPlayer {
             severity: Severity::parse(&a.severity).unwrap_or(Severity::P2),
             state: AlertState::Active,
             starts_at: a.fires_at.after(base),
-            labels: clean(&a.labels),
-            annotations: clean(&a.annotations),
+            labels: clean(&a.labels).into(),
+            annotations: clean(&a.annotations).into(),
             runbook: a
                 .annotations
                 .get("runbook_url")
@@ -354,7 +354,7 @@ impl DemoPlayer {
             silenced_by: Vec::new(),
             inhibited_by: Vec::new(),
             generator_url: None,
-            seen_by: vec![SOURCE.to_string()],
+            seen_by: vec![SOURCE.into()],
             group: None,
         }
     }

@@ -2,8 +2,11 @@
 //! then age, with the selection following the same alert as the list changes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+
+use super::labels::Labels;
 
 /// The group-by choice that uses Alertmanager's grouping (a name no label can have).
 pub const AM_GROUP: &str = "am-group";
@@ -67,8 +70,9 @@ pub struct Alert {
     pub severity: Severity,
     pub state: AlertState,
     pub starts_at: DateTime<Utc>,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
+    /// Keys and values shared between alerts (one copy of `cluster=prod-1` for all).
+    pub labels: Labels,
+    pub annotations: Labels,
     /// The runbook id (file stem) named by the alert's `runbook_url` annotation, if any.
     pub runbook: Option<String>,
     /// Ids of the silences that hold this alert (Alertmanager).
@@ -76,9 +80,9 @@ pub struct Alert {
     /// Fingerprints of the alerts that inhibit this one.
     pub inhibited_by: Vec<String>,
     /// Link to the expression that fired, from the rule evaluator.
-    pub generator_url: Option<String>,
+    pub generator_url: Option<Arc<str>>,
     /// Which endpoints reported this alert (an HA pair may both do).
-    pub seen_by: Vec<String>,
+    pub seen_by: Vec<Arc<str>>,
     /// The Alertmanager group (receiver and group labels) that holds it, when known.
     pub group: Option<String>,
 }
@@ -94,7 +98,7 @@ pub fn runbook_id_from_url(url: &str) -> Option<String> {
 
 impl Alert {
     pub fn label(&self, name: &str) -> &str {
-        self.labels.get(name).map(String::as_str).unwrap_or("")
+        self.labels.get(name).unwrap_or("")
     }
 
     /// What group-by sorts on: a label, or [`AM_GROUP`] for Alertmanager's own group.

@@ -730,7 +730,7 @@ fn open_silence(state: &mut State) {
     state.overlay = Some(Overlay::Silence(SilenceForm {
         fingerprint: a.fingerprint.clone(),
         alert: a.name.clone(),
-        labels: a.labels.clone(),
+        labels: a.labels.to_map(),
         duration: "2h".into(),
         comment: String::new(),
         field: SilenceField::Comment,

@@ -120,7 +120,7 @@ pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
     let name = block.name.clone();
     // Without an alert (a drill), the labels the runbook view was opened with fill in.
     let (alert, labels) = match state.alerts.selected_alert() {
-        Some(a) => (Some(a.fingerprint.clone()), a.labels.clone()),
+        Some(a) => (Some(a.fingerprint.clone()), a.labels.to_map()),
         None => (None, state.runbook.labels.clone()),
     };
     let read_only = state.read_only || matches!(state.journal, JournalStatus::ReadOnly(_));

@@ -14,6 +14,7 @@ pub mod gameday;
 pub mod incident;
 pub mod input;
 mod keys;
+pub mod labels;
 pub mod mitigation;
 pub mod picker;
 pub mod runbook_view;
@@ -34,6 +35,7 @@ pub use drill::{DrillClock, DrillRun, Pace, PhaseClock};
 pub use drill_flow::{DrillBusy, DrillSetup};
 pub use incident::Incident;
 pub use input::LineInput;
+pub use labels::Labels;
 pub use picker::Picker;
 pub use runbook_view::RunbookView;
 
@@ -663,7 +665,7 @@ fn alert_seen(a: &Alert) -> RecordKind {
         fingerprint: a.fingerprint.clone(),
         name: a.name.clone(),
         severity: a.severity.tag().to_string(),
-        labels: a.labels.clone(),
+        labels: a.labels.to_map(),
         starts_at: a.starts_at,
     }
 }
@@ -691,7 +693,7 @@ fn alert_identity(
     fp: &str,
 ) -> (Option<String>, std::collections::BTreeMap<String, String>) {
     if let Some(a) = state.alerts.alerts.iter().find(|a| a.fingerprint == fp) {
-        return (Some(a.name.clone()), a.labels.clone());
+        return (Some(a.name.clone()), a.labels.to_map());
     }
     state
         .incident

@@ -171,11 +171,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
     frame.render_stateful_widget(table, table_area, &mut ts);
 
     if let Some(a) = feed.selected_alert().filter(|_| detail_h > 0) {
-        let summary = a
-            .annotations
-            .get("summary")
-            .map(String::as_str)
-            .unwrap_or("");
+        let summary = a.annotations.get("summary").unwrap_or("");
         let runbook = match state.runbook_for(a) {
             Ok(i) => vec![
                 styled("runbook ", theme.dim),

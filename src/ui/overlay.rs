@@ -391,15 +391,15 @@ pub fn alert_detail(
         lines.push(kv("seen by", a.seen_by.join(", ")));
     }
     if let Some(u) = &a.generator_url {
-        lines.push(kv("source", u.clone()));
+        lines.push(kv("source", u.to_string()));
     }
     lines.push(Line::from(styled(" labels", theme.header)));
     for (k, v) in &a.labels {
-        lines.push(kv(k, v.clone()));
+        lines.push(kv(k, v.to_string()));
     }
     lines.push(Line::from(styled(" annotations", theme.header)));
     for (k, v) in &a.annotations {
-        lines.push(kv(k, v.clone()));
+        lines.push(kv(k, v.to_string()));
     }
     let width = area.width.saturating_sub(4).min(100);
     boxed(

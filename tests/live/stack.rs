@@ -225,7 +225,7 @@ async fn console_against_real_prometheus_and_alertmanager() {
     assert_eq!(alert.label("tenant"), "acme");
     assert_eq!(alert.label("severity"), "critical");
     assert_eq!(
-        alert.annotations["summary"],
+        &alert.annotations["summary"],
         "checkout is burning its error budget fast"
     );
     assert!(
