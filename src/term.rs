@@ -81,6 +81,8 @@ pub struct Backend {
     encoder: encode::Encoder,
     /// ratatui hides the cursor after every frame; once is enough.
     cursor_hidden: bool,
+    /// The width last read by `size`, which ratatui calls before every frame.
+    width: std::cell::Cell<u16>,
 }
 
 impl Backend {
@@ -106,6 +108,7 @@ impl ratatui::backend::Backend for Backend {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
+        self.encoder.set_width(self.width.get());
         let out = &mut self.inner.writer_mut().buf;
         self.encoder.cells(out, content);
         Ok(())
@@ -147,7 +150,9 @@ impl ratatui::backend::Backend for Backend {
     }
 
     fn size(&self) -> io::Result<Size> {
-        self.inner.size()
+        let size = self.inner.size()?;
+        self.width.set(size.width);
+        Ok(size)
     }
 
     fn window_size(&mut self) -> io::Result<WindowSize> {
@@ -177,6 +182,7 @@ pub fn enter() -> io::Result<Tui> {
         cursor: Position::ORIGIN,
         encoder: encode::Encoder::default(),
         cursor_hidden: true,
+        width: std::cell::Cell::new(0),
     })?;
     t.clear()?;
     t.backend_mut().writer_mut().commit()?;

@@ -391,7 +391,7 @@ fn a_replayed_run_has_the_same_clock_and_picks_up_where_it_stood() {
     );
     assert_eq!(d.clock.elapsed(resumed.now), Duration::from_secs(460));
     assert_eq!(d.clock.current_phase(), Some(2));
-    assert!(screen(&resumed, 120, 40).contains("T+ 07:40"));
+    assert!(shows_t_plus(&screen(&resumed, 120, 40), "07:40"));
     // The RPO is still owed: the query is tried again.
     assert!(
         matches!(effects.as_slice(), [Effect::MeasureRpo { at: t, .. }] if *t == at(400)),
@@ -399,6 +399,14 @@ fn a_replayed_run_has_the_same_clock_and_picks_up_where_it_stood() {
     );
     settle(&mut resumed, effects);
     assert!(matches!(&resumed.overlay, Some(Overlay::DrillInput(a)) if a.ask == Ask::Rpo));
+}
+
+/// Whether a line shows `T+` followed by `figure`, however far apart the column puts them.
+fn shows_t_plus(text: &str, figure: &str) -> bool {
+    text.lines().any(|l| {
+        l.split_once("T+ ")
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(figure))
+    })
 }
 
 #[test]
@@ -420,7 +428,7 @@ fn a_follower_sees_the_drill_and_changes_nothing() {
     );
     update(&mut f, Event::Tick(at(65)));
     let text = screen(&f, 80, 24);
-    assert!(text.contains("T+ 01:05"), "{text}");
+    assert!(shows_t_plus(&text, "01:05"), "{text}");
     assert!(text.contains("DRILL"), "the drill console's layout: {text}");
     let e = update(&mut f, key("p"));
     assert!(e.is_empty());

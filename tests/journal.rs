@@ -630,3 +630,61 @@ fn finishing_records_every_open_intent_as_interrupted_before_returning() {
     assert_eq!(again.len(), records.len());
     rx.close();
 }
+
+/// Whole-line view of the incident banner's clock row.
+fn clock_row(s: &State) -> String {
+    crate::common::screen(s, 120, 40)
+        .lines()
+        .find(|l| l.contains("T+ "))
+        .map(|l| l.split('┃').nth(1).unwrap_or(l).trim().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_incident_banner_counts_down_to_its_response_targets() {
+    let mut s = demo_state(90);
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = None;
+    let effects = s.open_incident("t".into(), warroom::state::Severity::P1);
+    s.expect_replies(&effects);
+    perform(&mut s, &mut j, dir.path(), effects);
+    // The clocks run from the page (the alert's start), not from when the incident opened.
+    let opened = s.incident.as_ref().unwrap().paged_at;
+    assert!(opened < s.now);
+    // P1: ack within 15 minutes, mitigate within 4 hours (practices' severity matrix).
+    update(
+        &mut s,
+        Event::Tick(opened + chrono::Duration::seconds(6 * 60 + 10)),
+    );
+    let row = clock_row(&s);
+    assert!(
+        row.starts_with("T+ 6m · ack due in 8m/15m · mitigate due in 3h53m/4h00m"),
+        "{row}"
+    );
+    // The last minute before the target is counted in seconds.
+    update(
+        &mut s,
+        Event::Tick(opened + chrono::Duration::seconds(14 * 60 + 20)),
+    );
+    assert!(
+        clock_row(&s).contains("ack due in 40s/15m"),
+        "{}",
+        clock_row(&s)
+    );
+    update(
+        &mut s,
+        Event::Tick(opened + chrono::Duration::seconds(17 * 60 + 5)),
+    );
+    let row = clock_row(&s);
+    assert!(
+        row.starts_with("T+ 17m · ack OVER by 2m, ESCALATE 2nd · mitigate due in 3h42m/4h00m"),
+        "the whole row fits the pane: {row}"
+    );
+    // Acked late: the time it took is fixed now, shown to the second, and marked. (The
+    // top alert is the demo's, acked already; the payments P1 below it is not.)
+    let effects = press(&mut s, &["j", "a"]);
+    perform(&mut s, &mut j, dir.path(), effects);
+    let row = clock_row(&s);
+    assert!(row.contains("ack 17:05/15:00 LATE"), "{row}");
+    assert!(row.contains("mitigate due in 3h42m/4h00m"), "{row}");
+}

@@ -15,7 +15,7 @@ use super::widgets::styled;
 use crate::drill::Score;
 use crate::keymap::Action;
 use crate::sanitize::escape;
-use crate::sources::timing::Clock;
+use crate::sources::timing::{Age, Clock};
 use crate::state::drill::Guards;
 use crate::state::{DrillRun, DrillSetup, Pace, State};
 use crate::theme::Theme;
@@ -36,15 +36,25 @@ fn pass<'a>(ok: bool, theme: &Theme) -> Span<'a> {
     }
 }
 
+/// Budget left: in minutes while there is plenty (T+ beside it already ticks by the
+/// second), to the second in the last five minutes, when the facilitator reads it closely.
+fn budget(left: Duration) -> String {
+    if left >= Duration::from_secs(5 * 60) {
+        Age(left).to_string()
+    } else {
+        Clock(left).to_string()
+    }
+}
+
 fn rto_spans<'a>(d: &DrillRun, state: &State, theme: &Theme) -> Vec<Span<'a>> {
     let c = &d.clock;
-    // Whole seconds, so T+ and the budget left always add up to the target on screen.
+    // Whole seconds, as T+ beside it counts them.
     let now = c.injected_at + chrono::Duration::seconds(c.elapsed(state.now).as_secs() as i64);
     match c.rto_left(now) {
         Ok(left) => vec![
             styled("RTO left ", theme.dim),
             styled(
-                Clock(left).to_string(),
+                budget(left),
                 if left.as_secs_f64() < c.rto_target.as_secs_f64() * 0.2 {
                     theme.warn
                 } else {
@@ -207,15 +217,21 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
         head.push(styled(format!(" · {}", d.drill), theme.dim));
     }
     let mut lines = vec![Line::from(head)];
-    let mut clock = vec![
-        styled("T+ ", theme.dim),
-        styled(Clock(c.elapsed(now)).to_string(), theme.header),
-        styled(" · ", theme.dim),
-    ];
+    let t_plus = Clock(c.elapsed(now)).to_string();
+    let col = ClockColumn::new(&[
+        &t_plus,
+        &c.current_phase()
+            .and_then(|i| c.phase_elapsed(i, now))
+            .map(|el| Clock(el).to_string())
+            .unwrap_or_default(),
+        &Clock(c.human_time(now)).to_string(),
+    ]);
+    let mut clock = col.spans("T+", t_plus, theme);
+    clock.push(styled(" · ", theme.dim));
     clock.extend(rto_spans(d, state, theme));
     lines.push(Line::from(clock));
-    lines.push(status_line(d, now, theme));
-    lines.push(human_line(state, d, theme));
+    lines.push(status_line(d, now, &col, theme));
+    lines.push(human_line(state, d, &col, theme));
     if let (Some(what), true) = (&d.waiting_on, c.is_running()) {
         // `step RUNBOOK#ANCHOR`: the runbook is on screen beside it; the anchor is enough.
         let what = match what.strip_prefix("step ").and_then(|s| s.split_once('#')) {
@@ -269,8 +285,37 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
     lines
 }
 
+/// T+, the phase's time and human action time, one above the other, labels left and
+/// figures right-aligned in one column: the facilitator's three running clocks read down
+/// a column, and their changing digits sit one below the other, so an idle second's
+/// update is a digit, a line feed and a backspace per clock.
+struct ClockColumn {
+    width: usize,
+}
+
+impl ClockColumn {
+    const LABEL: usize = "Human action".len();
+
+    fn new(figures: &[&str]) -> ClockColumn {
+        let width = figures.iter().map(|f| f.chars().count()).max().unwrap_or(0);
+        ClockColumn { width }
+    }
+
+    fn spans<'a>(&self, label: &str, figure: String, theme: &Theme) -> Vec<Span<'a>> {
+        vec![
+            styled(format!("{label:<w$} ", w = Self::LABEL), theme.dim),
+            styled(format!("{figure:>w$}", w = self.width), theme.header),
+        ]
+    }
+}
+
 /// The line that says where the drill stands: the phase and its pace, or the result.
-fn status_line<'a>(d: &DrillRun, now: chrono::DateTime<chrono::Utc>, theme: &Theme) -> Line<'a> {
+fn status_line<'a>(
+    d: &DrillRun,
+    now: chrono::DateTime<chrono::Utc>,
+    col: &ClockColumn,
+    theme: &Theme,
+) -> Line<'a> {
     let c = &d.clock;
     if let Some((_, score)) = &d.finished {
         return score_line(score, theme);
@@ -291,13 +336,17 @@ fn status_line<'a>(d: &DrillRun, now: chrono::DateTime<chrono::Utc>, theme: &The
             let p = &c.phases[i];
             let el = c.phase_elapsed(i, now).unwrap_or_default();
             let pace = Pace::of(el, p.target);
-            Line::from(vec![
-                styled(format!("PHASE {}/{} ", i + 1, c.phases.len()), theme.header),
-                styled(format!("{} ", Clock(el)), theme.header),
-                styled(format!("/ {} ", Clock(p.target)), theme.dim),
+            let mut spans = col.spans(
+                &format!("PHASE {}/{}", i + 1, c.phases.len()),
+                Clock(el).to_string(),
+                theme,
+            );
+            spans.extend([
+                styled(format!(" / {} ", Clock(p.target)), theme.dim),
                 styled(pace.label(), pace_style(theme, pace)),
                 styled(format!(" · {}", p.name), theme.base),
-            ])
+            ]);
+            Line::from(spans)
         }
         None => Line::from(styled("Started: phase 1 is next.", theme.dim)),
     }
@@ -323,17 +372,14 @@ fn score_line<'a>(score: &Score, theme: &Theme) -> Line<'a> {
 }
 
 /// Human action time, machine time, and the previous drill's human time beside them.
-fn human_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Line<'a> {
+fn human_line<'a>(state: &State, d: &DrillRun, col: &ClockColumn, theme: &Theme) -> Line<'a> {
     let now = state.now;
     let human = d.clock.human_time(now);
-    let mut spans = vec![
-        styled("Human action ", theme.dim),
-        styled(Clock(human).to_string(), theme.header),
-        styled(
-            format!(" · machine {}", Clock(d.clock.machine_time(now))),
-            theme.dim,
-        ),
-    ];
+    let mut spans = col.spans("Human action", Clock(human).to_string(), theme);
+    spans.push(styled(
+        format!(" · machine {}", Clock(d.clock.machine_time(now))),
+        theme.dim,
+    ));
     let previous = match &d.finished {
         Some((_, s)) => s.previous_human_s.map(Duration::from_secs),
         None => state
@@ -444,6 +490,11 @@ fn phase_lines<'a>(
             (Some(_), None) => ("▶", c.phase_elapsed(i, now)),
             _ => ("·", None),
         };
+        // The running phase's seconds are on the PHASE line above; here its minutes.
+        let shown = |el: Duration| match mark {
+            "▶" => Age(el).to_string(),
+            _ => Clock(el).to_string(),
+        };
         let name: String = p.name.chars().take(name_w).collect();
         let style = if mark == "▶" {
             theme.header
@@ -455,7 +506,7 @@ fn phase_lines<'a>(
             Some(el) => {
                 let pace = Pace::of(el, p.target);
                 spans.push(styled(
-                    format!("{:>5}/{} ", Clock(el).to_string(), Clock(p.target)),
+                    format!("{:>5}/{} ", shown(el), Clock(p.target)),
                     theme.base,
                 ));
                 spans.push(styled(pace.label(), pace_style(theme, pace)));
@@ -502,7 +553,7 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
         spans.push(styled(pace.label(), pace_style(theme, pace)));
     }
     match c.rto_left(now) {
-        Ok(left) => spans.push(styled(format!(" · RTO left {}", Clock(left)), theme.dim)),
+        Ok(left) => spans.push(styled(format!(" · RTO left {}", budget(left)), theme.dim)),
         Err(over) => spans.push(styled(
             format!(" · RTO BLOWN by {}", Clock(over)),
             theme.over,
@@ -515,4 +566,37 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
         ));
     }
     spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_counts_minutes_until_its_last_five() {
+        assert_eq!(budget(Duration::from_secs(26 * 60 + 55)), "26m");
+        assert_eq!(budget(Duration::from_secs(5 * 60)), "5m");
+        assert_eq!(budget(Duration::from_secs(5 * 60 - 1)), "04:59");
+        assert_eq!(budget(Duration::from_secs(7)), "00:07");
+    }
+
+    #[test]
+    fn the_clock_column_right_aligns_every_figure_to_the_widest() {
+        let theme = Theme::default();
+        let col = ClockColumn::new(&["1:02:03", "04:05", ""]);
+        let text = |spans: Vec<Span>| {
+            spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(col.spans("T+", "1:02:03".into(), &theme)),
+            "T+           1:02:03"
+        );
+        assert_eq!(
+            text(col.spans("PHASE 2/4", "04:05".into(), &theme)),
+            "PHASE 2/4      04:05"
+        );
+    }
 }

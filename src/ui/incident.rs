@@ -6,12 +6,16 @@ use ratatui::text::{Line, Span};
 
 use super::widgets::styled;
 use crate::sanitize::escape;
-use crate::sources::timing::Clock;
+use crate::sources::timing::{Age, Clock};
 use crate::state::drill::since;
 use crate::state::incident::targets;
 use crate::state::{Incident, JournalStatus, State};
 use crate::theme::Theme;
 
+/// One response clock against its target. Once met (or missed) it is frozen and shown to
+/// the second; while it runs it shows what is left, in minutes like an alert's age: the
+/// time taken so far would only repeat T+, and a countdown in seconds would redraw (and
+/// send over SSH) every second for hours.
 fn clock_vs(
     theme: &Theme,
     label: &str,
@@ -19,10 +23,24 @@ fn clock_vs(
     target: Option<std::time::Duration>,
     done: bool,
 ) -> Vec<Span<'static>> {
+    if !done {
+        return match target {
+            Some(t) if took > t => vec![styled(
+                format!("{label} OVER by {}", Age(took - t)),
+                theme.over,
+            )],
+            Some(t) => vec![
+                styled(format!("{label} due in "), theme.dim),
+                styled(Age(t - took).to_string(), theme.base),
+                styled(format!("/{}", Age(t)), theme.dim),
+            ],
+            None => vec![styled(format!("{label}: no target"), theme.dim)],
+        };
+    }
     let mut spans = vec![styled(format!("{label} "), theme.dim)];
     let (style, mark): (Style, &str) = match target {
-        Some(t) if took > t => (theme.over, if done { " LATE" } else { " OVER" }),
-        Some(_) if done => (theme.ok, " ✓"),
+        Some(t) if took > t => (theme.over, " LATE"),
+        Some(_) => (theme.ok, " ✓"),
         _ => (theme.base, ""),
     };
     spans.push(styled(Clock(took).to_string(), style));
@@ -31,6 +49,19 @@ fn clock_vs(
     }
     spans.push(styled(mark.to_string(), style));
     spans
+}
+
+/// Time since `from`: to the second once the incident is resolved (a fixed figure), in
+/// minutes while it runs, as alert ages are; the drill clock is where seconds are read.
+fn t_plus(
+    inc: &Incident,
+    from: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    match inc.resolved_at {
+        Some(end) => Clock(since(from, end)).to_string(),
+        None => Age(since(from, now)).to_string(),
+    }
 }
 
 /// Three lines about the incident (what, who, clocks), a fourth when read-only; none
@@ -100,18 +131,12 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     };
     let mut clocks = vec![
         styled("T+ ", theme.dim),
-        styled(
-            Clock(since(inc.paged_at, inc.resolved_at.unwrap_or(now))).to_string(),
-            theme.header,
-        ),
+        styled(t_plus(inc, inc.paged_at, now), theme.header),
         styled(" · ", theme.dim),
     ];
     if inc.gameday.is_some() {
         // Its alerts do not page: the clock runs from the start of the game-day.
-        clocks[1] = styled(
-            Clock(since(inc.opened_at, inc.resolved_at.unwrap_or(now))).to_string(),
-            theme.header,
-        );
+        clocks[1] = styled(t_plus(inc, inc.opened_at, now), theme.header);
         clocks.pop();
         let mut lines = vec![Line::from(head), Line::from(who), Line::from(clocks)];
         lines.extend(read_only);
@@ -126,7 +151,7 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     ));
     if inc.first_ack_at.is_none() && since(inc.paged_at, now).as_secs() >= 15 * 60 && inc.is_open()
     {
-        clocks.push(styled(" ESCALATE TO SECONDARY", theme.over));
+        clocks.push(styled(", ESCALATE 2nd", theme.over));
     }
     clocks.push(styled(" · ", theme.dim));
     clocks.extend(clock_vs(
@@ -140,11 +165,11 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         clocks.push(styled(" · ", theme.dim));
         match due {
             Ok(left) => clocks.push(styled(
-                format!("postmortem due in {}", Clock(left)),
+                format!("postmortem due in {}", Age(left)),
                 theme.warn,
             )),
             Err(over) => clocks.push(styled(
-                format!("POSTMORTEM OVERDUE by {}", Clock(over)),
+                format!("POSTMORTEM OVERDUE by {}", Age(over)),
                 theme.over,
             )),
         }
@@ -160,10 +185,7 @@ pub fn short(inc: &Incident, state: &State, theme: &Theme) -> Vec<Span<'static>>
         return vec![
             styled("GAME-DAY ", theme.header),
             styled(
-                format!(
-                    "T+{} · ",
-                    Clock(since(inc.opened_at, inc.resolved_at.unwrap_or(state.now)))
-                ),
+                format!("T+{} · ", t_plus(inc, inc.opened_at, state.now)),
                 theme.dim,
             ),
         ];
@@ -178,10 +200,7 @@ pub fn short(inc: &Incident, state: &State, theme: &Theme) -> Vec<Span<'static>>
             super::alerts::severity_style(theme, inc.severity),
         ),
         styled(
-            format!(
-                " T+{} · ",
-                Clock(since(inc.paged_at, inc.resolved_at.unwrap_or(state.now)))
-            ),
+            format!(" T+{} · ", t_plus(inc, inc.paged_at, state.now)),
             theme.dim,
         ),
     ]
