@@ -347,10 +347,20 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
             let Some(first) = rx.recv().await else {
                 break;
             };
+            // The backend keeps the terminal's size between frames; a resize makes it ask.
+            let seen = |ev: &Event| {
+                if matches!(ev, Event::Resize(..) | Event::Redraw) {
+                    terminal.backend().forget_size();
+                }
+            };
+            seen(&first);
             effects = update(&mut state, first);
             for _ in 0..MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(ev) => effects.extend(update(&mut state, ev)),
+                    Ok(ev) => {
+                        seen(&ev);
+                        effects.extend(update(&mut state, ev));
+                    }
                     Err(_) => break,
                 }
             }
@@ -365,6 +375,7 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 }
                 Effect::Suspend => {
                     term::suspend(&mut terminal)?;
+                    terminal.backend().forget_size();
                     state.dirty = true;
                 }
                 Effect::FullRedraw => {

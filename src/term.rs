@@ -27,16 +27,32 @@ const SYNC_END: &[u8] = b"\x1b[?2026l";
 
 /// Collects a whole frame and writes it to the terminal in one `write`, so a frame never
 /// arrives in pieces over a slow link and idle redraws cost one syscall.
+///
+/// Frames go to a duplicate of standard output's descriptor, not through `Stdout`: that is
+/// line-buffered, and would write a frame containing a line feed (a cursor move down) in
+/// two pieces, up to the last line feed and then the rest.
 pub struct FrameWriter {
     buf: Vec<u8>,
-    out: Stdout,
+    out: Output,
+}
+
+enum Output {
+    Fd(std::fs::File),
+    /// When the descriptor cannot be duplicated (out of descriptors): still correct, only
+    /// sometimes two writes a frame.
+    Stdout(Stdout),
 }
 
 impl FrameWriter {
     fn new() -> FrameWriter {
+        use std::os::fd::AsFd;
+        let out = match io::stdout().as_fd().try_clone_to_owned() {
+            Ok(fd) => Output::Fd(std::fs::File::from(fd)),
+            Err(_) => Output::Stdout(io::stdout()),
+        };
         FrameWriter {
             buf: Vec::with_capacity(16 * 1024),
-            out: io::stdout(),
+            out,
         }
     }
 
@@ -49,8 +65,16 @@ impl FrameWriter {
             self.buf.splice(0..0, SYNC_BEGIN.iter().copied());
             self.buf.extend_from_slice(SYNC_END);
         }
-        let mut lock = self.out.lock();
-        let r = lock.write_all(&self.buf).and_then(|()| lock.flush());
+        let r = match &mut self.out {
+            Output::Fd(f) => {
+                // Whatever went through `Stdout` before (mode changes) goes first.
+                io::stdout().flush().and_then(|()| f.write_all(&self.buf))
+            }
+            Output::Stdout(out) => {
+                let mut lock = out.lock();
+                lock.write_all(&self.buf).and_then(|()| lock.flush())
+            }
+        };
         self.buf.clear();
         r
     }
@@ -83,11 +107,20 @@ pub struct Backend {
     cursor_hidden: bool,
     /// The width last read by `size`, which ratatui calls before every frame.
     width: std::cell::Cell<u16>,
+    /// The terminal's size, asked once and again only after [`Backend::forget_size`]:
+    /// crossterm opens `/dev/tty` to ask, three syscalls a frame for an answer that changes
+    /// only with a resize event.
+    size: std::cell::Cell<Option<Size>>,
 }
 
 impl Backend {
     pub fn writer_mut(&mut self) -> &mut FrameWriter {
         self.inner.writer_mut()
+    }
+
+    /// The terminal was resized (or may have been, while stopped): ask its size again.
+    pub fn forget_size(&self) {
+        self.size.set(None);
     }
 }
 
@@ -150,7 +183,14 @@ impl ratatui::backend::Backend for Backend {
     }
 
     fn size(&self) -> io::Result<Size> {
-        let size = self.inner.size()?;
+        let size = match self.size.get() {
+            Some(size) => size,
+            None => {
+                let size = self.inner.size()?;
+                self.size.set(Some(size));
+                size
+            }
+        };
         self.width.set(size.width);
         Ok(size)
     }
@@ -183,6 +223,7 @@ pub fn enter() -> io::Result<Tui> {
         encoder: encode::Encoder::default(),
         cursor_hidden: true,
         width: std::cell::Cell::new(0),
+        size: std::cell::Cell::new(None),
     })?;
     t.clear()?;
     t.backend_mut().writer_mut().commit()?;
