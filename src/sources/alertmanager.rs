@@ -134,19 +134,28 @@ pub fn parse_alerts(
 ) -> Result<Vec<Alert>, FetchError> {
     // Each alert is converted as soon as it is read, so the decoded response and the
     // console's alerts never both exist in full (10 000 alerts are megabytes each way).
-    let alerts: Converted = http::decode_seed(body, Convert { severity, endpoint })?;
+    let alerts: Converted = http::decode_seed(body, Convert::new(severity, endpoint))?;
     Ok(alerts.0)
 }
 
 struct Converted(Vec<Alert>);
 
-#[derive(Clone, Copy)]
-struct Convert<'a> {
-    severity: &'a SeverityMap,
-    endpoint: &'a str,
+/// Reads a list of Alertmanager alerts into console alerts, one at a time.
+struct Convert {
+    severity: SeverityMap,
+    endpoint: Arc<str>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Convert<'_> {
+impl Convert {
+    fn new(severity: &SeverityMap, endpoint: &str) -> Convert {
+        Convert {
+            severity: severity.clone(),
+            endpoint: Arc::from(endpoint),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Convert {
     type Value = Converted;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Converted, D::Error> {
@@ -154,7 +163,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Convert<'_> {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Convert<'_> {
+impl<'de> serde::de::Visitor<'de> for Convert {
     type Value = Converted;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -164,9 +173,8 @@ impl<'de> serde::de::Visitor<'de> for Convert<'_> {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Converted, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         let mut names = Interner::new(SHARED_STRINGS);
-        let endpoint: Arc<str> = Arc::from(self.endpoint);
         while let Some(a) = seq.next_element::<AmAlert>()? {
-            out.push(convert(a, self.severity, &endpoint, &mut names));
+            out.push(convert(a, &self.severity, &self.endpoint, &mut names));
         }
         // Announced lengths are not known while streaming: no spare capacity kept.
         out.shrink_to_fit();
@@ -254,21 +262,32 @@ pub struct AlertGroup {
     pub fingerprints: Vec<String>,
 }
 
+#[derive(Deserialize)]
+struct AmReceiver {
+    name: String,
+}
+
+/// A group repeats every alert in full; only the fingerprint is kept (the rest is skipped
+/// while reading, never allocated: 10 000 alerts' labels twice over otherwise).
+#[derive(Deserialize)]
+struct AmMember {
+    fingerprint: String,
+}
+
+#[derive(Deserialize)]
+struct AmGroup {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    receiver: AmReceiver,
+    alerts: Vec<AmMember>,
+}
+
 pub fn parse_groups(body: &Body) -> Result<Vec<AlertGroup>, FetchError> {
-    #[derive(Deserialize)]
-    struct Receiver {
-        name: String,
-    }
-    #[derive(Deserialize)]
-    struct Group {
-        #[serde(default)]
-        labels: BTreeMap<String, String>,
-        receiver: Receiver,
-        alerts: Vec<AmAlert>,
-    }
-    let raw: Vec<Group> = http::decode(body)?;
-    Ok(raw
-        .into_iter()
+    Ok(convert_groups(http::decode(body)?))
+}
+
+fn convert_groups(raw: Vec<AmGroup>) -> Vec<AlertGroup> {
+    raw.into_iter()
         .map(|g| AlertGroup {
             labels: clean_map(g.labels),
             receiver: sanitize::escape_truncated(&g.receiver.name, 256),
@@ -278,7 +297,7 @@ pub fn parse_groups(body: &Body) -> Result<Vec<AlertGroup>, FetchError> {
                 .map(|a| sanitize::escape_truncated(&a.fingerprint, 64))
                 .collect(),
         })
-        .collect())
+        .collect()
 }
 
 impl AlertGroup {
@@ -403,14 +422,15 @@ impl Alertmanager {
     }
 
     async fn fetch_one(&self, url: &str) -> Result<Vec<Alert>, FetchError> {
-        let body = self
-            .fetcher
-            .get(&format!(
+        let req = self.fetcher.request(
+            reqwest::Method::GET,
+            &format!(
                 "{url}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true"
-            ))
-            .await?;
-        let body = http::check_status(body)?;
-        parse_alerts(&body, &self.severity, &Self::endpoint_name(url))
+            ),
+        );
+        // Decoded as it arrives: the body (6 MB for 10 000 alerts) is never held whole.
+        let seed = Convert::new(&self.severity, &Self::endpoint_name(url));
+        Ok(self.fetcher.send_decoded(req, seed).await?.0)
     }
 
     /// Asks every endpoint at once; one result per endpoint, in `urls` order.
@@ -507,14 +527,15 @@ impl Alertmanager {
     pub async fn groups(&self) -> Result<Vec<AlertGroup>, FetchError> {
         let mut last = FetchError::Setup("no Alertmanager endpoint is configured".into());
         for url in &self.urls {
+            let req = self
+                .fetcher
+                .request(reqwest::Method::GET, &format!("{url}/api/v2/alerts/groups"));
             match self
                 .fetcher
-                .get(&format!("{url}/api/v2/alerts/groups"))
+                .send_decoded(req, std::marker::PhantomData::<Vec<AmGroup>>)
                 .await
-                .and_then(http::check_status)
-                .and_then(|b| parse_groups(&b))
             {
-                Ok(g) => return Ok(g),
+                Ok(g) => return Ok(convert_groups(g)),
                 Err(e) => last = e,
             }
         }

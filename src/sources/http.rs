@@ -138,20 +138,57 @@ where
     }
     let mut de = serde_json::Deserializer::from_slice(&body.bytes);
     let value = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    value.map_err(|e| {
-        let what = if e.is_eof() {
-            "truncated JSON".to_string()
-        } else if e.is_syntax() {
-            "not JSON".to_string()
-        } else {
-            "unexpected JSON".to_string()
-        };
-        FetchError::Decode(crate::sanitize::escape_truncated(
-            &format!("{what} ({e})"),
-            MESSAGE_MAX,
-        ))
-    })
+    value.map_err(json_error)
 }
+
+/// What is wrong with a body serde_json could not read, in words.
+fn json_error(e: serde_json::Error) -> FetchError {
+    let what = if e.is_eof() {
+        "truncated JSON".to_string()
+    } else if e.is_syntax() {
+        "not JSON".to_string()
+    } else {
+        "unexpected JSON".to_string()
+    };
+    FetchError::Decode(crate::sanitize::escape_truncated(
+        &format!("{what} ({e})"),
+        MESSAGE_MAX,
+    ))
+}
+
+/// A body's chunks as they arrive from the network, read by a decoder on a blocking
+/// thread; the end of the channel is the end of the body.
+struct ChunkReader<B> {
+    rx: tokio::sync::mpsc::Receiver<B>,
+    chunk: Option<B>,
+    pos: usize,
+}
+
+impl<B: AsRef<[u8]>> std::io::Read for ChunkReader<B> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some(chunk) = &self.chunk {
+                let rest = &chunk.as_ref()[self.pos..];
+                if !rest.is_empty() {
+                    let n = rest.len().min(buf.len());
+                    buf[..n].copy_from_slice(&rest[..n]);
+                    self.pos += n;
+                    return Ok(n);
+                }
+            }
+            match self.rx.blocking_recv() {
+                Some(next) => {
+                    self.chunk = Some(next);
+                    self.pos = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+    }
+}
+
+/// Chunks in flight between the network and the decoder: a few, so the body is never held.
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// The server's own words for an error status: the `error` field of a JSON body (Prometheus
 /// and Alertmanager both use it), else the start of the text.
@@ -263,17 +300,112 @@ impl Fetcher {
         self.send(self.request(reqwest::Method::GET, url)).await
     }
 
+    /// Sends a request and decodes a JSON answer with `seed` while it arrives, on a blocking
+    /// thread, so a large body (10 000 alerts are 6 MB) is never held whole: only a few
+    /// chunks are in memory at once. Errors are those of [`Fetcher::send`], [`check_status`]
+    /// and [`decode_seed`]: an error status or an HTML page is read whole (under the cap)
+    /// for the server's message.
+    pub async fn send_decoded<T, S>(
+        &self,
+        req: reqwest::RequestBuilder,
+        seed: S,
+    ) -> Result<T, FetchError>
+    where
+        S: for<'de> serde::de::DeserializeSeed<'de, Value = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut resp = req.send().await.map_err(transport_error)?;
+        let status = resp.status().as_u16();
+        let content_type = content_type(&resp);
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return Err(FetchError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        if !(200..=299).contains(&status) || content_type.contains("text/html") {
+            let bytes = self.read_body(&mut resp, Vec::new()).await?;
+            let body = check_status(Body {
+                status,
+                content_type,
+                bytes,
+            })?;
+            return decode_seed(&body, seed);
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
+        let decoder = tokio::task::spawn_blocking(move || {
+            let reader = std::io::BufReader::with_capacity(
+                16 * 1024,
+                ChunkReader {
+                    rx,
+                    chunk: None,
+                    pos: 0,
+                },
+            );
+            let mut de = serde_json::Deserializer::from_reader(reader);
+            seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
+        });
+        let mut total = 0usize;
+        let mut started = false;
+        let failed = loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break None,
+                Err(e) => break Some(transport_error(e)),
+            };
+            total += chunk.len();
+            if total > self.max_body {
+                break Some(FetchError::TooLarge {
+                    limit: self.max_body,
+                });
+            }
+            if !started && let Some(b) = chunk.iter().find(|b| !b.is_ascii_whitespace()) {
+                started = true;
+                // A proxy's or login page's HTML, served as 200 and not as text/html.
+                if *b == b'<' {
+                    break Some(FetchError::Html { status });
+                }
+            }
+            if tx.send(chunk).await.is_err() {
+                // The decoder stopped early: its error says why.
+                break None;
+            }
+        };
+        drop(tx);
+        let decoded = decoder
+            .await
+            .map_err(|e| FetchError::Decode(format!("the decoder stopped: {e}")))?;
+        match failed {
+            Some(e) => Err(e),
+            None => decoded.map_err(json_error),
+        }
+    }
+
+    /// Reads the rest of a body onto `bytes`, up to the cap.
+    async fn read_body(
+        &self,
+        resp: &mut reqwest::Response,
+        mut bytes: Vec<u8>,
+    ) -> Result<Vec<u8>, FetchError> {
+        while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+            if bytes.len() + chunk.len() > self.max_body {
+                return Err(FetchError::TooLarge {
+                    limit: self.max_body,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
     /// Sends a request and reads the body up to the cap. Any status is returned as a body;
     /// use [`check_status`] to turn error statuses into errors.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Body, FetchError> {
         let mut resp = req.send().await.map_err(transport_error)?;
         let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let content_type = content_type(&resp);
         if resp
             .content_length()
             .is_some_and(|n| n > self.max_body as u64)
@@ -284,21 +416,22 @@ impl Fetcher {
         }
         // Sized once from the announced length (already under the cap): grown by doubling,
         // a 6 MB body would take 8 MB.
-        let mut bytes = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize));
-        while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
-            if bytes.len() + chunk.len() > self.max_body {
-                return Err(FetchError::TooLarge {
-                    limit: self.max_body,
-                });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let bytes = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize));
+        let bytes = self.read_body(&mut resp, bytes).await?;
         Ok(Body {
             status,
             content_type,
             bytes,
         })
     }
+}
+
+fn content_type(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 fn transport_error(e: reqwest::Error) -> FetchError {
