@@ -217,7 +217,10 @@ fn garbage_html_and_a_100_mb_body_keep_the_last_data_and_bounded_memory() {
     let cases: [(&str, Reply); 6] = [
         ("not JSON", Reply::json(b"\x00\xff{{{ garbage".to_vec())),
         // Cut off mid-alert: the decoder, reading as the body arrives, meets its end.
-        ("truncated JSON", Reply::json(b"[{\"labels\": {\"alertname\": \"Fa".to_vec())),
+        (
+            "truncated JSON",
+            Reply::json(b"[{\"labels\": {\"alertname\": \"Fa".to_vec()),
+        ),
         // A login page served as 200 with a JSON content type: caught by its first byte.
         (
             "HTML page",

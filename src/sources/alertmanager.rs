@@ -401,7 +401,7 @@ impl Alertmanager {
         interval: Duration,
         severity: SeverityMap,
     ) -> Result<Alertmanager, FetchError> {
-        let fetcher = Fetcher::new(&settings)?;
+        let fetcher = Fetcher::for_urls(&settings, urls.iter().map(String::as_str))?;
         let urls = urls
             .into_iter()
             .map(|u| u.trim_end_matches('/').to_string())

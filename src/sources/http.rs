@@ -256,6 +256,20 @@ impl fmt::Debug for Fetcher {
 
 impl Fetcher {
     pub fn new(settings: &HttpSettings) -> Result<Fetcher, FetchError> {
+        Fetcher::build(settings, false)
+    }
+
+    /// A fetcher for these URLs only. When none is `https`, the system's root certificates
+    /// are not loaded: reading and parsing them all costs about a megabyte for the life of
+    /// the console, for connections that never use TLS.
+    pub fn for_urls<'a>(
+        settings: &HttpSettings,
+        urls: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Fetcher, FetchError> {
+        Fetcher::build(settings, all_plain(urls))
+    }
+
+    fn build(settings: &HttpSettings, plain: bool) -> Result<Fetcher, FetchError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
@@ -273,6 +287,8 @@ impl Fetcher {
                 )));
             }
             builder = builder.tls_certs_merge(certs);
+        } else if plain {
+            builder = builder.tls_certs_only(Vec::new());
         }
         let auth = match &settings.token {
             None => None,
@@ -424,6 +440,14 @@ impl Fetcher {
             bytes,
         })
     }
+}
+
+/// Whether every URL is plain `http` (so no connection of theirs needs a certificate).
+fn all_plain<'a>(urls: impl IntoIterator<Item = &'a str>) -> bool {
+    urls.into_iter().all(|u| {
+        u.get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+    })
 }
 
 fn content_type(resp: &reqwest::Response) -> String {
@@ -633,6 +657,15 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("junk.pem"), "{e}");
+    }
+
+    #[test]
+    fn certificates_are_skipped_only_when_no_url_is_https() {
+        assert!(all_plain(["http://127.0.0.1:9093", "HTTP://am-2:9093"]));
+        assert!(!all_plain(["http://am-1:9093", "https://am-2:9093"]));
+        assert!(!all_plain(["https://prometheus"]));
+        assert!(!all_plain(["httpx://odd"]));
+        assert!(!all_plain(["http:/"]));
     }
 
     #[test]

@@ -321,7 +321,7 @@ impl Prometheus {
     ) -> Result<Prometheus, FetchError> {
         Ok(Prometheus {
             url: url.trim_end_matches('/').to_string(),
-            fetcher: Fetcher::new(&settings)?,
+            fetcher: Fetcher::for_urls(&settings, [url])?,
             settings,
             interval,
             slos,
