@@ -48,17 +48,38 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
-/// Nanoseconds on CPU summed over the process's threads: the tick counter above has 10 ms
+/// Nanoseconds on CPU of each of the process's threads: the tick counter above has 10 ms
 /// steps, too coarse for a program that idles at a few milliseconds per 10 s.
-fn cpu_ns(pid: u32) -> Option<u64> {
-    let mut sum = 0;
-    for t in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
-        let path = t.ok()?.path().join("schedstat");
-        if let Ok(s) = std::fs::read_to_string(path) {
-            sum += s.split_whitespace().next()?.parse::<u64>().ok()?;
+fn thread_cpu_ns(pid: u32) -> std::collections::HashMap<String, u64> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in dir.flatten() {
+        let ns = std::fs::read_to_string(t.path().join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+        if let Some(ns) = ns {
+            out.insert(t.file_name().to_string_lossy().into_owned(), ns);
         }
     }
-    Some(sum)
+    out
+}
+
+/// CPU time of a process's threads over `window`, sampled every 100 ms so that a thread
+/// ending inside the window (a runtime's blocking pool lets idle threads go after 10 s)
+/// still counts for what it ran before it ended, instead of taking its whole past with it.
+fn cpu_ns_over(pid: u32, window: Duration) -> u64 {
+    let start = thread_cpu_ns(pid);
+    let mut last = start.clone();
+    let end = Instant::now() + window;
+    while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100).min(end - Instant::now()));
+        last.extend(thread_cpu_ns(pid));
+    }
+    last.iter()
+        .map(|(tid, ns)| ns.saturating_sub(start.get(tid).copied().unwrap_or(0)))
+        .sum()
 }
 
 #[derive(Default, Clone)]
@@ -238,12 +259,11 @@ fn measure(
             c.chunks.len(),
             proc_field(pid, "io", "syscw:"),
             cpu_ticks(pid),
-            cpu_ns(pid),
         )
     };
-    let (b0, k0, w0, t0, n0) = snap();
-    std::thread::sleep(idle);
-    let (b1, k1, w1, t1, n1) = snap();
+    let (b0, k0, w0, t0) = snap();
+    let cpu_ns = cpu_ns_over(pid, idle);
+    let (b1, k1, w1, t1) = snap();
     let secs = idle.as_secs_f64();
     let frames = {
         let c = cap.lock().unwrap();
@@ -288,10 +308,7 @@ fn measure(
         first_frame_ms: (first_frame - start).as_secs_f64() * 1000.0,
         settled_ms: (settled - start).as_secs_f64() * 1000.0,
         rss_kib: 0.0,
-        idle_cpu_ms_per_10s: match (n0, n1) {
-            (Some(a), Some(b)) => per10(b.saturating_sub(a) as f64 / 1e6),
-            _ => f64::NAN,
-        },
+        idle_cpu_ms_per_10s: per10(cpu_ns as f64 / 1e6),
         idle_ticks_ms_per_10s: match (t0, t1) {
             (Some(a), Some(b)) => per10((b - a) as f64 * 10.0),
             _ => f64::NAN,
