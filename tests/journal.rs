@@ -688,3 +688,36 @@ fn the_incident_banner_counts_down_to_its_response_targets() {
     assert!(row.contains("ack 17:05/15:00 LATE"), "{row}");
     assert!(row.contains("mitigate due in 3h42m/4h00m"), "{row}");
 }
+
+#[test]
+fn a_resolved_incident_never_acked_shows_its_clocks_stopped() {
+    let mut s = demo_state(90);
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = None;
+    let effects = s.open_incident("t".into(), warroom::state::Severity::P1);
+    s.expect_replies(&effects);
+    perform(&mut s, &mut j, dir.path(), effects);
+    let paged = s.incident.as_ref().unwrap().paged_at;
+    update(
+        &mut s,
+        Event::Tick(paged + chrono::Duration::seconds(20 * 60)),
+    );
+    let effects = press(&mut s, &["R", "y"]);
+    perform(&mut s, &mut j, dir.path(), effects);
+    assert!(!s.incident.as_ref().unwrap().is_open());
+    let at_resolution = clock_row(&s);
+    assert!(
+        at_resolution.starts_with("T+ 20:00 · postmortem due in 2d00h · ack 20:00/15:00 LATE"),
+        "{at_resolution}"
+    );
+    // An hour later nothing has moved but the postmortem countdown.
+    update(
+        &mut s,
+        Event::Tick(paged + chrono::Duration::seconds(80 * 60)),
+    );
+    let later = clock_row(&s);
+    assert!(
+        later.starts_with("T+ 20:00 · postmortem due in 1d23h · ack 20:00/15:00 LATE"),
+        "{later}"
+    );
+}

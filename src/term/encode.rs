@@ -376,8 +376,9 @@ mod tests {
 }
 
 /// Frames of random text, styles and wide characters, each encoded as the console encodes
-/// it and fed to a terminal emulator: the emulator's screen must equal the frame's buffer,
-/// cell for cell, whatever order and moves the encoder chose.
+/// it and fed to a terminal emulator, whatever order and moves the encoder chose: the
+/// screen must equal what writing each cell on its own leaves, and, for narrow text, the
+/// frame's buffer cell for cell.
 #[cfg(test)]
 mod screen_tests {
     use super::Encoder;

@@ -142,12 +142,13 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         lines.extend(read_only);
         return lines;
     }
+    // A resolved incident's clocks stop at its resolution, acked or not.
     clocks.extend(clock_vs(
         theme,
         "ack",
-        inc.time_to_ack(now),
+        inc.time_to_ack(inc.resolved_at.unwrap_or(now)),
         t.ack,
-        inc.first_ack_at.is_some(),
+        inc.first_ack_at.is_some() || !inc.is_open(),
     ));
     if inc.first_ack_at.is_none() && since(inc.paged_at, now).as_secs() >= 15 * 60 && inc.is_open()
     {
@@ -162,17 +163,13 @@ pub fn banner(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         inc.mitigated_at.is_some() || !inc.is_open(),
     ));
     if let Some(due) = inc.postmortem_due(now) {
-        clocks.push(styled(" · ", theme.dim));
-        match due {
-            Ok(left) => clocks.push(styled(
-                format!("postmortem due in {}", Age(left)),
-                theme.warn,
-            )),
-            Err(over) => clocks.push(styled(
-                format!("POSTMORTEM OVERDUE by {}", Age(over)),
-                theme.over,
-            )),
-        }
+        // Once resolved, the postmortem is what is still owed: right after T+, where a
+        // narrow pane does not cut it off.
+        let owed = match due {
+            Ok(left) => styled(format!("postmortem due in {}", Age(left)), theme.warn),
+            Err(over) => styled(format!("POSTMORTEM OVERDUE by {}", Age(over)), theme.over),
+        };
+        clocks.splice(3..3, [owed, styled(" · ", theme.dim)]);
     }
     let mut lines = vec![Line::from(head), Line::from(who), Line::from(clocks)];
     lines.extend(read_only);
