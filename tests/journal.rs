@@ -631,6 +631,16 @@ fn finishing_records_every_open_intent_as_interrupted_before_returning() {
     rx.close();
 }
 
+/// The demo 90 s in with a P1 incident opened on its journal in `dir`.
+fn open_p1(dir: &std::path::Path) -> (State, Option<Journal>) {
+    let mut s = demo_state(90);
+    let mut j = None;
+    let effects = s.open_incident("t".into(), warroom::state::Severity::P1);
+    s.expect_replies(&effects);
+    perform(&mut s, &mut j, dir, effects);
+    (s, j)
+}
+
 /// Whole-line view of the incident banner's clock row.
 fn clock_row(s: &State) -> String {
     crate::common::screen(s, 120, 40)
@@ -642,12 +652,8 @@ fn clock_row(s: &State) -> String {
 
 #[test]
 fn the_incident_banner_counts_down_to_its_response_targets() {
-    let mut s = demo_state(90);
     let dir = tempfile::tempdir().unwrap();
-    let mut j = None;
-    let effects = s.open_incident("t".into(), warroom::state::Severity::P1);
-    s.expect_replies(&effects);
-    perform(&mut s, &mut j, dir.path(), effects);
+    let (mut s, mut j) = open_p1(dir.path());
     // The clocks run from the page (the alert's start), not from when the incident opened.
     let opened = s.incident.as_ref().unwrap().paged_at;
     assert!(opened < s.now);
@@ -691,12 +697,8 @@ fn the_incident_banner_counts_down_to_its_response_targets() {
 
 #[test]
 fn a_resolved_incident_never_acked_shows_its_clocks_stopped() {
-    let mut s = demo_state(90);
     let dir = tempfile::tempdir().unwrap();
-    let mut j = None;
-    let effects = s.open_incident("t".into(), warroom::state::Severity::P1);
-    s.expect_replies(&effects);
-    perform(&mut s, &mut j, dir.path(), effects);
+    let (mut s, mut j) = open_p1(dir.path());
     let paged = s.incident.as_ref().unwrap().paged_at;
     update(
         &mut s,

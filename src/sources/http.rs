@@ -330,17 +330,7 @@ impl Fetcher {
         S: for<'de> serde::de::DeserializeSeed<'de, Value = T> + Send + 'static,
         T: Send + 'static,
     {
-        let mut resp = req.send().await.map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let content_type = content_type(&resp);
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.max_body as u64)
-        {
-            return Err(FetchError::TooLarge {
-                limit: self.max_body,
-            });
-        }
+        let (mut resp, status, content_type) = self.start(req).await?;
         if !(200..=299).contains(&status) || content_type.contains("text/html") {
             let bytes = self.read_body(&mut resp, Vec::new()).await?;
             let body = check_status(Body {
@@ -399,6 +389,26 @@ impl Fetcher {
         }
     }
 
+    /// Sends a request and takes the answer's status and content type, refusing a body
+    /// announced over the cap before reading any of it.
+    async fn start(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::Response, u16, String), FetchError> {
+        let resp = req.send().await.map_err(transport_error)?;
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return Err(FetchError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        let status = resp.status().as_u16();
+        let content_type = content_type(&resp);
+        Ok((resp, status, content_type))
+    }
+
     /// Reads the rest of a body onto `bytes`, up to the cap.
     async fn read_body(
         &self,
@@ -419,17 +429,7 @@ impl Fetcher {
     /// Sends a request and reads the body up to the cap. Any status is returned as a body;
     /// use [`check_status`] to turn error statuses into errors.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Body, FetchError> {
-        let mut resp = req.send().await.map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let content_type = content_type(&resp);
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.max_body as u64)
-        {
-            return Err(FetchError::TooLarge {
-                limit: self.max_body,
-            });
-        }
+        let (mut resp, status, content_type) = self.start(req).await?;
         // Sized once from the announced length (already under the cap): grown by doubling,
         // a 6 MB body would take 8 MB.
         let bytes = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize));
