@@ -348,10 +348,15 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 break;
             };
             // The backend keeps the terminal's size between frames; a resize makes it ask.
-            let seen = |ev: &Event| {
+            // A resize also leaves the screen's contents unknown (terminals cut what falls
+            // outside a smaller size), and a batch may hold a shrink and a grow back to the
+            // size last drawn, which ratatui would see as no change at all: repaint in full.
+            let mut resized = false;
+            let mut seen = |ev: &Event| {
                 if matches!(ev, Event::Resize(..) | Event::Redraw) {
                     terminal.backend().forget_size();
                 }
+                resized |= matches!(ev, Event::Resize(..));
             };
             seen(&first);
             effects = update(&mut state, first);
@@ -363,6 +368,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                     }
                     Err(_) => break,
                 }
+            }
+            if resized {
+                effects.push(Effect::FullRedraw);
             }
         }
         for effect in effects {

@@ -289,6 +289,15 @@ fn a_resize_storm_never_crashes() {
         TIMEOUT,
         |sc| sc.contents().contains("too small"),
     );
+    // A shrink and a grow back to the size last drawn, faster than a frame: the 1x1 screen
+    // lost the text, so the program must paint it again though its size is unchanged.
+    s.resize(1, 1);
+    s.resize(20, 5);
+    s.wait_for(
+        "the `too small` message repainted after 20x5 -> 1x1 -> 20x5",
+        TIMEOUT,
+        |sc| sc.contents().contains("too small"),
+    );
     s.resize(1, 1);
     // ... and back to a usable size, with a full frame at exactly that size.
     s.resize(100, 30);
