@@ -39,7 +39,7 @@ fn alerts(n: usize) -> Vec<Alert> {
             .collect();
             Alert {
                 fingerprint: format!("{i:016x}"),
-                name: format!("Alert{}", i % 50),
+                name: format!("Alert{}", i % 50).into(),
                 severity: sev[i % 3],
                 state: AlertState::Active,
                 starts_at: at(-(i as i64 % 7200)),

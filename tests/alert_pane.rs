@@ -73,7 +73,7 @@ fn type_text(s: &mut State, text: &str) -> Vec<Effect> {
 }
 
 fn visible(s: &State) -> Vec<&str> {
-    s.alerts.visible().iter().map(|a| a.name.as_str()).collect()
+    s.alerts.visible().iter().map(|a| &*a.name).collect()
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn filter_captures_every_key_and_esc_clears_it() {
     assert_eq!(s.alerts.filter, "tenant=acme");
     assert_eq!(visible(&s), ["QueueLag", "DiskFull"]);
     assert_eq!(
-        s.alerts.selected_alert().map(|a| a.name.as_str()),
+        s.alerts.selected_alert().map(|a| &*a.name),
         Some("QueueLag")
     );
     press(&mut s, &["enter"]);

@@ -135,15 +135,15 @@ fn alerts_sort_by_severity_then_age_and_selection_follows_the_alert() {
             alert("c-p1-old", Severity::P1, -600),
         ]),
     );
-    let names: Vec<_> = s.alerts.alerts.iter().map(|a| a.name.as_str()).collect();
+    let names: Vec<_> = s.alerts.alerts.iter().map(|a| &*a.name).collect();
     assert_eq!(names, ["c-p1-old", "a-p1-new", "b-p2"]);
     assert_eq!(
-        s.alerts.selected_alert().map(|a| a.name.as_str()),
+        s.alerts.selected_alert().map(|a| &*a.name),
         Some("c-p1-old")
     );
     press(&mut s, &["j", "j", "j"]);
     assert_eq!(
-        s.alerts.selected_alert().map(|a| a.name.as_str()),
+        s.alerts.selected_alert().map(|a| &*a.name),
         Some("b-p2"),
         "clamped at the end"
     );
@@ -156,25 +156,16 @@ fn alerts_sort_by_severity_then_age_and_selection_follows_the_alert() {
             alert("c-p1-old", Severity::P1, -600),
         ]),
     );
-    assert_eq!(s.alerts.alerts[0].name, "z-p0");
-    assert_eq!(
-        s.alerts.selected_alert().map(|a| a.name.as_str()),
-        Some("b-p2")
-    );
+    assert_eq!(&*s.alerts.alerts[0].name, "z-p0");
+    assert_eq!(s.alerts.selected_alert().map(|a| &*a.name), Some("b-p2"));
     press(&mut s, &["g"]);
-    assert_eq!(
-        s.alerts.selected_alert().map(|a| a.name.as_str()),
-        Some("z-p0")
-    );
+    assert_eq!(s.alerts.selected_alert().map(|a| &*a.name), Some("z-p0"));
     // The selected alert resolves: selection moves to the top.
     update(
         &mut s,
         alerts_event(vec![alert("b-p2", Severity::P2, -900)]),
     );
-    assert_eq!(
-        s.alerts.selected_alert().map(|a| a.name.as_str()),
-        Some("b-p2")
-    );
+    assert_eq!(s.alerts.selected_alert().map(|a| &*a.name), Some("b-p2"));
 }
 
 #[test]
@@ -218,7 +209,7 @@ fn acks_last_until_the_alert_resolves() {
 fn enter_opens_the_runbook_and_digits_walk_the_tree() {
     let mut s = demo_state(3);
     let top = s.alerts.selected_alert().unwrap().name.clone();
-    assert_eq!(top, "CatalogP99LatencyHigh");
+    assert_eq!(&*top, "CatalogP99LatencyHigh");
     press(&mut s, &["enter"]);
     assert_eq!(s.focus, Pane::Runbook);
     let rb = &s.runbooks[s.runbook.runbook.unwrap()];

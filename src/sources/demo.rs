@@ -341,7 +341,7 @@ impl DemoPlayer {
         };
         Alert {
             fingerprint: fingerprint(&a.name, &a.labels),
-            name: sanitize::escape(&a.name).into_owned(),
+            name: sanitize::escape(&a.name).into(),
             severity: Severity::parse(&a.severity).unwrap_or(Severity::P2),
             state: AlertState::Active,
             starts_at: a.fires_at.after(base),
@@ -350,7 +350,8 @@ impl DemoPlayer {
             runbook: a
                 .annotations
                 .get("runbook_url")
-                .and_then(|u| crate::state::alerts::runbook_id_from_url(u)),
+                .and_then(|u| crate::state::alerts::runbook_id_from_url(u))
+                .map(Into::into),
             silenced_by: Vec::new(),
             inhibited_by: Vec::new(),
             generator_url: None,

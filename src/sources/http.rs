@@ -187,8 +187,9 @@ impl<B: AsRef<[u8]>> std::io::Read for ChunkReader<B> {
     }
 }
 
-/// Chunks in flight between the network and the decoder: a few, so the body is never held.
-const CHUNKS_IN_FLIGHT: usize = 4;
+/// Chunks in flight between the network and the decoder: one, so the body is never held
+/// (hyper's chunks reach hundreds of KiB each; more in flight held megabytes at 10 000 alerts).
+const CHUNKS_IN_FLIGHT: usize = 1;
 
 /// The server's own words for an error status: the `error` field of a JSON body (Prometheus
 /// and Alertmanager both use it), else the start of the text.

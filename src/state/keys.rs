@@ -287,7 +287,7 @@ fn incident_title(a: &super::Alert) -> String {
         .filter(|v| !v.is_empty())
         .collect();
     if place.is_empty() {
-        a.name.clone()
+        a.name.to_string()
     } else {
         format!("{} ({})", a.name, place.join(", "))
     }
@@ -418,7 +418,7 @@ fn select(state: &mut State) -> Vec<Effect> {
                     let (runbook, fp, name) = (
                         state.runbooks[i].id.clone(),
                         alert.fingerprint.clone(),
-                        alert.name.clone(),
+                        alert.name.to_string(),
                     );
                     state.focus = Pane::Runbook;
                     if state.runbook.runbook == Some(i)
@@ -729,7 +729,7 @@ fn open_silence(state: &mut State) {
     };
     state.overlay = Some(Overlay::Silence(SilenceForm {
         fingerprint: a.fingerprint.clone(),
-        alert: a.name.clone(),
+        alert: a.name.to_string(),
         labels: a.labels.to_map(),
         duration: "2h".into(),
         comment: String::new(),
@@ -763,7 +763,7 @@ fn open_expire(state: &mut State) {
                 ),
                 on_yes: Pending::ExpireSilence {
                     id: id.clone(),
-                    alert: a.name.clone(),
+                    alert: a.name.to_string(),
                 },
             })
         }

@@ -39,6 +39,14 @@ impl Labels {
             .map(|i| &*self.0[i].1)
     }
 
+    /// The value as the set holds it, to share rather than copy.
+    pub fn get_shared(&self, key: &str) -> Option<&Arc<str>> {
+        self.0
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
     pub fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
     }

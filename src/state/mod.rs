@@ -516,14 +516,14 @@ impl State {
     /// whose front matter lists the alert's name. The error says which file would answer.
     pub fn runbook_for(&self, alert: &Alert) -> Result<usize, String> {
         if let Some(id) = &alert.runbook
-            && let Some(i) = self.runbooks.iter().position(|r| &r.id == id)
+            && let Some(i) = self.runbooks.iter().position(|r| *r.id == **id)
         {
             return Ok(i);
         }
         if let Some(i) = self
             .runbooks
             .iter()
-            .position(|r| r.meta.alerts.iter().any(|a| a == &alert.name))
+            .position(|r| r.meta.alerts.iter().any(|a| **a == *alert.name))
         {
             return Ok(i);
         }
@@ -663,7 +663,7 @@ impl State {
 fn alert_seen(a: &Alert) -> RecordKind {
     RecordKind::AlertSeen {
         fingerprint: a.fingerprint.clone(),
-        name: a.name.clone(),
+        name: a.name.to_string(),
         severity: a.severity.tag().to_string(),
         labels: a.labels.to_map(),
         starts_at: a.starts_at,
@@ -693,7 +693,7 @@ fn alert_identity(
     fp: &str,
 ) -> (Option<String>, std::collections::BTreeMap<String, String>) {
     if let Some(a) = state.alerts.alerts.iter().find(|a| a.fingerprint == fp) {
-        return (Some(a.name.clone()), a.labels.to_map());
+        return (Some(a.name.to_string()), a.labels.to_map());
     }
     state
         .incident

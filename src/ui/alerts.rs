@@ -229,7 +229,7 @@ fn row<'a>(
         },
     };
     let sev = Cell::from(a.severity.tag()).style(severity_style(theme, a.severity));
-    let mut cells = vec![sev, Cell::from(a.name.as_str())];
+    let mut cells = vec![sev, Cell::from(&*a.name)];
     if let Some(g) = group {
         cells.push(Cell::from(a.group_value(g)).style(theme.dim));
     }

@@ -385,7 +385,7 @@ pub fn alert_detail(
         lines.push(kv("inhibited by", a.inhibited_by.join(", ")));
     }
     if let Some(g) = &a.group {
-        lines.push(kv("group", g.clone()));
+        lines.push(kv("group", g.to_string()));
     }
     if !a.seen_by.is_empty() {
         lines.push(kv("seen by", a.seen_by.join(", ")));

@@ -205,7 +205,7 @@ async fn console_against_real_prometheus_and_alertmanager() {
                 events.into_iter().find_map(|e| match e {
                     Event::Alerts { alerts, .. } => alerts
                         .into_iter()
-                        .find(|a| a.name == ALERT && a.seen_by.len() == 2),
+                        .find(|a| &*a.name == ALERT && a.seen_by.len() == 2),
                     _ => None,
                 })
             }
@@ -295,7 +295,7 @@ async fn console_against_real_prometheus_and_alertmanager() {
                 let alerts = am1_only.fetch_all().await.pop()?.ok()?;
                 alerts
                     .into_iter()
-                    .find(|a| a.name == ALERT && a.state == AlertState::Silenced)
+                    .find(|a| &*a.name == ALERT && a.state == AlertState::Silenced)
                     .and_then(|a| a.silenced_by.first().cloned())
             }
         },
@@ -327,7 +327,7 @@ async fn console_against_real_prometheus_and_alertmanager() {
             let alerts = am1_only.fetch_all().await.pop()?.ok()?;
             alerts
                 .iter()
-                .any(|a| a.name == ALERT && a.state == AlertState::Active)
+                .any(|a| &*a.name == ALERT && a.state == AlertState::Active)
                 .then_some(())
         }
     })
