@@ -1,6 +1,8 @@
 //! One full frame of the real `ui::draw` at 120x40 on ratatui's TestBackend, with the demo's
 //! incident and drill running, 10 000 alerts loaded and six SLOs with sparklines: the work
-//! every redraw does, and the cost of the 1 Hz tick that redraws the clocks.
+//! every redraw does, and the cost of the 1 Hz tick that redraws the clocks. And an idle
+//! second of the demo as the console draws it (regions cached, only damage compared and
+//! sent) beside the same second drawn whole and diffed whole.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -82,6 +84,44 @@ fn slos(n: usize) -> Vec<SloStatus> {
         .collect()
 }
 
+/// The demo 90 s in, with its incident open.
+fn demo_state() -> State {
+    let mut state = State::new(Mode::Demo, Keymap::default(), false, t0());
+    let mut player = DemoPlayer::new(Scenario::embedded().expect("demo scenario"), t0());
+    let effects = state.open_incident("demo".into(), Severity::P1);
+    journal(&mut state, effects);
+    for s in 0..=90 {
+        for ev in player.advance(at(s)) {
+            let effects = update(&mut state, ev);
+            journal(&mut state, effects);
+        }
+        update(&mut state, Event::Tick(at(s)));
+    }
+    state
+}
+
+/// The journal's part, in memory: each record is handed back as if written.
+fn journal(state: &mut State, effects: Vec<warroom::state::Effect>) {
+    use warroom::incident::Record;
+    use warroom::state::{Effect, JournalStatus};
+    let mut queue: std::collections::VecDeque<Effect> = effects.into();
+    while let Some(e) = queue.pop_front() {
+        let seq = state
+            .incident
+            .as_ref()
+            .map_or(1, |i| i.records.len() as u64 + 1);
+        let record = match e {
+            Effect::OpenIncident { opened, by, .. } => {
+                queue.extend(update(state, Event::JournalReady(JournalStatus::Writable)));
+                Record::new(1, state.now, by, opened)
+            }
+            Effect::Journal { kind, by } => Record::new(seq, state.now, by, kind),
+            _ => continue,
+        };
+        queue.extend(update(state, Event::Journaled(record)));
+    }
+}
+
 /// The demo 90 s in, then 10 000 alerts and six SLOs from a live source.
 fn loaded_state() -> State {
     let mut state = State::new(Mode::Demo, Keymap::default(), false, t0());
@@ -130,6 +170,32 @@ fn bench(c: &mut Criterion) {
             s += 1;
             update(&mut state, Event::Tick(at(s)));
             term.draw(|f| warroom::ui::draw(f, black_box(&state), &theme))
+                .expect("draw");
+        })
+    });
+    // The demo alone, as `warroom --demo` runs: one second ticks, the clocks redraw.
+    let mut demo = demo_state();
+    let mut screen = warroom::term::screen::Screen::new(TestBackend::new(120, 40));
+    let mut cache = warroom::ui::Cache::default();
+    let mut s = 90;
+    g.bench_function("demo_idle_second_cached_regions_damage_only", |b| {
+        b.iter(|| {
+            s += 1;
+            update(&mut demo, Event::Tick(at(s)));
+            screen
+                .draw(|buf, holds_last| {
+                    warroom::ui::draw_into(buf, black_box(&demo), &theme, &mut cache, holds_last)
+                })
+                .expect("draw");
+        })
+    });
+    let mut demo = demo_state();
+    let mut s = 90;
+    g.bench_function("demo_idle_second_whole_frame", |b| {
+        b.iter(|| {
+            s += 1;
+            update(&mut demo, Event::Tick(at(s)));
+            term.draw(|f| warroom::ui::draw(f, black_box(&demo), &theme))
                 .expect("draw");
         })
     });

@@ -338,7 +338,11 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
 
     let theme = opts.theme;
     let mut terminal = term::enter()?;
-    term::draw(&mut terminal, |f| ui::draw(f, &state, &theme))?;
+    // What each region drew last frame: an idle second redraws only the clocks' regions.
+    let mut cache = ui::Cache::default();
+    term::draw(&mut terminal, |buf, holds_last| {
+        ui::draw_into(buf, &state, &theme, &mut cache, holds_last)
+    })?;
     state.dirty = false;
 
     loop {
@@ -387,7 +391,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                     state.dirty = true;
                 }
                 Effect::FullRedraw => {
+                    // Sent with the frame that follows, in the same write.
                     terminal.clear()?;
+                    cache.clear();
                     state.dirty = true;
                 }
                 e @ (Effect::Journal { .. } | Effect::OpenIncident { .. }) => {
@@ -429,7 +435,9 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
             }
         }
         if state.dirty {
-            term::draw(&mut terminal, |f| ui::draw(f, &state, &theme))?;
+            term::draw(&mut terminal, |buf, holds_last| {
+                ui::draw_into(buf, &state, &theme, &mut cache, holds_last)
+            })?;
             state.dirty = false;
         }
     }

@@ -2,6 +2,10 @@
 //! way out (quit, error, panic, SIGHUP, SIGTERM) and around Ctrl-Z.
 
 mod encode;
+pub mod screen;
+
+/// The console's screen on the real terminal.
+pub type Screen = screen::Screen<Backend>;
 
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,9 +16,8 @@ use crossterm::style::{Attribute, SetAttribute};
 use crossterm::terminal::{
     self, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
 };
-use ratatui::Terminal;
 use ratatui::backend::{ClearType, CrosstermBackend, WindowSize};
-use ratatui::buffer::Cell;
+use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Size};
 
 /// Frames from this size on are wrapped in a synchronized update (`CSI ? 2026 h/l`), so the
@@ -204,8 +207,6 @@ impl ratatui::backend::Backend for Backend {
     }
 }
 
-pub type Tui = Terminal<Backend>;
-
 /// Whether the terminal is in warroom's mode, so restoring twice is harmless.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
@@ -215,19 +216,33 @@ fn enter_modes() -> io::Result<()> {
     execute!(io::stdout(), EnterAlternateScreen, Hide)
 }
 
-pub fn enter() -> io::Result<Tui> {
+pub fn enter() -> io::Result<Screen> {
     enter_modes()?;
-    let mut t = Terminal::new(Backend {
+    let mut t = Screen::new(Backend {
         inner: CrosstermBackend::new(FrameWriter::new()),
         cursor: Position::ORIGIN,
         encoder: encode::Encoder::default(),
         cursor_hidden: true,
         width: std::cell::Cell::new(0),
         size: std::cell::Cell::new(None),
-    })?;
-    t.clear()?;
-    t.backend_mut().writer_mut().commit()?;
+    });
+    clear(&mut t)?;
     Ok(t)
+}
+
+/// Clears the terminal at once; the next frame is sent in full.
+pub fn clear(t: &mut Screen) -> io::Result<()> {
+    t.clear()?;
+    t.backend_mut().writer_mut().commit()
+}
+
+/// Draws one frame, sent in one write (inside a synchronized update when it is large).
+pub fn draw(
+    t: &mut Screen,
+    render: impl FnOnce(&mut Buffer, bool) -> crate::ui::Damage,
+) -> io::Result<()> {
+    t.draw(render)?;
+    t.backend_mut().writer_mut().commit()
 }
 
 /// Puts the terminal back as it was: cooked mode, main screen, cursor shown. Safe to call
@@ -267,19 +282,12 @@ pub fn install_panic_hook() {
     }));
 }
 
-/// Draws one frame, sent in one write (inside a synchronized update when it is large).
-pub fn draw(t: &mut Tui, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
-    t.draw(render)?;
-    t.backend_mut().writer_mut().commit()
-}
-
 /// Ctrl-Z: give the shell its terminal back, stop, and on `fg` take it again. The caller
 /// repaints everything afterwards.
-pub fn suspend(t: &mut Tui) -> io::Result<()> {
+pub fn suspend(t: &mut Screen) -> io::Result<()> {
     restore()?;
     signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
     // Execution continues here after SIGCONT.
     enter_modes()?;
-    t.clear()?;
-    t.backend_mut().writer_mut().commit()
+    clear(t)
 }

@@ -26,10 +26,13 @@ pub const PAYLOADS: &[&str] = &[
 ];
 
 /// Code points that must never reach the terminal raw: bidi controls, zero-width and
-/// invisible characters, C1 controls.
+/// invisible characters, C0 and C1 controls. Line feed, carriage return and backspace are
+/// the console's own cursor moves (down, to the first column, one left), and ESC starts its
+/// own sequences, checked above; that no such character from the data reaches a cell is
+/// asserted where text becomes cells (`runbook_pane::hostile_text_never_reaches_the_buffer_raw`).
 fn forbidden_char(c: char) -> bool {
     matches!(c, '\u{80}'..='\u{9f}')
-        || (warroom::sanitize::is_hazard(c) && !matches!(c, '\n' | '\r' | '\u{1b}'))
+        || (warroom::sanitize::is_hazard(c) && !matches!(c, '\n' | '\r' | '\u{8}' | '\u{1b}'))
 }
 
 /// Asserts the console's output holds no escape sequence but the console's own: every ESC

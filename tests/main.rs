@@ -17,6 +17,7 @@ mod kube_fake;
 mod lint_cli;
 mod live;
 mod mitigation;
+mod render_cache;
 mod runbook_pane;
 mod runbooks;
 mod snapshots;

@@ -1,7 +1,7 @@
 //! The alert feed pane: severity, name, tenant, region, age, ack, and the selected alert's
 //! summary and runbook.
 
-use ratatui::Frame;
+use super::canvas::Canvas;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -44,7 +44,13 @@ pub fn sla_text(a: &Alert, state: &State) -> (String, bool) {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) {
+pub fn draw<'a>(
+    frame: &mut Canvas<'a>,
+    area: Rect,
+    state: &'a State,
+    theme: &'a Theme,
+    focused: bool,
+) {
     let banner = super::incident::banner(state, theme);
     let [banner_area, area] =
         Layout::vertical([Constraint::Length(banner.len() as u16), Constraint::Fill(1)])

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ratatui::Frame;
+use super::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -128,7 +128,7 @@ fn big_lines<'a>(text: &str, style: Style) -> Vec<Line<'a>> {
 /// Room for the large clock: the drill console's main view, not a corner of the grid.
 const BIG_MIN: (u16, u16) = (56, 22);
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a Theme) {
     let lines = match (&state.drill, &state.drill_setup) {
         (Some(run), _) if area.width >= BIG_MIN.0 && area.height >= BIG_MIN.1 => {
             let mut lines = run_lines(state, run, theme);

@@ -2,7 +2,7 @@
 //! the abort condition's latest value against its threshold, the observation timer, every
 //! experiment and its state, and the keys that act. Also the verdict prompt.
 
-use ratatui::Frame;
+use super::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -120,7 +120,7 @@ fn hints(state: &State, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a Theme) {
     let view = &state.gameday;
     let Some(run) = &view.run else {
         frame.render_widget(
@@ -274,7 +274,13 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
 }
 
 /// The verdict prompt: y or n, then the note.
-pub fn verdict(frame: &mut Frame, area: Rect, form: &VerdictForm, state: &State, theme: &Theme) {
+pub fn verdict<'a>(
+    frame: &mut Canvas<'a>,
+    area: Rect,
+    form: &'a VerdictForm,
+    state: &'a State,
+    theme: &'a Theme,
+) {
     let hypothesis = state
         .gameday
         .run

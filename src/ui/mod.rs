@@ -1,6 +1,7 @@
 //! Drawing: a pure function of [`State`] and [`Theme`] onto a ratatui frame.
 
 mod alerts;
+pub mod canvas;
 mod drill;
 mod gameday;
 mod incident;
@@ -12,6 +13,7 @@ mod status;
 mod widgets;
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
@@ -20,25 +22,79 @@ use crate::state::{Overlay, Pane, State};
 use crate::theme::Theme;
 use layout::Slot;
 
+pub use canvas::{Cache, Damage};
+use canvas::{Canvas, RegionId};
+
+/// Draws the whole screen from nothing (tests, benchmarks).
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
-    let area = frame.area();
-    frame.render_widget(ratatui::widgets::Block::new().style(theme.base), area);
+    draw_into(
+        frame.buffer_mut(),
+        state,
+        theme,
+        &mut Cache::default(),
+        false,
+    );
+}
+
+/// Draws the whole screen into `buf`, reusing from `cache` each region that would draw as it
+/// did last frame, and says which cells may differ from that frame. When `holds_last`, `buf`
+/// holds the last frame drawn with `cache`, and only what changed is drawn; otherwise every
+/// cell is written. Either way the cells are the same as [`draw`]'s.
+pub fn draw_into(
+    buf: &mut Buffer,
+    state: &State,
+    theme: &Theme,
+    cache: &mut Cache,
+    holds_last: bool,
+) -> Damage {
+    let area = buf.area;
+    let mut blank = ratatui::buffer::Cell::EMPTY;
+    blank.set_style(theme.base);
     let drill_first = crate::state::drill_flow::is_console(state);
     let Some(screen) = layout::compute(area, state.focus, state.zoomed, drill_first) else {
-        too_small(frame, area, theme);
-        return;
+        cache.begin(&[], false);
+        canvas::fill(buf, area, &blank);
+        let mut c = Canvas::new(area);
+        too_small(&mut c, area, theme);
+        c.paint(buf);
+        cache.uncached();
+        return cache.end();
     };
-    for (pane, slot) in &screen.panes {
-        let focused = *pane == state.focus;
-        match *slot {
-            Slot::Full(r) => draw_pane(frame, r, *pane, state, theme, focused),
-            Slot::Summary(r) => {
-                let line = summary(*pane, state, theme);
-                frame.render_widget(Paragraph::new(line), r);
-            }
-        }
+    let mut regions: Vec<(RegionId, Rect)> = screen
+        .panes
+        .iter()
+        .map(|(pane, slot)| match *slot {
+            Slot::Full(r) => (RegionId::Pane(*pane), r),
+            Slot::Summary(r) => (RegionId::Summary(*pane), r),
+        })
+        .collect();
+    regions.push((RegionId::Status, screen.status));
+    if !cache.begin(&regions, holds_last) {
+        // Cells no region covers keep the base style; the regions start from it too.
+        canvas::fill(buf, area, &blank);
     }
-    status::draw(frame, screen.status, state, theme);
+    for (id, r) in regions {
+        let mut c = Canvas::new(r);
+        match id {
+            RegionId::Pane(pane) => draw_pane(&mut c, r, pane, state, theme, pane == state.focus),
+            RegionId::Summary(pane) => {
+                c.render_widget(Paragraph::new(summary(pane, state, theme)), r)
+            }
+            RegionId::Status => status::draw(&mut c, r, state, theme),
+        }
+        cache.region(buf, id, c, &blank);
+    }
+    // Overlays are drawn over the regions every frame: they are open while someone types.
+    let mut c = Canvas::new(area);
+    overlay(&mut c, area, state, theme);
+    if !c.is_empty() {
+        cache.uncached();
+        c.paint(buf);
+    }
+    cache.end()
+}
+
+fn overlay<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a Theme) {
     match &state.overlay {
         Some(Overlay::Help { scroll }) => overlay::help(frame, area, *scroll, state, theme),
         Some(Overlay::Confirm { title, detail, .. }) => {
@@ -62,12 +118,12 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     }
 }
 
-fn draw_pane(
-    frame: &mut Frame,
+fn draw_pane<'a>(
+    frame: &mut Canvas<'a>,
     area: Rect,
     pane: Pane,
-    state: &State,
-    theme: &Theme,
+    state: &'a State,
+    theme: &'a Theme,
     focused: bool,
 ) {
     let block = widgets::pane_block(pane, state, theme, focused);
@@ -100,7 +156,7 @@ fn summary<'a>(pane: Pane, state: &'a State, theme: &Theme) -> Line<'a> {
     line
 }
 
-fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+fn too_small(frame: &mut Canvas, area: Rect, theme: &Theme) {
     let text = format!(
         "Terminal too small: {}x{}. warroom needs at least {}x{}.",
         area.width,

@@ -1,7 +1,7 @@
 //! What sits on top of the panes: the help (generated from the keymap), prompts and the
 //! runbook picker.
 
-use ratatui::Frame;
+use super::canvas::Canvas;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
@@ -16,7 +16,13 @@ use crate::theme::Theme;
 
 /// The key help, generated from the keymap in force; scrolls with the up/down keys when
 /// the terminal is shorter than the list.
-pub fn help(frame: &mut Frame, area: Rect, scroll: usize, state: &State, theme: &Theme) {
+pub fn help<'a>(
+    frame: &mut Canvas<'a>,
+    area: Rect,
+    scroll: usize,
+    state: &'a State,
+    theme: &'a Theme,
+) {
     let rows = state.keymap.help_rows();
     let key_w = rows
         .iter()
@@ -63,7 +69,13 @@ pub fn help(frame: &mut Frame, area: Rect, scroll: usize, state: &State, theme: 
 }
 
 /// A yes/no prompt. The keys are spelled out; the default is always No.
-pub fn confirm(frame: &mut Frame, area: Rect, title: &str, detail: &str, theme: &Theme) {
+pub fn confirm<'a>(
+    frame: &mut Canvas<'a>,
+    area: Rect,
+    title: &'a str,
+    detail: &'a str,
+    theme: &'a Theme,
+) {
     let lines = vec![
         Line::from(styled(escape(detail).into_owned(), theme.overlay)),
         Line::default(),
@@ -103,7 +115,7 @@ fn typed_line<'a>(input: &LineInput, inner_w: usize, theme: &Theme) -> Line<'a> 
 }
 
 /// The scribe's note input, with the action-item syntax shown and any error under it.
-pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
+pub fn note<'a>(frame: &mut Canvas<'a>, area: Rect, input: &'a LineInput, theme: &'a Theme) {
     let r = centered(area, area.width.saturating_sub(4).min(100), 7);
     let inner_w = r.width.saturating_sub(2) as usize;
     let mut lines = vec![typed_line(input, inner_w, theme)];
@@ -125,7 +137,13 @@ pub fn note(frame: &mut Frame, area: Rect, input: &LineInput, theme: &Theme) {
 }
 
 /// A drill phase's do-not-proceed guards: the answers so far, the question now, y or n.
-pub fn guards(frame: &mut Frame, area: Rect, state: &State, form: &GuardsForm, theme: &Theme) {
+pub fn guards<'a>(
+    frame: &mut Canvas<'a>,
+    area: Rect,
+    state: &'a State,
+    form: &'a GuardsForm,
+    theme: &'a Theme,
+) {
     let Some(run) = &state.drill else {
         return;
     };
@@ -178,7 +196,13 @@ pub fn guards(frame: &mut Frame, area: Rect, state: &State, form: &GuardsForm, t
 
 /// The drill's typed questions: the RPO (when the facilitator measures it) and what was
 /// different this time (required).
-pub fn drill_input(frame: &mut Frame, area: Rect, state: &State, ask: &DrillAsk, theme: &Theme) {
+pub fn drill_input<'a>(
+    frame: &mut Canvas<'a>,
+    area: Rect,
+    state: &'a State,
+    ask: &'a DrillAsk,
+    theme: &'a Theme,
+) {
     let r = centered(area, area.width.saturating_sub(4).min(100), 9);
     let inner_w = r.width.saturating_sub(2) as usize;
     let run = state.drill.as_ref();
@@ -243,7 +267,13 @@ pub fn drill_input(frame: &mut Frame, area: Rect, state: &State, ask: &DrillAsk,
 }
 
 /// The runbook picker: the query, then the matches best first, the highlighted one marked.
-pub fn picker(frame: &mut Frame, area: Rect, state: &State, picker: &Picker, theme: &Theme) {
+pub fn picker<'a>(
+    frame: &mut Canvas<'a>,
+    area: Rect,
+    state: &'a State,
+    picker: &'a Picker,
+    theme: &'a Theme,
+) {
     let found = picker::matches(&state.runbooks, &picker.query);
     let width = area.width.saturating_sub(4).min(76);
     let height = area
@@ -296,7 +326,7 @@ pub fn picker(frame: &mut Frame, area: Rect, state: &State, picker: &Picker, the
 }
 
 fn boxed<'a>(
-    frame: &mut Frame,
+    frame: &mut Canvas<'a>,
     area: Rect,
     title: String,
     lines: Vec<Line<'a>>,
@@ -323,13 +353,13 @@ fn boxed<'a>(
 
 /// Every label and annotation of an alert (already sanitized where it entered), plus its
 /// state, silences and response clock.
-pub fn alert_detail(
-    frame: &mut Frame,
+pub fn alert_detail<'a>(
+    frame: &mut Canvas<'a>,
     area: Rect,
-    state: &State,
-    fingerprint: &str,
+    state: &'a State,
+    fingerprint: &'a str,
     scroll: u16,
-    theme: &Theme,
+    theme: &'a Theme,
 ) {
     let Some(a) = state
         .alerts
@@ -414,7 +444,13 @@ pub fn alert_detail(
 }
 
 /// The numbers behind the selected SLO's sparkline, newest first.
-pub fn slo_detail(frame: &mut Frame, area: Rect, state: &State, scroll: u16, theme: &Theme) {
+pub fn slo_detail<'a>(
+    frame: &mut Canvas<'a>,
+    area: Rect,
+    state: &'a State,
+    scroll: u16,
+    theme: &'a Theme,
+) {
     let Some(s) = state.slos.get(state.slo_selected) else {
         return;
     };
@@ -486,7 +522,7 @@ pub fn slo_detail(frame: &mut Frame, area: Rect, state: &State, scroll: u16, the
     );
 }
 
-pub fn silence(frame: &mut Frame, area: Rect, form: &SilenceForm, theme: &Theme) {
+pub fn silence<'a>(frame: &mut Canvas<'a>, area: Rect, form: &'a SilenceForm, theme: &'a Theme) {
     let field = |label: &str, value: &str, active: bool| {
         Line::from(vec![
             styled(format!(" {label:<9}"), theme.dim),
@@ -548,7 +584,7 @@ pub fn silence(frame: &mut Frame, area: Rect, form: &SilenceForm, theme: &Theme)
 
 /// The mitigation prompt: the plan and checks as gated (escaped), then the answer keys.
 /// A typed confirmation shows the input; otherwise only `y` runs it.
-pub fn mitigation(frame: &mut Frame, area: Rect, p: &Prompt, theme: &Theme) {
+pub fn mitigation<'a>(frame: &mut Canvas<'a>, area: Rect, p: &'a Prompt, theme: &'a Theme) {
     let lines: Vec<Line> = p
         .gated
         .prompt_lines()
@@ -612,7 +648,13 @@ pub fn mitigation(frame: &mut Frame, area: Rect, p: &Prompt, theme: &Theme) {
 }
 
 /// The frame every text-input overlay shares: cleared, double border, focused colours.
-fn input_box(frame: &mut Frame, r: Rect, title: &str, lines: Vec<Line>, theme: &Theme) {
+fn input_box<'a>(
+    frame: &mut Canvas<'a>,
+    r: Rect,
+    title: &'a str,
+    lines: Vec<Line<'a>>,
+    theme: &'a Theme,
+) {
     let block = focused_block(title.to_string(), theme);
     frame.render_widget(Clear, r);
     frame.render_widget(Paragraph::new(lines).block(block), r);

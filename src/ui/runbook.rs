@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use ratatui::Frame;
+use super::canvas::Canvas;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
@@ -42,7 +42,7 @@ pub fn stale_banner(rb: &Runbook, state: &State) -> Option<String> {
 /// Output lines shown under the step.
 const OUTPUT_LINES: usize = 12;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a Theme) {
     let view = &state.runbook;
     let Some((rb, step_i)) = view
         .runbook

@@ -1,7 +1,7 @@
 //! The SLO panel: per SLO its budget left and policy tier, an error-ratio sparkline over
 //! the history, and the burn rates.
 
-use ratatui::Frame;
+use super::canvas::Canvas;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -162,7 +162,7 @@ pub fn latency(secs: f64) -> String {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a Theme) {
     let area = match super::alerts::stale_line(state, prom::SOURCE, theme) {
         Some(line) => {
             let [top, rest] =

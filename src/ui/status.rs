@@ -1,7 +1,7 @@
 //! The status bar: mode, how fresh each source's data is, the latest notice, key hints and
 //! the UTC clock.
 
-use ratatui::Frame;
+use super::canvas::Canvas;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -14,7 +14,7 @@ use crate::state::drill::since;
 use crate::state::{JournalStatus, Mode, State};
 use crate::theme::Theme;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a Theme) {
     let mut left: Vec<Span> = vec![match state.mode {
         Mode::Demo => styled(" DEMO ", theme.mode_demo),
         Mode::Live => styled(" LIVE ", theme.mode_live),
