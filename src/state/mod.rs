@@ -996,7 +996,9 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             state.journal = status;
             state.dirty = true;
             if writable {
-                drill_flow::resumed(state)
+                let mut effects = drill_flow::resumed(state);
+                effects.extend(gameday::resumed(state));
+                effects
             } else {
                 Vec::new()
             }
