@@ -1012,13 +1012,22 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Signal(Signal::Terminate) => vec![Effect::Exit(143)],
         Event::Signal(Signal::Interrupt) => vec![Effect::Exit(130)],
         Event::InputClosed(_) => vec![Effect::Exit(1)],
-        Event::Gated(answer) => mitigation::on_gated(state, *answer),
+        Event::Gated(answer) => {
+            let mut effects = mitigation::on_gated(state, *answer);
+            effects.extend(drill_flow::gated(state, &effects));
+            effects
+        }
         Event::ExecLine(line) => {
             state.exec.push(line);
             state.dirty = true;
             Vec::new()
         }
-        Event::ExecDone(done) => mitigation::on_done(state, done),
+        Event::ExecDone(done) => {
+            let id = done.id.clone();
+            let mut effects = mitigation::on_done(state, done);
+            effects.extend(drill_flow::command_ended(state, &id));
+            effects
+        }
         Event::GameDayLoaded(def) => {
             gameday::loaded(state, *def);
             Vec::new()
