@@ -443,6 +443,8 @@ fn confirmations_are_human_time_and_a_confirmed_command_runs_on_machine_time() {
     command_done(&mut s, 200, &ids[0]);
     keys_at(&mut s, 230, &["enter"]);
     // Nothing open: a command's prompt is a wait of its own, and turning it down ends it.
+    // (The phase's one command has run: x on the Runbook pane runs the step's again.)
+    s.focus = warroom::state::Pane::Runbook;
     keys_at(&mut s, 240, &["x"]);
     assert!(matches!(s.overlay, Some(Overlay::Mitigation(_))));
     keys_at(&mut s, 250, &["esc"]);
@@ -485,6 +487,56 @@ fn confirmations_are_human_time_and_a_confirmed_command_runs_on_machine_time() {
     let human = 30 + 35 + 25 + 30 + 10 + 10 + 5;
     assert_eq!(c.human_time(at(305)), Duration::from_secs(human));
     assert_eq!(c.machine_time(at(305)), Duration::from_secs(305 - human));
+}
+
+#[test]
+fn a_phase_runs_the_commands_it_names_through_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p", "n", "n", "n", "y"]);
+    let text = screen(&s, 120, 40);
+    assert!(
+        text.contains("Commands dns-failover next · x runs the next"),
+        "{text}"
+    );
+    // x on the Drill pane: the phase's command, through the gate and its prompt.
+    keys_at(&mut s, 230, &["x"]);
+    let typed = match &s.overlay {
+        Some(Overlay::Mitigation(p)) => {
+            assert_eq!(p.gated.plan.name, "dns-failover");
+            p.gated.typed.clone().unwrap_or_else(|| "y".into())
+        }
+        other => panic!("no prompt: {other:?} {:?}", s.notice),
+    };
+    let keys: Vec<String> = typed.chars().map(|c| c.to_string()).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    keys_at(&mut s, 232, &keys);
+    let ids = keys_at(&mut s, 233, &["enter"]);
+    assert_eq!(ids.len(), 1);
+    command_done(&mut s, 240, &ids[0]);
+    assert!(screen(&s, 120, 40).contains("Commands dns-failover done"));
+    // Every command has run: x says so and starts nothing.
+    assert!(keys_at(&mut s, 250, &["x"]).is_empty());
+    let notice = s.notice.as_ref().unwrap().text.clone();
+    assert!(
+        notice.contains("Every command of phase 2 has run"),
+        "{notice}"
+    );
+    // Phase 4's check runs at once and is recorded, and marked as run.
+    press_at(&mut s, 300, &["enter"]);
+    press_at(&mut s, 400, &["p", "y"]);
+    type_text(&mut s, 420, "42s");
+    press_at(&mut s, 420, &["enter"]);
+    press_at(&mut s, 450, &["enter"]);
+    press_at(&mut s, 500, &["p", "y"]);
+    let ids = keys_at(&mut s, 510, &["x"]);
+    assert_eq!(ids.len(), 1, "{:?}", s.notice);
+    command_done(&mut s, 515, &ids[0]);
+    assert!(records(&s).iter().any(|r| matches!(&r.kind,
+        RecordKind::CheckRun { name, .. } if name == "dr-health")));
+    assert!(screen(&s, 120, 40).contains("Commands dr-health done"));
 }
 
 #[test]

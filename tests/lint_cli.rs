@@ -260,6 +260,39 @@ fn drill_files_are_linted_with_the_runbooks_they_use() {
 }
 
 #[test]
+fn a_phase_names_only_commands_its_runbook_has() {
+    let dir = drill_dir();
+    let drill = dir.path().join("runbooks/drills/dr-cross-region.yaml");
+    let text = std::fs::read_to_string(&drill)
+        .unwrap()
+        .replace("commands: [dr-health]", "commands: [dr-healt]")
+        .replace(
+            "  - name: DNS failover\n    target: 4m\n    runbook: dr-region-failover\n    step: fail-over-dns\n    commands: [dns-failover]\n",
+            "  - name: DNS failover\n    target: 4m\n    commands:\n      - dns-failover\n",
+        );
+    assert!(text.contains("[dr-healt]") && text.contains("      - dns-failover"));
+    std::fs::write(&drill, &text).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let (code, out, err) = lint(&[drill.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    let f = drill.display().to_string();
+    for expected in [
+        format!(
+            "{f}:{}:5: error: phase 2 lists commands but no runbook to find them in [missing-runbook]",
+            line_of("    commands:")
+        ),
+        format!(
+            "{f}:{}:5: error: phase 4: runbook `dr-region-failover` has no command `dr-healt` [unknown-command]",
+            line_of("[dr-healt]")
+        ),
+        "  hint: did you mean `dr-health`?".to_string(),
+        "1 file checked: 2 errors, 0 warnings".to_string(),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
+    }
+}
+
+#[test]
 fn a_bad_drill_file_or_log_is_an_error_with_its_position() {
     let dir = drill_dir();
     let drills = dir.path().join("runbooks/drills");

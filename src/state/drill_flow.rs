@@ -333,6 +333,61 @@ pub fn declined(state: &mut State, pending: &Pending) -> Vec<Effect> {
     record(state, vec![RecordKind::HumanAnswered { what }])
 }
 
+/// The run (or dry-run) key on the Drill pane while the running phase lists commands: the
+/// next one not run yet goes to the gate, as a runbook step's block would. `None` when the
+/// key means the Runbook pane's step instead.
+pub fn run_phase_command(state: &mut State, dry_run: bool) -> Option<Vec<Effect>> {
+    if state.focus != Pane::Drill {
+        return None;
+    }
+    let r = run(state)?;
+    let commands = r.phase_commands();
+    if commands.is_empty() {
+        return None;
+    }
+    let i = r.clock.current_phase()?;
+    let rb_id = r.spec.phases.get(i)?.runbook.clone()?;
+    let labels = r.spec.labels.clone();
+    let Some((name, _)) = commands.iter().find(|(_, ran)| !ran) else {
+        state.notify(format!(
+            "Every command of phase {} has run; the Runbook pane's x runs a step's command again.",
+            i + 1
+        ));
+        return Some(Vec::new());
+    };
+    if state.exec.busy() {
+        state.notify("A command is already running (ctrl-k cancels it).");
+        return Some(Vec::new());
+    }
+    let block = state
+        .runbooks
+        .iter()
+        .find(|rb| rb.id == rb_id)
+        .and_then(|rb| {
+            rb.steps
+                .iter()
+                .flat_map(|s| &s.commands)
+                .find(|c| &c.name == name)
+                .map(|c| crate::exec::ActionSpec::from_block(rb, c))
+        });
+    let Some(spec) = block else {
+        state.notify(format!(
+            "Runbook {rb_id} has no command {name} any more (warroom lint says why)."
+        ));
+        return Some(Vec::new());
+    };
+    let read_only = state.read_only || matches!(state.journal, JournalStatus::ReadOnly(_));
+    state.notify(format!("Checking {name} ..."));
+    state.exec.gating = true;
+    Some(vec![Effect::Gate {
+        spec,
+        alert: None,
+        labels,
+        dry_run,
+        read_only,
+    }])
+}
+
 /// The run (or dry-run) key during a drill: the command the person asked for is at the gate.
 pub fn run_requested(state: &mut State, effects: &[Effect]) {
     if live_run(state) && effects.iter().any(|e| matches!(e, Effect::Gate { .. })) {

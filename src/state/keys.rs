@@ -253,7 +253,11 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Action::Silence => open_silence(state),
         Action::ExpireSilence => open_expire(state),
         Action::Run | Action::DryRun => {
-            let effects = super::mitigation::request(state, action == Action::DryRun);
+            let dry_run = action == Action::DryRun;
+            let effects = match super::drill_flow::run_phase_command(state, dry_run) {
+                Some(effects) => effects,
+                None => super::mitigation::request(state, dry_run),
+            };
             super::drill_flow::run_requested(state, &effects);
             return effects;
         }

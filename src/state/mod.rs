@@ -761,7 +761,10 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
         | RecordKind::HumanAnswered { .. }
         | RecordKind::RpoMeasured { .. }
         | RecordKind::ServiceRestored {}
-        | RecordKind::DrillFinished { .. } => drill_flow::fold(state, kind, at, true),
+        | RecordKind::DrillFinished { .. }
+        // A phase's commands are marked as run by their records.
+        | RecordKind::MitigationIntent { .. }
+        | RecordKind::CheckRun { .. } => drill_flow::fold(state, kind, at, true),
         _ => {}
     }
 }

@@ -243,6 +243,9 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
             theme.warn,
         )));
     }
+    if let Some(line) = commands_line(state, d, theme) {
+        lines.push(line);
+    }
     if let Some(line) = guards_line(d, theme) {
         lines.push(line);
     }
@@ -402,6 +405,33 @@ fn human_line<'a>(state: &State, d: &DrillRun, col: &ClockColumn, theme: &Theme)
         spans.push(styled(text, theme.dim));
     }
     Line::from(spans)
+}
+
+/// The running phase's commands: which have run and which the run key starts next.
+fn commands_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Option<Line<'a>> {
+    let cmds = d.phase_commands();
+    if cmds.is_empty() {
+        return None;
+    }
+    let next = cmds.iter().position(|(_, ran)| !ran);
+    let mut spans = vec![styled("Commands ", theme.dim)];
+    for (j, (name, ran)) in cmds.iter().enumerate() {
+        if j > 0 {
+            spans.push(styled(" · ", theme.dim));
+        }
+        spans.push(styled(escape(name).into_owned(), theme.base));
+        if *ran {
+            spans.push(styled(" done", theme.ok));
+        } else if Some(j) == next {
+            spans.push(styled(" next", theme.key));
+        }
+    }
+    if next.is_some()
+        && let Some(k) = state.keymap.hint(Action::Run)
+    {
+        spans.push(styled(format!(" · {k} runs the next"), theme.dim));
+    }
+    Some(Line::from(spans))
 }
 
 /// The guards of the phase to start next, once someone has begun answering them.
