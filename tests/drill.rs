@@ -715,15 +715,17 @@ fn the_drill_console_draws_at_any_size() {
     }
 }
 
-/// The runtime's RPO query: the first value Prometheus answers at the moment, or why not.
-#[tokio::test]
-async fn the_rpo_query_reads_prometheus_at_the_moment() {
+/// A Prometheus that answers every instant query with the fixture; the requests it saw.
+async fn fake_prometheus() -> (
+    warroom::sources::prometheus::Prometheus,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = rustls::crypto::ring::default_provider().install_default();
     let body = include_str!("fixtures/prom_query_instant_at_time.json");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let (seen_tx, seen) = tokio::sync::mpsc::unbounded_channel::<String>();
     tokio::spawn(async move {
         while let Ok((mut c, _)) = listener.accept().await {
             let mut buf = vec![0u8; 8192];
@@ -744,11 +746,21 @@ async fn the_rpo_query_reads_prometheus_at_the_moment() {
         Duration::from_secs(30 * 86_400),
     )
     .unwrap();
+    (prom, seen)
+}
+
+/// The value in the fixture.
+const FIXTURE_RPO: f64 = 670.845_614_035_087_7;
+
+/// The runtime's RPO query: the first value Prometheus answers at the moment, or why not.
+#[tokio::test]
+async fn the_rpo_query_reads_prometheus_at_the_moment() {
+    let (prom, mut seen) = fake_prometheus().await;
     let q = "max(cnpg_pg_replication_lag{namespace=\"db\"})";
     let v = warroom::app::measure_rpo(Some(&prom), q, at(400))
         .await
         .unwrap();
-    assert!((v - 670.845_614_035_087_7).abs() < 1e-9, "{v}");
+    assert!((v - FIXTURE_RPO).abs() < 1e-9, "{v}");
     let request = seen.recv().await.unwrap();
     let expected_time = format!("time={}.000", at(400).timestamp());
     assert!(
@@ -760,4 +772,80 @@ async fn the_rpo_query_reads_prometheus_at_the_moment() {
         .await
         .unwrap_err();
     assert_eq!(none, "no Prometheus is configured");
+}
+
+/// The drill console's RPO through Prometheus: at the start of phase 3 the query runs for
+/// that moment, its answer is recorded as measured by the query, and no one is asked.
+#[tokio::test]
+async fn the_drill_records_the_rpo_prometheus_answers() {
+    let (prom, mut seen) = fake_prometheus().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p", "n", "n", "n", "y"]);
+    press_at(&mut s, 300, &["enter"]);
+    update(&mut s, Event::Tick(at(400)));
+    let mut effects = update(&mut s, key("p"));
+    effects.extend(update(&mut s, key("y")));
+    // The phase starts; its record landing asks Prometheus, answered 3 s later.
+    let mut queried = Vec::new();
+    while !effects.is_empty() {
+        let rest = journal_in_memory(&mut s, effects);
+        effects = Vec::new();
+        for e in rest {
+            match e {
+                Effect::MeasureRpo { query, at: moment } => {
+                    queried.push(moment);
+                    let result = warroom::app::measure_rpo(Some(&prom), &query, moment).await;
+                    update(&mut s, Event::Tick(at(403)));
+                    effects.extend(update(&mut s, Event::RpoQueried(result)));
+                }
+                other => panic!("unexpected effect {other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        queried,
+        vec![at(400)],
+        "queried once, for the start of phase 3"
+    );
+    let request = seen.recv().await.unwrap();
+    assert!(
+        request.contains(&format!("time={}.000", at(400).timestamp())),
+        "{request}"
+    );
+    assert!(s.overlay.is_none(), "nobody is asked: {:?}", s.overlay);
+    let rpo = s.drill.as_ref().unwrap().rpo.clone().unwrap();
+    assert_eq!(rpo.source, "query");
+    assert_eq!(rpo.measured_at, at(400));
+    assert!(
+        (rpo.value.as_secs_f64() - FIXTURE_RPO).abs() < 1e-6,
+        "{rpo:?}"
+    );
+    assert!(rpo.note.is_none());
+    let recorded = records(&s)
+        .into_iter()
+        .find_map(|r| match r.kind {
+            RecordKind::RpoMeasured {
+                seconds,
+                source,
+                measured_at,
+                query,
+                ..
+            } => Some((r.at, seconds, source, measured_at, query)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(recorded.0, at(403), "recorded when the answer came");
+    assert!((recorded.1 - FIXTURE_RPO).abs() < 1e-9);
+    assert_eq!(recorded.2, "query");
+    assert_eq!(recorded.3, at(400));
+    assert_eq!(
+        recorded.4.as_deref(),
+        Some("max(cnpg_pg_replication_lag{namespace=\"db\", cluster=\"pg-main\"})")
+    );
+    // 11:10 of data lost against a 5-minute target.
+    let text = screen(&s, 120, 40);
+    assert!(text.contains("RPO 11:10"), "{text}");
 }
