@@ -668,7 +668,25 @@ fn a_follower_sees_the_drill_and_changes_nothing() {
     update(&mut f, Event::Tick(at(65)));
     let text = screen(&f, 80, 24);
     assert!(shows_t_plus(&text, "01:05"), "{text}");
-    assert!(text.contains("DRILL"), "the drill console's layout: {text}");
+    // The drill console's layout: the clock pane first and focused, the phase against its
+    // target, what waits on a human, and the status bar saying this console follows.
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("\"┏ ▶ Drill clock ━"), "{text}");
+    assert!(
+        text.contains("┃PHASE 1/4    01:05 / 05:00 ON TIME · Confirm region loss"),
+        "{text}"
+    );
+    assert!(
+        text.contains("┃WAITING ON HUMAN: step #is-the-region-really-lost"),
+        "{text}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("\" LIVE   DRILL   FOLLOWING "),
+        "{text}"
+    );
     let e = update(&mut f, key("p"));
     assert!(e.is_empty());
     assert!(f.notice.as_ref().unwrap().text.starts_with("Read-only"));
