@@ -117,6 +117,15 @@ fn full_run(s: &mut State, different: &str) {
     press_at(s, 720, &["enter"]);
 }
 
+/// The journal of a whole drill run, scored (its journal resolved), as a console writes it.
+pub fn scored_run(different: &str) -> (String, Vec<Record>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    full_run(&mut s, different);
+    assert!(!s.incident_open());
+    (s.incident.as_ref().unwrap().id.clone(), records(&s))
+}
+
 #[test]
 fn a_whole_drill_is_scored_and_logged() {
     let dir = tempfile::tempdir().unwrap();

@@ -298,3 +298,35 @@ fn an_unfinished_run_resumes_even_after_its_file_is_broken() {
     s.wait_for_text("`soon` is not a duration");
     assert_eq!(s.wait_exit(TIMEOUT).exit_code(), 2);
 }
+
+#[test]
+fn a_run_scored_but_not_logged_is_logged_at_the_next_start() {
+    let env = Env::new();
+    // A console scored this run and stopped before its log append: the journal has the
+    // score, the log has nothing.
+    let (id, records) = crate::drill::scored_run("one responder instead of three");
+    let dir = env.data().join("warroom/incidents").join(&id);
+    let (mut journal, _) = warroom::incident::journal::Journal::open(&dir).unwrap();
+    for r in records {
+        journal.append(r.at, r.by, r.kind).unwrap();
+    }
+    drop(journal);
+    assert!(!env.log().exists());
+
+    let s = env.console(&["drill", "dr-cross-region"]);
+    s.wait_for_text("NOT STARTED");
+    // The recovered entry is the previous drill the new run is compared with.
+    s.wait_for_text("Previous drill 2026-03-14: PASSED · RTO 11:40");
+    let entries = warroom::drill::log::read(&env.log()).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].run, id);
+    assert_eq!(entries[0].different, "one responder instead of three");
+    assert_eq!(entries[0].rto, std::time::Duration::from_secs(700));
+    drop(s);
+
+    // The next start finds it logged: nothing is appended twice.
+    let s = env.console(&["drill", "dr-cross-region"]);
+    s.wait_for_text("NOT STARTED");
+    drop(s);
+    assert_eq!(warroom::drill::log::read(&env.log()).unwrap().len(), 1);
+}
