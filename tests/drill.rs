@@ -230,6 +230,9 @@ fn a_whole_drill_is_scored_and_logged() {
     assert!(text.contains("DRILL PASSED"), "{text}");
     assert!(text.contains("RTO 11:40 / 30:00 PASS"), "{text}");
     assert!(text.contains("RPO 00:42 / 05:00 PASS"), "{text}");
+    // The clock has stopped: the budget used, not a budget left.
+    assert!(text.contains("RTO used 11:40 of 30:00"), "{text}");
+    assert!(!text.contains("RTO left"), "{text}");
 
     let log = std::fs::read_to_string(dir.path().join("drills/drill-log.md")).unwrap();
     for line in [

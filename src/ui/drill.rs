@@ -48,6 +48,29 @@ fn budget(left: Duration) -> String {
 
 fn rto_spans<'a>(d: &DrillRun, state: &State, theme: &Theme) -> Vec<Span<'a>> {
     let c = &d.clock;
+    // Stopped: what the drill used of its budget, not a budget left that no longer runs.
+    if let Some(end) = c.ended_at {
+        let used = c.elapsed(end);
+        let mut spans = vec![
+            styled("RTO used ", theme.dim),
+            styled(
+                Clock(used).to_string(),
+                if used <= c.rto_target {
+                    theme.ok
+                } else {
+                    theme.over
+                },
+            ),
+            styled(format!(" of {}", Clock(c.rto_target)), theme.dim),
+        ];
+        if used > c.rto_target {
+            spans.push(styled(
+                format!(" (over by {})", Clock(used - c.rto_target)),
+                theme.over,
+            ));
+        }
+        return spans;
+    }
     // Whole seconds, as T+ beside it counts them.
     let now = c.injected_at + chrono::Duration::seconds(c.elapsed(state.now).as_secs() as i64);
     match c.rto_left(now) {
