@@ -339,3 +339,56 @@ fn a_bad_drill_file_or_log_is_an_error_with_its_position() {
     assert!(out.contains("warning: the phase targets add up to 40m, more than the RTO target 30m [phases-exceed-rto]"), "{out}");
     assert_eq!(lint(&["--deny-warnings", drill.to_str().unwrap()]).0, 1);
 }
+
+#[test]
+fn the_configured_drill_log_is_linted_wherever_it_is() {
+    let dir = drill_dir();
+    let ops = dir.path().join("ops");
+    std::fs::create_dir_all(&ops).unwrap();
+    let log = ops.join("drill-history.md");
+    std::fs::write(&log, "# Drills\n\n## entry\n\n- drill: x\n").unwrap();
+    let cfg = dir.path().join("warroom.yaml");
+    std::fs::write(
+        &cfg,
+        "runbooks_dir: runbooks\ndrill_log: ops/drill-history.md\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("lint")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let finding = format!(
+        "{}:3:1: error: the entry lacks `- name: ...` [drill-log]",
+        log.canonicalize().unwrap_or(log.clone()).display()
+    );
+    let finding_plain = format!(
+        "{}:3:1: error: the entry lacks `- name: ...` [drill-log]",
+        log.display()
+    );
+    // The config's runbooks: the log is checked too, though it is outside them.
+    let (code, out) = run(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&finding) || out.contains(&finding_plain),
+        "{out}"
+    );
+    // Named, it is read as a drill log, not as a runbook.
+    let (code, out) = run(&["ops/drill-history.md"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[drill-log]"), "{out}");
+    assert!(!out.contains("missing-section"), "{out}");
+    assert!(out.contains("1 file checked"), "{out}");
+    // A directory that does not hold it: not checked.
+    let (code, out) = run(&["runbooks"]);
+    assert_eq!(code, 0, "{out}");
+}
