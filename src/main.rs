@@ -150,12 +150,13 @@ fn one_malloc_arena() {
 }
 
 fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool) -> ExitCode {
-    let paths = if paths.is_empty() {
-        let config = Config::load(
-            cli.config.as_deref(),
-            Paths::discover().map(|p| p.config_file()).as_deref(),
-        );
-        match config.map(|c| c.runbooks_dir()) {
+    let config = Config::load(
+        cli.config.as_deref(),
+        Paths::discover().map(|p| p.config_file()).as_deref(),
+    );
+    let defaulted = paths.is_empty();
+    let paths = if defaulted {
+        match config.as_ref().map(|c| c.runbooks_dir()) {
             Ok(Some(dir)) => vec![dir],
             Ok(None) => {
                 eprintln!(
@@ -171,9 +172,31 @@ fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool
     } else {
         paths.to_vec()
     };
+    // The config's own drill log, wherever it is, when the config's runbooks are linted
+    // (no paths given) or a path given is the log or a directory holding it. With explicit
+    // paths a broken config only loses this.
+    let covers = |p: &std::path::PathBuf, log: &std::path::Path| {
+        let real = |x: &std::path::Path| std::fs::canonicalize(x).ok();
+        p.as_path() == log
+            || real(p)
+                .zip(real(log))
+                .is_some_and(|(p, l)| l.starts_with(p))
+    };
+    let logs: Vec<std::path::PathBuf> = config
+        .ok()
+        .and_then(|c| c.drill_log)
+        .filter(|log| defaulted || paths.iter().any(|p| covers(p, log)))
+        .into_iter()
+        .collect();
     let today = chrono::Utc::now().date_naive();
-    match warroom::runbook::command::run(&paths, json, deny_warnings, today, &mut std::io::stdout())
-    {
+    match warroom::runbook::command::run(
+        &paths,
+        &logs,
+        json,
+        deny_warnings,
+        today,
+        &mut std::io::stdout(),
+    ) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("warroom: lint: {e}");

@@ -117,6 +117,15 @@ fn full_run(s: &mut State, different: &str) {
     press_at(s, 720, &["enter"]);
 }
 
+/// The journal of a whole drill run, scored (its journal resolved), as a console writes it.
+pub fn scored_run(different: &str) -> (String, Vec<Record>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    full_run(&mut s, different);
+    assert!(!s.incident_open());
+    (s.incident.as_ref().unwrap().id.clone(), records(&s))
+}
+
 #[test]
 fn a_whole_drill_is_scored_and_logged() {
     let dir = tempfile::tempdir().unwrap();
@@ -205,9 +214,10 @@ fn a_whole_drill_is_scored_and_logged() {
     let (different, score) = d.finished.clone().unwrap();
     assert_eq!(different, "one responder instead of three");
     assert_eq!(score.rto_s, 700);
-    // Human: 0-30 step 1, 200-230 guards, 235-300 step 2, 400-450 step 3, 500-700 step 4.
-    assert_eq!(score.human_s, 30 + 30 + 65 + 50 + 200);
-    assert_eq!(score.machine_s, 700 - 375);
+    // Human: 0-30 step 1, 200-230 guards, 230-235 "Start phase 2?", 235-300 step 2,
+    // 400-450 step 3, 500-700 step 4.
+    assert_eq!(score.human_s, 30 + 30 + 5 + 65 + 50 + 200);
+    assert_eq!(score.machine_s, 700 - 380);
     assert_eq!(score.rpo_s, Some(42.0));
     assert!(score.passed && !score.theatrical && !score.file_changed);
     assert!(score.relaxed.is_empty() && score.previous_human_s.is_none());
@@ -220,6 +230,9 @@ fn a_whole_drill_is_scored_and_logged() {
     assert!(text.contains("DRILL PASSED"), "{text}");
     assert!(text.contains("RTO 11:40 / 30:00 PASS"), "{text}");
     assert!(text.contains("RPO 00:42 / 05:00 PASS"), "{text}");
+    // The clock has stopped: the budget used, not a budget left.
+    assert!(text.contains("RTO used 11:40 of 30:00"), "{text}");
+    assert!(!text.contains("RTO left"), "{text}");
 
     let log = std::fs::read_to_string(dir.path().join("drills/drill-log.md")).unwrap();
     for line in [
@@ -231,7 +244,7 @@ fn a_whole_drill_is_scored_and_logged() {
         "[11:40] SERVICE RESTORED",
         "[11:40] DRILL PASSED\n        RTO 11:40 / 30:00 PASS · RPO 00:42 / 05:00 PASS\n",
         "- rto: 11m 40s",
-        "- human_action_time: 6m 15s",
+        "- human_action_time: 6m 20s",
         "- previous_human_action_time: none",
         "- different: one responder instead of three",
         "- banners: none",
@@ -287,17 +300,255 @@ fn human_time_counts_only_what_was_put_to_a_human() {
             .text
             .contains("Nothing is waiting")
     );
-    // Moving on answers what was open: the wait ends when the next phase starts.
+    // The guards (120-150) and "Start phase 2?" (150-160) wait on a human; the phase
+    // starting answers them.
     press_at(&mut s, 120, &["p"]);
     press_at(&mut s, 150, &["n", "n", "n"]);
     press_at(&mut s, 160, &["y"]);
     let c = &s.drill.as_ref().unwrap().clock;
-    assert_eq!(c.human_time(at(160)), Duration::from_secs(40 + 30));
+    assert_eq!(c.human_time(at(160)), Duration::from_secs(40 + 30 + 10));
     assert_eq!(
         c.human_time(at(190)),
-        Duration::from_secs(40 + 30 + 30),
+        Duration::from_secs(40 + 30 + 10 + 30),
         "phase 2's step is now waiting on a human"
     );
+}
+
+/// Pre-checks that all pass, so the gate puts the plan to the prompt.
+struct AllPass;
+
+impl warroom::exec::gate::PreChecks for AllPass {
+    async fn run(
+        &self,
+        check: &warroom::exec::PreCheck,
+        _plan: &warroom::exec::plan::Plan,
+        _labels: &std::collections::BTreeMap<String, String>,
+    ) -> warroom::exec::gate::CheckResult {
+        warroom::exec::gate::CheckResult {
+            check: warroom::exec::plan::describe_check(check),
+            ok: true,
+            detail: "ok".into(),
+        }
+    }
+}
+
+/// Like [`settle`], and the gate answers for real (pre-checks pass); a command started is
+/// left running: its id is returned, and the test ends it when its clock says.
+fn settle_commands(s: &mut State, effects: Vec<Effect>) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut started = Vec::new();
+    let mut effects = effects;
+    while !effects.is_empty() {
+        let rest = journal_in_memory(s, effects);
+        effects = Vec::new();
+        let mut others = Vec::new();
+        for e in rest {
+            match e {
+                Effect::Gate {
+                    spec,
+                    alert,
+                    labels,
+                    dry_run,
+                    read_only,
+                } => {
+                    // The drill's labels name cluster pg-main.
+                    let cfg = warroom::exec::gate::GateConfig {
+                        read_only,
+                        region_contexts: [("pg-main".to_string(), "prod-us-west".to_string())]
+                            .into(),
+                        ..Default::default()
+                    };
+                    let req = warroom::exec::gate::Request {
+                        spec: &spec,
+                        alert: alert.as_deref(),
+                        labels: &labels,
+                        context: "prod-us-west",
+                    };
+                    let result = rt
+                        .block_on(warroom::exec::gate::gate(&cfg, req, &AllPass))
+                        .map_err(|r| r.to_string());
+                    let answer = warroom::state::mitigation::GateAnswer {
+                        dry_run,
+                        labels,
+                        result,
+                    };
+                    effects.extend(update(s, Event::Gated(Box::new(answer))));
+                }
+                Effect::Execute { id, .. } => started.push(id),
+                other => others.push(other),
+            }
+        }
+        settle(s, others);
+    }
+    started
+}
+
+/// The command `id` ends at second `t`.
+fn command_done(s: &mut State, t: i64, id: &str) -> Vec<String> {
+    update(s, Event::Tick(at(t)));
+    let e = update(
+        s,
+        Event::ExecDone(warroom::state::mitigation::ExecDone {
+            id: id.into(),
+            exit_code: Some(0),
+            duration_ms: 1000,
+            outcome: "succeeded".into(),
+            argv: Vec::new(),
+        }),
+    );
+    settle_commands(s, e)
+}
+
+fn keys_at(s: &mut State, t: i64, keys: &[&str]) -> Vec<String> {
+    update(s, Event::Tick(at(t)));
+    let mut started = Vec::new();
+    for k in keys {
+        let e = update(s, key(k));
+        started.extend(settle_commands(s, e));
+    }
+    started
+}
+
+fn waits(s: &State) -> Vec<(i64, String)> {
+    records(s)
+        .iter()
+        .filter_map(|r| {
+            let t = (r.at - at(0)).num_seconds();
+            match &r.kind {
+                RecordKind::HumanPrompted { what } => Some((t, format!("prompted {what}"))),
+                RecordKind::HumanAnswered { what } => Some((t, format!("answered {what}"))),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn confirmations_are_human_time_and_a_confirmed_command_runs_on_machine_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    keys_at(&mut s, 0, &["p", "y"]);
+    // Phase 1's check, asked for at 30: it runs at once (read-only), ending the step's wait.
+    let ids = keys_at(&mut s, 30, &["x"]);
+    assert_eq!(ids.len(), 1, "{:?}", s.notice);
+    assert!(command_done(&mut s, 50, &ids[0]).is_empty());
+    // Its output waits on the human until they move on: guards 60-80, "Start phase 2?" 85.
+    keys_at(&mut s, 60, &["p"]);
+    keys_at(&mut s, 80, &["n", "n", "n"]);
+    keys_at(&mut s, 85, &["y"]);
+    // Phase 2's mitigation: its typed confirmation is part of the step's wait, which the
+    // confirmed intent ends; the run itself (110-200) is machine time.
+    keys_at(&mut s, 100, &["x"]);
+    let typed = match &s.overlay {
+        Some(Overlay::Mitigation(p)) => p.gated.typed.clone().unwrap_or_else(|| "y".into()),
+        other => panic!("no prompt: {other:?} {:?}", s.notice),
+    };
+    let keys: Vec<String> = typed.chars().map(|c| c.to_string()).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    keys_at(&mut s, 105, &keys);
+    let ids = keys_at(&mut s, 110, &["enter"]);
+    assert_eq!(ids.len(), 1, "the confirmed mitigation runs");
+    let c = &s.drill.as_ref().unwrap().clock;
+    assert_eq!(c.human_time(at(199)), Duration::from_secs(30 + 35 + 25));
+    command_done(&mut s, 200, &ids[0]);
+    keys_at(&mut s, 230, &["enter"]);
+    // Nothing open: a command's prompt is a wait of its own, and turning it down ends it.
+    // (The phase's one command has run: x on the Runbook pane runs the step's again.)
+    s.focus = warroom::state::Pane::Runbook;
+    keys_at(&mut s, 240, &["x"]);
+    assert!(matches!(s.overlay, Some(Overlay::Mitigation(_))));
+    keys_at(&mut s, 250, &["esc"]);
+    // "Start phase 3?" is a wait too, answered by n...
+    keys_at(&mut s, 260, &["p"]);
+    keys_at(&mut s, 270, &["n"]);
+    // ...or by y, which starts the phase.
+    keys_at(&mut s, 300, &["p"]);
+    keys_at(&mut s, 305, &["y"]);
+    assert_eq!(
+        waits(&s),
+        vec![
+            (
+                0,
+                "prompted step dr-region-failover#is-the-region-really-lost".to_string()
+            ),
+            (
+                30,
+                "answered step dr-region-failover#is-the-region-really-lost".into()
+            ),
+            (50, "prompted output of probe-from-outside".into()),
+            (85, "answered output of probe-from-outside".into()),
+            (85, "prompted step dr-region-failover#fail-over-dns".into()),
+            (110, "answered step dr-region-failover#fail-over-dns".into()),
+            (200, "prompted output of dns-failover".into()),
+            (230, "answered output of dns-failover".into()),
+            (240, "prompted confirm dns-failover".into()),
+            (250, "answered confirm dns-failover".into()),
+            (260, "prompted confirm phase 3".into()),
+            (270, "answered confirm phase 3".into()),
+            (300, "prompted confirm phase 3".into()),
+            (305, "answered confirm phase 3".into()),
+            (
+                305,
+                "prompted step dr-region-failover#promote-the-dr-database".into()
+            ),
+        ]
+    );
+    let c = &s.drill.as_ref().unwrap().clock;
+    let human = 30 + 35 + 25 + 30 + 10 + 10 + 5;
+    assert_eq!(c.human_time(at(305)), Duration::from_secs(human));
+    assert_eq!(c.machine_time(at(305)), Duration::from_secs(305 - human));
+}
+
+#[test]
+fn a_phase_runs_the_commands_it_names_through_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p", "n", "n", "n", "y"]);
+    let text = screen(&s, 120, 40);
+    assert!(
+        text.contains("Commands dns-failover next · x runs the next"),
+        "{text}"
+    );
+    // x on the Drill pane: the phase's command, through the gate and its prompt.
+    keys_at(&mut s, 230, &["x"]);
+    let typed = match &s.overlay {
+        Some(Overlay::Mitigation(p)) => {
+            assert_eq!(p.gated.plan.name, "dns-failover");
+            p.gated.typed.clone().unwrap_or_else(|| "y".into())
+        }
+        other => panic!("no prompt: {other:?} {:?}", s.notice),
+    };
+    let keys: Vec<String> = typed.chars().map(|c| c.to_string()).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    keys_at(&mut s, 232, &keys);
+    let ids = keys_at(&mut s, 233, &["enter"]);
+    assert_eq!(ids.len(), 1);
+    command_done(&mut s, 240, &ids[0]);
+    assert!(screen(&s, 120, 40).contains("Commands dns-failover done"));
+    // Every command has run: x says so and starts nothing.
+    assert!(keys_at(&mut s, 250, &["x"]).is_empty());
+    let notice = s.notice.as_ref().unwrap().text.clone();
+    assert!(
+        notice.contains("Every command of phase 2 has run"),
+        "{notice}"
+    );
+    // Phase 4's check runs at once and is recorded, and marked as run.
+    press_at(&mut s, 300, &["enter"]);
+    press_at(&mut s, 400, &["p", "y"]);
+    type_text(&mut s, 420, "42s");
+    press_at(&mut s, 420, &["enter"]);
+    press_at(&mut s, 450, &["enter"]);
+    press_at(&mut s, 500, &["p", "y"]);
+    let ids = keys_at(&mut s, 510, &["x"]);
+    assert_eq!(ids.len(), 1, "{:?}", s.notice);
+    command_done(&mut s, 515, &ids[0]);
+    assert!(records(&s).iter().any(|r| matches!(&r.kind,
+        RecordKind::CheckRun { name, .. } if name == "dr-health")));
+    assert!(screen(&s, 120, 40).contains("Commands dr-health done"));
 }
 
 #[test]
@@ -340,7 +591,7 @@ fn nothing_different_twice_is_theatre_and_relaxed_targets_and_edits_are_flagged(
     assert!(score.theatrical, "nothing, twice");
     assert_eq!(score.relaxed, vec!["RTO 30:00 → 45:00".to_string()]);
     assert!(score.file_changed);
-    assert_eq!(score.previous_human_s, Some(375));
+    assert_eq!(score.previous_human_s, Some(380));
     let text = screen(&second, 120, 40);
     for banner in [
         "⚠ THEATRICAL DRILL",
@@ -360,7 +611,7 @@ fn nothing_different_twice_is_theatre_and_relaxed_targets_and_edits_are_flagged(
             "DRILL FILE CHANGED".into()
         ]
     );
-    assert_eq!(entries[1].previous_human, Some(Duration::from_secs(375)));
+    assert_eq!(entries[1].previous_human, Some(Duration::from_secs(380)));
 }
 
 #[test]
@@ -429,7 +680,25 @@ fn a_follower_sees_the_drill_and_changes_nothing() {
     update(&mut f, Event::Tick(at(65)));
     let text = screen(&f, 80, 24);
     assert!(shows_t_plus(&text, "01:05"), "{text}");
-    assert!(text.contains("DRILL"), "the drill console's layout: {text}");
+    // The drill console's layout: the clock pane first and focused, the phase against its
+    // target, what waits on a human, and the status bar saying this console follows.
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("\"┏ ▶ Drill clock ━"), "{text}");
+    assert!(
+        text.contains("┃PHASE 1/4    01:05 / 05:00 ON TIME · Confirm region loss"),
+        "{text}"
+    );
+    assert!(
+        text.contains("┃WAITING ON HUMAN: step #is-the-region-really-lost"),
+        "{text}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("\" LIVE   DRILL   FOLLOWING "),
+        "{text}"
+    );
     let e = update(&mut f, key("p"));
     assert!(e.is_empty());
     assert!(f.notice.as_ref().unwrap().text.starts_with("Read-only"));
@@ -476,15 +745,17 @@ fn the_drill_console_draws_at_any_size() {
     }
 }
 
-/// The runtime's RPO query: the first value Prometheus answers at the moment, or why not.
-#[tokio::test]
-async fn the_rpo_query_reads_prometheus_at_the_moment() {
+/// A Prometheus that answers every instant query with the fixture; the requests it saw.
+async fn fake_prometheus() -> (
+    warroom::sources::prometheus::Prometheus,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = rustls::crypto::ring::default_provider().install_default();
     let body = include_str!("fixtures/prom_query_instant_at_time.json");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let (seen_tx, seen) = tokio::sync::mpsc::unbounded_channel::<String>();
     tokio::spawn(async move {
         while let Ok((mut c, _)) = listener.accept().await {
             let mut buf = vec![0u8; 8192];
@@ -505,11 +776,21 @@ async fn the_rpo_query_reads_prometheus_at_the_moment() {
         Duration::from_secs(30 * 86_400),
     )
     .unwrap();
+    (prom, seen)
+}
+
+/// The value in the fixture.
+const FIXTURE_RPO: f64 = 670.845_614_035_087_7;
+
+/// The runtime's RPO query: the first value Prometheus answers at the moment, or why not.
+#[tokio::test]
+async fn the_rpo_query_reads_prometheus_at_the_moment() {
+    let (prom, mut seen) = fake_prometheus().await;
     let q = "max(cnpg_pg_replication_lag{namespace=\"db\"})";
     let v = warroom::app::measure_rpo(Some(&prom), q, at(400))
         .await
         .unwrap();
-    assert!((v - 670.845_614_035_087_7).abs() < 1e-9, "{v}");
+    assert!((v - FIXTURE_RPO).abs() < 1e-9, "{v}");
     let request = seen.recv().await.unwrap();
     let expected_time = format!("time={}.000", at(400).timestamp());
     assert!(
@@ -521,4 +802,80 @@ async fn the_rpo_query_reads_prometheus_at_the_moment() {
         .await
         .unwrap_err();
     assert_eq!(none, "no Prometheus is configured");
+}
+
+/// The drill console's RPO through Prometheus: at the start of phase 3 the query runs for
+/// that moment, its answer is recorded as measured by the query, and no one is asked.
+#[tokio::test]
+async fn the_drill_records_the_rpo_prometheus_answers() {
+    let (prom, mut seen) = fake_prometheus().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p", "n", "n", "n", "y"]);
+    press_at(&mut s, 300, &["enter"]);
+    update(&mut s, Event::Tick(at(400)));
+    let mut effects = update(&mut s, key("p"));
+    effects.extend(update(&mut s, key("y")));
+    // The phase starts; its record landing asks Prometheus, answered 3 s later.
+    let mut queried = Vec::new();
+    while !effects.is_empty() {
+        let rest = journal_in_memory(&mut s, effects);
+        effects = Vec::new();
+        for e in rest {
+            match e {
+                Effect::MeasureRpo { query, at: moment } => {
+                    queried.push(moment);
+                    let result = warroom::app::measure_rpo(Some(&prom), &query, moment).await;
+                    update(&mut s, Event::Tick(at(403)));
+                    effects.extend(update(&mut s, Event::RpoQueried(result)));
+                }
+                other => panic!("unexpected effect {other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        queried,
+        vec![at(400)],
+        "queried once, for the start of phase 3"
+    );
+    let request = seen.recv().await.unwrap();
+    assert!(
+        request.contains(&format!("time={}.000", at(400).timestamp())),
+        "{request}"
+    );
+    assert!(s.overlay.is_none(), "nobody is asked: {:?}", s.overlay);
+    let rpo = s.drill.as_ref().unwrap().rpo.clone().unwrap();
+    assert_eq!(rpo.source, "query");
+    assert_eq!(rpo.measured_at, at(400));
+    assert!(
+        (rpo.value.as_secs_f64() - FIXTURE_RPO).abs() < 1e-6,
+        "{rpo:?}"
+    );
+    assert!(rpo.note.is_none());
+    let recorded = records(&s)
+        .into_iter()
+        .find_map(|r| match r.kind {
+            RecordKind::RpoMeasured {
+                seconds,
+                source,
+                measured_at,
+                query,
+                ..
+            } => Some((r.at, seconds, source, measured_at, query)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(recorded.0, at(403), "recorded when the answer came");
+    assert!((recorded.1 - FIXTURE_RPO).abs() < 1e-9);
+    assert_eq!(recorded.2, "query");
+    assert_eq!(recorded.3, at(400));
+    assert_eq!(
+        recorded.4.as_deref(),
+        Some("max(cnpg_pg_replication_lag{namespace=\"db\", cluster=\"pg-main\"})")
+    );
+    // 11:10 of data lost against a 5-minute target.
+    let text = screen(&s, 120, 40);
+    assert!(text.contains("RPO 11:10"), "{text}");
 }

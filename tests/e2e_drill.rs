@@ -298,3 +298,98 @@ fn an_unfinished_run_resumes_even_after_its_file_is_broken() {
     s.wait_for_text("`soon` is not a duration");
     assert_eq!(s.wait_exit(TIMEOUT).exit_code(), 2);
 }
+
+#[test]
+fn a_run_scored_but_not_logged_is_logged_at_the_next_start() {
+    let env = Env::new();
+    // A console scored this run and stopped before its log append: the journal has the
+    // score, the log has nothing.
+    let (id, records) = crate::drill::scored_run("one responder instead of three");
+    let dir = env.data().join("warroom/incidents").join(&id);
+    let (mut journal, _) = warroom::incident::journal::Journal::open(&dir).unwrap();
+    for r in records {
+        journal.append(r.at, r.by, r.kind).unwrap();
+    }
+    drop(journal);
+    assert!(!env.log().exists());
+
+    let s = env.console(&["drill", "dr-cross-region"]);
+    s.wait_for_text("NOT STARTED");
+    // The recovered entry is the previous drill the new run is compared with.
+    s.wait_for_text("Previous drill 2026-03-14: PASSED · RTO 11:40");
+    let entries = warroom::drill::log::read(&env.log()).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].run, id);
+    assert_eq!(entries[0].different, "one responder instead of three");
+    assert_eq!(entries[0].rto, std::time::Duration::from_secs(700));
+    drop(s);
+
+    // The next start finds it logged: nothing is appended twice.
+    let s = env.console(&["drill", "dr-cross-region"]);
+    s.wait_for_text("NOT STARTED");
+    drop(s);
+    assert_eq!(warroom::drill::log::read(&env.log()).unwrap().len(), 1);
+}
+
+#[test]
+fn a_drill_killed_after_its_guards_resumes_in_its_later_phase() {
+    let env = Env::new();
+    let mut s = env.started();
+    s.send_key(Key::Enter);
+    wait_gone(&s, "WAITING ON HUMAN");
+    s.send("p");
+    s.wait_for_text("Before phase 2: DNS failover");
+    s.send("n");
+    s.send("n");
+    s.send("n");
+    s.wait_for_text("Start phase 2?");
+    s.send("y");
+    s.wait_for_text("PHASE 2/4");
+    s.wait_for_text("WAITING ON HUMAN: step #fail-over-dns");
+    s.signal("KILL");
+    s.wait_exit(TIMEOUT);
+
+    let again = env.console(&["drill", "dr-cross-region"]);
+    again.wait_for_text("Resumed the drill at T+");
+    // Phase 2 is running, its step still waits on a human, and the guards stay answered.
+    again.wait_for_text("PHASE 2/4");
+    again.wait_for_text("WAITING ON HUMAN: step #fail-over-dns");
+    again.wait_for_text("Step 6/9 · Fail over DNS");
+    let text = again.screen_text();
+    let expected = (Utc::now() - started_at(&env.data())).num_seconds() as u64;
+    let resumed = t_plus(&text).unwrap();
+    assert!(
+        resumed.abs_diff(expected) <= 2,
+        "T+ from the journal: screen {resumed}s, journal {expected}s"
+    );
+    // Phase 1 is done, with the actual time it took before the kill.
+    let phase1 = text
+        .lines()
+        .find(|l| l.contains("1 Confirm region loss"))
+        .unwrap_or_default();
+    assert!(
+        phase1.contains("✓ 1 Confirm region loss") && phase1.contains("/05:00 ON TIME"),
+        "{text}"
+    );
+    assert!(text.contains("▶ 2 DNS failover"), "{text}");
+    // The next p starts phase 3: no guard is asked again.
+    again.send("p");
+    again.wait_for_text("Start phase 3?");
+    assert!(!again.screen_text().contains("Before phase 2"));
+    again.send("y");
+    again.wait_for_text("PHASE 3/4");
+    let lines = journal_lines(&env.data());
+    let count = |t: &str| {
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!("\"type\":\"{t}\"")))
+            .count()
+    };
+    assert_eq!(count("drill_started"), 1, "resumed, not restarted");
+    assert_eq!(
+        count("guard_answered"),
+        3,
+        "the guards were not asked twice"
+    );
+    assert_eq!(count("phase_started"), 3);
+}

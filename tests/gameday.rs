@@ -512,6 +512,221 @@ async fn a_tripped_abort_deletes_at_once_and_records_why() {
     assert!(rig.state.overlay.is_none());
 }
 
+fn intent(id: &str, name: &str) -> Effect {
+    Effect::Journal {
+        kind: RecordKind::MitigationIntent {
+            id: id.into(),
+            runbook: "gameday/shop-chaos".into(),
+            name: name.into(),
+            plan: String::new(),
+        },
+        by: Some("alice".into()),
+    }
+}
+
+fn create_outcome(id: &str, outcome: &str) -> Effect {
+    Effect::Journal {
+        kind: RecordKind::MitigationOutcome {
+            id: id.into(),
+            exit_code: None,
+            duration_ms: 5,
+            outcome: outcome.into(),
+        },
+        by: None,
+    }
+}
+
+/// The experiments a batch of effects deletes, with why.
+fn deletions(effects: &[Effect]) -> Vec<(String, String)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::RemoveExperiments { reason, targets } => Some(
+                targets
+                    .iter()
+                    .map(|t| (reason.clone(), t.experiment.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn the_kill_switch_and_the_abort_catch_a_create_in_flight() {
+    let mut s = console(gameday());
+    update(&mut s, reading(t0(), Some(0.001)));
+    // kill-cart's create is under way: confirmed, its intent journaled, no answer yet.
+    assert!(journal(&mut s, vec![intent("m1", "kill-cart")]).is_empty());
+    let effects = update(&mut s, key("K"));
+    let notice = s.notice.as_ref().unwrap().text.clone();
+    assert!(
+        notice.contains("kill-cart deleted as soon as its create answers"),
+        "{notice}"
+    );
+    let rest = journal(&mut s, effects);
+    assert!(
+        deletions(&rest).is_empty(),
+        "nothing to delete yet: {rest:?}"
+    );
+    assert!(records(&s).iter().any(|r| matches!(r,
+        RecordKind::GamedayKillSwitch { experiments } if experiments == &["kill-cart"])));
+    let mut zoomed = s.clone();
+    crate::common::press(&mut zoomed, &["backtab", "z"]);
+    let text = screen(&zoomed, 120, 40);
+    assert!(
+        text.contains("STARTING: deleted when its create answers"),
+        "{text}"
+    );
+    // The create lands: it is deleted at once, the abort condition quiet.
+    let rest = journal(&mut s, vec![create_outcome("m1", "succeeded")]);
+    assert_eq!(
+        deletions(&rest),
+        vec![("kill switch".to_string(), "kill-cart".to_string())]
+    );
+
+    // The abort trips while delay-db is being created; the create answers after the
+    // condition has cleared: it is deleted all the same.
+    assert!(journal(&mut s, vec![intent("m2", "delay-db")]).is_empty());
+    let effects = update(&mut s, reading(at(1), Some(0.2)));
+    assert!(deletions(&effects).is_empty(), "{effects:?}");
+    assert!(
+        effects.iter().any(|e| matches!(e,
+        Effect::Journal { kind: RecordKind::GamedayAbortTripped { experiments, .. }, .. }
+            if experiments == &["delay-db"])),
+        "{effects:?}"
+    );
+    assert!(journal(&mut s, effects).is_empty());
+    // Further trips do not record it again.
+    assert!(update(&mut s, reading(at(2), Some(0.3))).is_empty());
+    assert!(update(&mut s, reading(at(3), Some(0.001))).is_empty());
+    let rest = journal(&mut s, vec![create_outcome("m2", "succeeded")]);
+    assert_eq!(
+        deletions(&rest),
+        vec![("abort".to_string(), "delay-db".to_string())]
+    );
+    // A create that failed leaves nothing to delete.
+    assert!(journal(&mut s, vec![intent("m3", "stress-cart")]).is_empty());
+    let effects = update(&mut s, key("K"));
+    assert!(journal(&mut s, effects).is_empty());
+    let rest = journal(
+        &mut s,
+        vec![create_outcome("m3", "failed: 422 Invalid: bad spec")],
+    );
+    assert!(deletions(&rest).is_empty(), "{rest:?}");
+}
+
+/// A console killed with `kill -9` mid-create: a new console replays the journal, becomes
+/// writable, and settles the intent left without an outcome, as `app` does at start.
+fn restarted(records: Vec<Record>) -> (State, Vec<Effect>) {
+    let mut s = State::new(Mode::Live, Keymap::default(), false, at(30));
+    s.user = "alice".into();
+    update(&mut s, Event::GameDayLoaded(Box::new(gameday())));
+    for r in records {
+        update(&mut s, Event::Journaled(r));
+    }
+    let mut effects = update(&mut s, Event::JournalReady(JournalStatus::Writable));
+    effects.extend(warroom::state::mitigation::settle_unfinished(&mut s));
+    let rest = journal(&mut s, effects);
+    (s, rest)
+}
+
+#[test]
+fn a_create_cut_short_counts_as_in_the_cluster_until_deleted() {
+    use warroom::gameday::run::Status;
+    let mut s = console(gameday());
+    assert!(journal(&mut s, vec![intent("m1", "kill-cart")]).is_empty());
+    let (mut s, rest) = restarted(s.incident.as_ref().unwrap().records.clone());
+    assert!(
+        deletions(&rest).is_empty(),
+        "nobody asked to delete it: {rest:?}"
+    );
+    let run = s.gameday.run.as_ref().unwrap();
+    assert_eq!(run.experiments[0].status, Status::Unknown);
+    assert_eq!(run.in_cluster().len(), 1);
+    // Its start is unknown: its pod counts against max_pods however long ago that was.
+    assert_eq!(run.pods_in_use(at(3600)), 1);
+    let mut zoomed = s.clone();
+    crate::common::press(&mut zoomed, &["backtab", "z"]);
+    let text = screen(&zoomed, 120, 40);
+    assert!(text.contains("MAYBE IN CLUSTER"), "{text}");
+    assert!(text.contains("1 pod(s) under chaos"), "{text}");
+    // It cannot be started again on top of itself.
+    update(&mut s, reading(at(30), Some(0.001)));
+    s.gameday.selected = 0;
+    assert!(update(&mut s, key("e")).is_empty());
+    let notice = s.notice.as_ref().unwrap().text.clone();
+    assert!(notice.contains("may already be in the cluster"), "{notice}");
+    // The postmortem does not say it was never created.
+    let pm = warroom::incident::postmortem::render(
+        &s.incident.as_ref().unwrap().records,
+        warroom::incident::postmortem::DEFAULT_TEMPLATE,
+        at(60),
+    )
+    .unwrap();
+    assert!(pm.contains("may have been in the cluster"), "{pm}");
+    assert!(!pm.contains("not created"), "{pm}");
+    // The abort deletes it...
+    let effects = update(&mut s, reading(at(31), Some(0.5)));
+    assert_eq!(
+        deletions(&effects),
+        vec![("abort".to_string(), "kill-cart".to_string())]
+    );
+    // ...and so does the kill switch, in a console where the abort did not fire.
+    let mut s = console(gameday());
+    assert!(journal(&mut s, vec![intent("m1", "kill-cart")]).is_empty());
+    let (mut s, _) = restarted(s.incident.as_ref().unwrap().records.clone());
+    let effects = update(&mut s, key("K"));
+    assert_eq!(
+        deletions(&effects),
+        vec![("kill switch".to_string(), "kill-cart".to_string())]
+    );
+}
+
+#[test]
+fn a_kill_switch_pressed_before_a_kill_9_mid_create_is_carried_out_at_the_next_start() {
+    let mut s = console(gameday());
+    update(&mut s, reading(t0(), Some(0.001)));
+    assert!(journal(&mut s, vec![intent("m1", "kill-cart")]).is_empty());
+    let effects = update(&mut s, key("K"));
+    assert!(journal(&mut s, effects).is_empty());
+    // kill -9 here: the create's outcome is never written.
+    let (_, rest) = restarted(s.incident.as_ref().unwrap().records.clone());
+    assert_eq!(
+        deletions(&rest),
+        vec![("kill switch".to_string(), "kill-cart".to_string())]
+    );
+    // Killed after the create answered but before the deletion was recorded: the
+    // resumed console deletes it as soon as it can write.
+    let mut s = console(gameday());
+    update(&mut s, reading(t0(), Some(0.001)));
+    assert!(journal(&mut s, vec![intent("m1", "kill-cart")]).is_empty());
+    let effects = update(&mut s, key("K"));
+    assert!(journal(&mut s, effects).is_empty());
+    let records: Vec<Record> = {
+        let mut r = s.incident.as_ref().unwrap().records.clone();
+        let n = r.len() as u64;
+        r.push(Record::new(
+            n + 1,
+            at(2),
+            None,
+            RecordKind::MitigationOutcome {
+                id: "m1".into(),
+                exit_code: Some(0),
+                duration_ms: 5,
+                outcome: "succeeded".into(),
+            },
+        ));
+        r
+    };
+    let (_, rest) = restarted(records);
+    assert_eq!(
+        deletions(&rest),
+        vec![("kill switch".to_string(), "kill-cart".to_string())]
+    );
+}
+
 #[test]
 fn a_follower_watches_but_never_acts() {
     let mut s = console(gameday());

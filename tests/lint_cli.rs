@@ -260,6 +260,39 @@ fn drill_files_are_linted_with_the_runbooks_they_use() {
 }
 
 #[test]
+fn a_phase_names_only_commands_its_runbook_has() {
+    let dir = drill_dir();
+    let drill = dir.path().join("runbooks/drills/dr-cross-region.yaml");
+    let text = std::fs::read_to_string(&drill)
+        .unwrap()
+        .replace("commands: [dr-health]", "commands: [dr-healt]")
+        .replace(
+            "  - name: DNS failover\n    target: 4m\n    runbook: dr-region-failover\n    step: fail-over-dns\n    commands: [dns-failover]\n",
+            "  - name: DNS failover\n    target: 4m\n    commands:\n      - dns-failover\n",
+        );
+    assert!(text.contains("[dr-healt]") && text.contains("      - dns-failover"));
+    std::fs::write(&drill, &text).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let (code, out, err) = lint(&[drill.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    let f = drill.display().to_string();
+    for expected in [
+        format!(
+            "{f}:{}:5: error: phase 2 lists commands but no runbook to find them in [missing-runbook]",
+            line_of("    commands:")
+        ),
+        format!(
+            "{f}:{}:5: error: phase 4: runbook `dr-region-failover` has no command `dr-healt` [unknown-command]",
+            line_of("[dr-healt]")
+        ),
+        "  hint: did you mean `dr-health`?".to_string(),
+        "1 file checked: 2 errors, 0 warnings".to_string(),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
+    }
+}
+
+#[test]
 fn a_bad_drill_file_or_log_is_an_error_with_its_position() {
     let dir = drill_dir();
     let drills = dir.path().join("runbooks/drills");
@@ -305,4 +338,57 @@ fn a_bad_drill_file_or_log_is_an_error_with_its_position() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("warning: the phase targets add up to 40m, more than the RTO target 30m [phases-exceed-rto]"), "{out}");
     assert_eq!(lint(&["--deny-warnings", drill.to_str().unwrap()]).0, 1);
+}
+
+#[test]
+fn the_configured_drill_log_is_linted_wherever_it_is() {
+    let dir = drill_dir();
+    let ops = dir.path().join("ops");
+    std::fs::create_dir_all(&ops).unwrap();
+    let log = ops.join("drill-history.md");
+    std::fs::write(&log, "# Drills\n\n## entry\n\n- drill: x\n").unwrap();
+    let cfg = dir.path().join("warroom.yaml");
+    std::fs::write(
+        &cfg,
+        "runbooks_dir: runbooks\ndrill_log: ops/drill-history.md\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("lint")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let finding = format!(
+        "{}:3:1: error: the entry lacks `- name: ...` [drill-log]",
+        log.canonicalize().unwrap_or(log.clone()).display()
+    );
+    let finding_plain = format!(
+        "{}:3:1: error: the entry lacks `- name: ...` [drill-log]",
+        log.display()
+    );
+    // The config's runbooks: the log is checked too, though it is outside them.
+    let (code, out) = run(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&finding) || out.contains(&finding_plain),
+        "{out}"
+    );
+    // Named, it is read as a drill log, not as a runbook.
+    let (code, out) = run(&["ops/drill-history.md"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[drill-log]"), "{out}");
+    assert!(!out.contains("missing-section"), "{out}");
+    assert!(out.contains("1 file checked"), "{out}");
+    // A directory that does not hold it: not checked.
+    let (code, out) = run(&["runbooks"]);
+    assert_eq!(code, 0, "{out}");
 }

@@ -5,6 +5,7 @@ mod common;
 mod drill;
 mod e2e;
 mod e2e_drill;
+mod e2e_gameday;
 mod e2e_incident;
 mod e2e_interrupt;
 mod e2e_mitigation;

@@ -1,10 +1,10 @@
 //! Lint for drill files: targets present and positive, phases that point at runbook steps
-//! that exist, guards that ask something, an RPO method that can be carried out. Findings
+//! and commands that exist, guards that ask something, an RPO method that can be carried out. Findings
 //! use the runbook diagnostics, so `warroom lint` prints both kinds the same way.
 
 use std::path::{Path, PathBuf};
 
-use crate::runbook::{Diagnostic, Pos, Runbook};
+use crate::runbook::{CommandKind, Diagnostic, Pos, Runbook};
 
 use super::model::{DrillFile, is_drill_file};
 
@@ -258,6 +258,7 @@ pub fn lint(file: &DrillFile, runbooks: &[Runbook]) -> Vec<Diagnostic> {
             ));
         }
         phase_reference(p, n, runbooks, &here, &mut out);
+        phase_commands(p, n, runbooks, text, i, &mut out);
         for (j, g) in p.guards.iter().enumerate() {
             if g.ask.trim().is_empty() {
                 out.push(
@@ -358,6 +359,67 @@ fn phase_reference(
                 Some(_) => {}
             },
         },
+    }
+}
+
+/// A phase's `commands` name runnable blocks (checks or mitigations) of its runbook.
+fn phase_commands(
+    p: &super::model::Phase,
+    n: usize,
+    runbooks: &[Runbook],
+    text: &str,
+    i: usize,
+    out: &mut Vec<Diagnostic>,
+) {
+    if p.commands.is_empty() {
+        return;
+    }
+    let path = [Seg::Key("phases"), Seg::Index(i), Seg::Key("commands")];
+    let Some(id) = &p.runbook else {
+        out.push(
+            Diagnostic::error(
+                "missing-runbook",
+                locate(text, &path),
+                format!("phase {n} lists commands but no runbook to find them in"),
+            )
+            .hint("add `runbook: FILE-STEM` and `step: ANCHOR`: the commands are that runbook's blocks"),
+        );
+        return;
+    };
+    // An unknown runbook is reported already.
+    let Some(rb) = runbooks.iter().find(|r| &r.id == id) else {
+        return;
+    };
+    let blocks: Vec<String> = rb
+        .steps
+        .iter()
+        .flat_map(|s| &s.commands)
+        .filter(|c| matches!(c.kind, CommandKind::Check | CommandKind::Mitigation))
+        .map(|c| c.name.clone())
+        .collect();
+    for (j, name) in p.commands.iter().enumerate() {
+        if blocks.contains(name) {
+            continue;
+        }
+        let mut at = path.to_vec();
+        at.push(Seg::Index(j));
+        out.push(
+            Diagnostic::error(
+                "unknown-command",
+                locate(text, &at),
+                format!("phase {n}: runbook `{id}` has no command `{name}`"),
+            )
+            .hint(
+                near(blocks.iter().cloned(), name)
+                    .map(|c| format!("did you mean `{c}`?"))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "name a check or mitigation block by its `name=`: {}",
+                            blocks.join(", ")
+                        )
+                    }),
+            ),
+        );
     }
 }
 

@@ -1,5 +1,5 @@
 //! A drill file (`runbooks/drills/NAME.yaml`): the drill's name, its frozen targets, the
-//! phases with their target durations and the runbook steps they use, the do-not-proceed
+//! phases with their target durations and the runbook steps and commands they use, the do-not-proceed
 //! guards, and how RPO is measured. The same structure is journaled at the drill's start, so
 //! a resumed or followed drill runs against the targets it started with.
 
@@ -56,6 +56,10 @@ pub struct Phase {
     /// Answered before the phase may start; one answer that says stop blocks it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub guards: Vec<Guard>,
+    /// Command blocks of the phase's runbook (by `name=`), in the order the phase runs
+    /// them; `x` on the Drill pane runs the next one through the safety gate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
 }
 
 /// A do-not-proceed question, answered yes or no.
@@ -179,6 +183,7 @@ impl Drill {
             for s in [&mut p.runbook, &mut p.step].into_iter().flatten() {
                 clean(s);
             }
+            p.commands.iter_mut().for_each(clean);
         }
         if let Some(p) = &mut self.measure_rpo.prompt {
             *p = sanitize::escape_truncated(p, 300);

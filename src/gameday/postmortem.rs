@@ -69,6 +69,10 @@ pub fn section(records: &[Record]) -> String {
                 Some(err) => format!("deletion FAILED: {err}"),
                 None => "ran; not deleted by the console".to_string(),
             },
+            Status::Unknown => format!(
+                "create cut short ({}): may have been in the cluster; not deleted by the console",
+                e.failure.as_deref().unwrap_or("-")
+            ),
             Status::Failed => format!("not created: {}", e.failure.as_deref().unwrap_or("-")),
             Status::Removed => e
                 .removed

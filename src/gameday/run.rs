@@ -27,6 +27,10 @@ pub enum Status {
     Starting,
     /// Created in the cluster and not deleted yet.
     Running,
+    /// The create was cut short (the console killed or quit, a timeout, a cancel) before
+    /// the API answered: the experiment may be in the cluster, so it counts as there (and
+    /// injecting, its start time unknown) until a deletion says otherwise.
+    Unknown,
     /// The create failed: nothing is in the cluster.
     Failed,
     Removed,
@@ -55,17 +59,21 @@ pub struct ExperimentRun {
     pub removed: Option<Removal>,
     /// The last deletion attempt failed with this: the experiment may still be there.
     pub removal_error: Option<String>,
+    /// An abort or the kill switch named it while its create was under way (why): it is
+    /// deleted as soon as the create answers, whatever the abort condition says by then.
+    pub kill_pending: Option<String>,
 }
 
 impl ExperimentRun {
-    /// In the cluster as far as the console knows: created, not deleted.
+    /// In the cluster as far as the console knows: created (or maybe created), not deleted.
     pub fn in_cluster(&self) -> bool {
-        self.status == Status::Running
+        matches!(self.status, Status::Running | Status::Unknown)
     }
 
-    /// Chaos is being injected now: created and within its `spec.duration`.
+    /// Chaos is being injected now (or may be): being created, maybe created, or created
+    /// and within its `spec.duration`.
     pub fn injecting(&self, now: DateTime<Utc>) -> bool {
-        self.status == Status::Starting
+        matches!(self.status, Status::Starting | Status::Unknown)
             || (self.status == Status::Running
                 && self
                     .started_at
@@ -136,6 +144,22 @@ pub fn started_record(g: &GameDay) -> RecordKind {
     }
 }
 
+/// Where a create's outcome leaves its experiment. Only an answer from the API, or a
+/// create that never started, says for sure; a create cut short (the console killed or
+/// quit, the timeout, a cancel) may have landed.
+fn after_create(outcome: &str) -> Status {
+    if outcome == "succeeded" {
+        Status::Running
+    } else if outcome.starts_with("failed:")
+        || outcome.starts_with("not run")
+        || outcome.starts_with("interrupted before it started")
+    {
+        Status::Failed
+    } else {
+        Status::Unknown
+    }
+}
+
 impl Run {
     /// A run from its `gameday_started` record; `None` for any other record.
     pub fn from_started(r: &Record) -> Option<Run> {
@@ -187,6 +211,7 @@ impl Run {
                     failure: None,
                     removed: None,
                     removal_error: None,
+                    kill_pending: None,
                 })
                 .collect(),
             digest: digest.clone(),
@@ -229,6 +254,7 @@ impl Run {
                     e.intent = Some(id.clone());
                     e.failure = None;
                     e.removed = None;
+                    e.kill_pending = None;
                 }
             }
             RecordKind::MitigationOutcome { id, outcome, .. } => {
@@ -243,13 +269,17 @@ impl Run {
                 if e.status != Status::Starting {
                     return;
                 }
-                if outcome == "succeeded" {
-                    e.status = Status::Running;
-                    e.started_at = Some(at);
-                    self.observation_started.get_or_insert(at);
-                } else {
-                    e.status = Status::Failed;
-                    e.failure = Some(outcome.clone());
+                e.status = after_create(outcome);
+                match e.status {
+                    Status::Running => {
+                        e.started_at = Some(at);
+                        self.observation_started.get_or_insert(at);
+                    }
+                    Status::Failed => {
+                        e.failure = Some(outcome.clone());
+                        e.kill_pending = None;
+                    }
+                    _ => e.failure = Some(outcome.clone()),
                 }
             }
             RecordKind::GamedayAbortTripped {
@@ -257,13 +287,19 @@ impl Run {
                 detail,
                 experiments,
                 ..
-            } => self.trips.push(Trip {
-                at: r.at,
-                value: *value,
-                detail: detail.clone(),
-                experiments: experiments.clone(),
-            }),
-            RecordKind::GamedayKillSwitch { .. } => self.kill_switches.push(r.at),
+            } => {
+                self.mark_kill_pending(experiments, "abort");
+                self.trips.push(Trip {
+                    at: r.at,
+                    value: *value,
+                    detail: detail.clone(),
+                    experiments: experiments.clone(),
+                })
+            }
+            RecordKind::GamedayKillSwitch { experiments } => {
+                self.mark_kill_pending(experiments, "kill switch");
+                self.kill_switches.push(r.at)
+            }
             RecordKind::GamedayExperimentRemoved {
                 experiment,
                 reason,
@@ -275,6 +311,7 @@ impl Run {
                     if *ok {
                         e.status = Status::Removed;
                         e.removal_error = None;
+                        e.kill_pending = None;
                         e.removed = Some(Removal {
                             at: r.at,
                             reason: reason.clone(),
@@ -296,7 +333,17 @@ impl Run {
         }
     }
 
-    /// Experiments created and not deleted: what the kill switch and the abort delete.
+    /// Experiments named by an abort or the kill switch while being created.
+    fn mark_kill_pending(&mut self, names: &[String], reason: &str) {
+        for e in &mut self.experiments {
+            if e.status == Status::Starting && names.contains(&e.name) {
+                e.kill_pending.get_or_insert_with(|| reason.to_string());
+            }
+        }
+    }
+
+    /// Experiments created (or maybe created) and not deleted: what the kill switch and
+    /// the abort delete.
     pub fn in_cluster(&self) -> Vec<&ExperimentRun> {
         self.experiments.iter().filter(|e| e.in_cluster()).collect()
     }
@@ -428,5 +475,25 @@ mod tests {
             },
         ));
         assert_eq!(run.verdict.as_ref().map(|v| v.held), Some(false));
+    }
+
+    #[test]
+    fn only_an_answer_from_the_api_says_a_create_did_not_land() {
+        for outcome in [
+            "failed: 422 Invalid: x",
+            "not run: plan changed",
+            "interrupted before it started: quit; nothing ran",
+        ] {
+            assert_eq!(after_create(outcome), Status::Failed, "{outcome}");
+        }
+        for outcome in [
+            crate::state::mitigation::UNKNOWN_OUTCOME,
+            "interrupted: quit; its process group was killed",
+            "timed out",
+            "cancelled",
+        ] {
+            assert_eq!(after_create(outcome), Status::Unknown, "{outcome}");
+        }
+        assert_eq!(after_create("succeeded"), Status::Running);
     }
 }

@@ -12,8 +12,11 @@ use super::lint::lint;
 use super::load::{collect, load_file};
 
 /// The exit status `warroom lint` should return: 0 clean, 1 errors, 2 usage error.
+/// `drill_logs` are checked as drill logs besides those found in `paths` (the config's
+/// `drill_log`, which may have any name and live anywhere).
 pub fn run(
     paths: &[PathBuf],
+    drill_logs: &[PathBuf],
     json: bool,
     deny_warnings: bool,
     today: NaiveDate,
@@ -22,7 +25,21 @@ pub fn run(
     let gamedays = crate::gameday::lint::collect(paths);
     let mut files = collect(paths)?;
     files.retain(|(f, _)| !gamedays.contains(f));
-    let (mut drills, logs) = crate::drill::lint::collect(paths)?;
+    let (mut drills, mut logs) = crate::drill::lint::collect(paths)?;
+    // Drill logs named by the config: read as logs, whatever their name, never as runbooks.
+    let same = |a: &PathBuf, b: &PathBuf| {
+        a == b
+            || std::fs::canonicalize(a)
+                .ok()
+                .zip(std::fs::canonicalize(b).ok())
+                .is_some_and(|(a, b)| a == b)
+    };
+    for log in drill_logs {
+        files.retain(|(f, _)| !same(f, log));
+        if !logs.iter().any(|l| same(l, log)) {
+            logs.push(log.clone());
+        }
+    }
     // A YAML file given by name is a game-day when it looks like one, else a drill.
     drills.retain(|f| !gamedays.contains(f));
     if files.is_empty() && gamedays.is_empty() && drills.is_empty() && logs.is_empty() {

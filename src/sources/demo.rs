@@ -38,6 +38,12 @@ macro_rules! runbook {
     };
 }
 
+/// The demo's drill log: the previous run its drill is scored against, compiled in.
+pub const DRILL_LOG: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/demo-drill-log.md"
+));
+
 /// The drill files the demo can play, compiled into the binary.
 pub const DRILLS: &[(&str, &str)] = &[(
     "dr-cross-region",
@@ -65,6 +71,9 @@ pub struct Scenario {
     /// Not in the YAML: the drill file `drill.file` names (see [`DRILLS`]) and its hash.
     #[serde(skip)]
     pub drill_file: Option<(Drill, String)>,
+    /// Not in the YAML: the demo's drill log ([`DRILL_LOG`]), for "the previous drill".
+    #[serde(skip)]
+    pub drill_log: Vec<crate::drill::LogEntry>,
 }
 
 /// The shipped runbooks, compiled into the binary so the demo needs no files around it.
@@ -211,6 +220,9 @@ impl Scenario {
             return Err("demo scenario: the drill's times go back: injected_at, phase_starts, restored_at and scored_at must come in that order".into());
         }
         s.drill_file = Some((spec, crate::drill::model::sha256_hex(drill_text.as_bytes())));
+        s.drill_log =
+            crate::drill::log::parse(std::path::Path::new("assets/demo-drill-log.md"), DRILL_LOG)
+                .map_err(|e| format!("demo drill log: {e}"))?;
         if s.loop_after.0 < Duration::from_secs(60) {
             return Err("demo scenario: loop_after must be at least 1m".into());
         }
@@ -474,7 +486,9 @@ fn drill_cues(s: &Scenario) -> Vec<(i64, Cue)> {
     }
     if let Some(r) = shadow {
         let measured = r.measured(Offset(d.scored_at.0).after(base));
-        let score = score::score(&measured, &d.different, None, Some(sha));
+        // Scored against the previous run in the demo's drill log, as a console would be.
+        let previous = crate::drill::log::previous(&s.drill_log, &d.file, "");
+        let score = score::score(&measured, &d.different, previous, Some(sha));
         records.push((
             d.scored_at.0,
             RecordKind::DrillFinished {
@@ -652,6 +666,24 @@ mod tests {
                     ..
                 }
         )));
+    }
+
+    #[test]
+    fn the_demo_drill_is_scored_against_its_previous_run() {
+        let s = Scenario::embedded().unwrap();
+        assert_eq!(s.drill_log.len(), 1);
+        let score = drill_cues(&s)
+            .into_iter()
+            .find_map(|(_, c)| match c {
+                Cue::Drill(k) => match *k {
+                    RecordKind::DrillFinished { score, .. } => Some(score),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .expect("the demo drill is scored");
+        assert_eq!(score.previous_human_s, Some(320), "{score:?}");
+        assert!(score.relaxed.is_empty() && !score.theatrical);
     }
 
     #[test]

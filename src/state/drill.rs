@@ -218,6 +218,9 @@ pub struct DrillRun {
     pub rpo: Option<RpoReading>,
     /// "What was different this time?" and the score.
     pub finished: Option<(String, Score)>,
+    /// The phases' commands that have run (confirmed, or a check recorded), by phase
+    /// (0-based) and block name.
+    pub ran: std::collections::BTreeSet<(usize, String)>,
 }
 
 impl DrillRun {
@@ -244,6 +247,7 @@ impl DrillRun {
             waiting_on: None,
             rpo: None,
             finished: None,
+            ran: Default::default(),
         }
     }
 
@@ -305,8 +309,34 @@ impl DrillRun {
             RecordKind::DrillFinished { different, score } => {
                 self.finished = Some((different.clone(), score.clone()));
             }
+            RecordKind::MitigationIntent { runbook, name, .. }
+            | RecordKind::CheckRun { runbook, name, .. } => {
+                if let Some(i) = self.clock.current_phase()
+                    && let Some(p) = self.spec.phases.get(i)
+                    && p.runbook.as_ref() == Some(runbook)
+                    && p.commands.contains(name)
+                {
+                    self.ran.insert((i, name.clone()));
+                }
+            }
             _ => {}
         }
+    }
+
+    /// The running phase's commands, each with whether it has run.
+    pub fn phase_commands(&self) -> Vec<(String, bool)> {
+        let Some(i) = self
+            .clock
+            .current_phase()
+            .filter(|_| self.clock.is_running())
+        else {
+            return Vec::new();
+        };
+        self.spec.phases[i]
+            .commands
+            .iter()
+            .map(|c| (c.clone(), self.ran.contains(&(i, c.clone()))))
+            .collect()
     }
 
     /// The run a journal holds: its `drill_started` and every drill record after it.

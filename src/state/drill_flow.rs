@@ -4,8 +4,10 @@
 //! decides and asks; the journal, Prometheus, the drill file and the log are effects.
 //!
 //! Human action time is journaled as `human_prompted` / `human_answered` pairs: a wait opens
-//! when the console puts guards, a runbook step or the RPO question to a person, and closes
-//! when that person answers (or moves the drill on, which answers whatever was open).
+//! when the console puts something to a person (guards, a confirmation, a runbook step, a
+//! command's prompt or output, the RPO question) and closes when that person answers (or
+//! moves the drill on, which answers whatever was open). A command the person confirms ends
+//! the wait: while it runs, the machines have the drill.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +46,10 @@ pub struct DrillBusy {
     pub scoring: bool,
     /// The drill log: where the entry went, or why it did not.
     pub logged: Option<Result<String, String>>,
+    /// The person asked for a command, which is at the gate.
+    pub run_requested: bool,
+    /// The command the person started, running now: (exec id, name).
+    pub command: Option<(String, String)>,
 }
 
 /// The guard checklist: the phase (0-based) and the guard being asked.
@@ -226,12 +232,15 @@ pub fn advance(state: &mut State) -> Vec<Effect> {
                 Clock(r.clock.elapsed(state.now)),
                 Clock(r.clock.rto_target)
             );
+            let Some(effects) = open_wait(state, "confirm service restored".into()) else {
+                return Vec::new();
+            };
             state.overlay = Some(Overlay::Confirm {
                 title: "Service restored?".into(),
                 detail,
                 on_yes: Pending::RestoreService,
             });
-            Vec::new()
+            effects
         }
     }
 }
@@ -272,10 +281,200 @@ fn begin_phase(state: &mut State, i: usize, confirm: bool) -> Vec<Effect> {
         return effects;
     }
     if confirm {
-        state.overlay = Some(confirm_phase(r, i));
-        return Vec::new();
+        let overlay = confirm_phase(r, i);
+        let Some(effects) = open_wait(state, format!("confirm phase {}", i + 1)) else {
+            return Vec::new();
+        };
+        state.overlay = Some(overlay);
+        return effects;
     }
     start_phase(state, i)
+}
+
+/// A human wait for `what`, unless one is open already (it goes on) or the clock has
+/// stopped; `None` when the record cannot be written (the notice says why).
+fn open_wait(state: &mut State, what: String) -> Option<Vec<Effect>> {
+    let Some(r) = run(state) else {
+        return Some(Vec::new());
+    };
+    if r.waiting_on.is_some() || !r.clock.is_running() {
+        return Some(Vec::new());
+    }
+    let effects = record(state, vec![RecordKind::HumanPrompted { what }]);
+    (!effects.is_empty()).then_some(effects)
+}
+
+/// The human answered whatever was waiting on them.
+fn answer_wait(state: &mut State) -> Vec<Effect> {
+    match run(state).and_then(|r| r.waiting_on.clone()) {
+        Some(what) => record(state, vec![RecordKind::HumanAnswered { what }]),
+        None => Vec::new(),
+    }
+}
+
+/// This console writes a drill run whose clock is running.
+fn live_run(state: &State) -> bool {
+    state.journal == JournalStatus::Writable
+        && state.drill_setup.is_some()
+        && run(state).is_some_and(|r| r.clock.is_running())
+}
+
+/// `n` or `esc` on one of the drill's confirmations: the person answered. A wait the
+/// confirmation opened ends; one that was open before (a step) goes on.
+pub fn declined(state: &mut State, pending: &Pending) -> Vec<Effect> {
+    let what = match pending {
+        Pending::StartPhase(i) => format!("confirm phase {}", i + 1),
+        Pending::RestoreService => "confirm service restored".to_string(),
+        _ => return Vec::new(),
+    };
+    if !live_run(state) || run(state).and_then(|r| r.waiting_on.as_deref()) != Some(&what) {
+        return Vec::new();
+    }
+    record(state, vec![RecordKind::HumanAnswered { what }])
+}
+
+/// The run (or dry-run) key on the Drill pane while the running phase lists commands: the
+/// next one not run yet goes to the gate, as a runbook step's block would. `None` when the
+/// key means the Runbook pane's step instead.
+pub fn run_phase_command(state: &mut State, dry_run: bool) -> Option<Vec<Effect>> {
+    if state.focus != Pane::Drill {
+        return None;
+    }
+    let r = run(state)?;
+    let commands = r.phase_commands();
+    if commands.is_empty() {
+        return None;
+    }
+    let i = r.clock.current_phase()?;
+    let rb_id = r.spec.phases.get(i)?.runbook.clone()?;
+    let labels = r.spec.labels.clone();
+    let Some((name, _)) = commands.iter().find(|(_, ran)| !ran) else {
+        state.notify(format!(
+            "Every command of phase {} has run; the Runbook pane's x runs a step's command again.",
+            i + 1
+        ));
+        return Some(Vec::new());
+    };
+    if state.exec.busy() {
+        state.notify("A command is already running (ctrl-k cancels it).");
+        return Some(Vec::new());
+    }
+    let block = state
+        .runbooks
+        .iter()
+        .find(|rb| rb.id == rb_id)
+        .and_then(|rb| {
+            rb.steps
+                .iter()
+                .flat_map(|s| &s.commands)
+                .find(|c| &c.name == name)
+                .map(|c| crate::exec::ActionSpec::from_block(rb, c))
+        });
+    let Some(spec) = block else {
+        state.notify(format!(
+            "Runbook {rb_id} has no command {name} any more (warroom lint says why)."
+        ));
+        return Some(Vec::new());
+    };
+    let read_only = state.read_only || matches!(state.journal, JournalStatus::ReadOnly(_));
+    state.notify(format!("Checking {name} ..."));
+    state.exec.gating = true;
+    Some(vec![Effect::Gate {
+        spec,
+        alert: None,
+        labels,
+        dry_run,
+        read_only,
+    }])
+}
+
+/// The run (or dry-run) key during a drill: the command the person asked for is at the gate.
+pub fn run_requested(state: &mut State, effects: &[Effect]) {
+    if live_run(state) && effects.iter().any(|e| matches!(e, Effect::Gate { .. })) {
+        state.drill_busy.run_requested = true;
+    }
+}
+
+/// The gate answered the command the person asked for: its prompt is put to them (a human
+/// wait, unless one is open), or, a check that runs at once, it ends the wait.
+pub fn gated(state: &mut State, effects: &[Effect]) -> Vec<Effect> {
+    if !std::mem::take(&mut state.drill_busy.run_requested) || !live_run(state) {
+        return Vec::new();
+    }
+    if let Some(Overlay::Mitigation(p)) = &state.overlay {
+        let what = format!("confirm {}", p.gated.plan.name);
+        return open_wait(state, what).unwrap_or_default();
+    }
+    started(state, effects)
+}
+
+/// The id and name of a command an effect batch starts.
+fn executes(state: &State, effects: &[Effect]) -> Option<(String, String)> {
+    let id = effects.iter().find_map(|e| match e {
+        Effect::Execute { id, .. } => Some(id.clone()),
+        _ => None,
+    })?;
+    let name = state
+        .exec
+        .running
+        .as_ref()
+        .filter(|r| r.id == id)
+        .map_or_else(String::new, |r| r.name.clone());
+    Some((id, name))
+}
+
+/// A command the person started runs: the wait ends, the machines have it.
+fn started(state: &mut State, effects: &[Effect]) -> Vec<Effect> {
+    let Some(command) = executes(state, effects) else {
+        return Vec::new();
+    };
+    state.drill_busy.command = Some(command);
+    answer_wait(state)
+}
+
+/// A key at a command's prompt during a drill. A dry run confirmed there starts at once,
+/// with no intent record: a command the person started too (a real run ends the wait when
+/// its intent lands). A prompt turned down answers the wait it opened.
+pub fn after_prompt_key(state: &mut State, name: &str, effects: &[Effect]) -> Vec<Effect> {
+    if matches!(state.overlay, Some(Overlay::Mitigation(_))) || !live_run(state) {
+        return Vec::new();
+    }
+    if effects
+        .iter()
+        .any(|e| matches!(e, Effect::Execute { dry_run: true, .. }))
+    {
+        return started(state, effects);
+    }
+    let what = format!("confirm {name}");
+    let confirmed = effects.iter().any(|e| {
+        matches!(
+            e,
+            Effect::Journal {
+                kind: RecordKind::MitigationIntent { .. },
+                ..
+            }
+        )
+    });
+    if confirmed || run(state).and_then(|r| r.waiting_on.as_deref()) != Some(&what) {
+        return Vec::new();
+    }
+    record(state, vec![RecordKind::HumanAnswered { what }])
+}
+
+/// A command ended: its output is put to the person who started it (a human wait, unless
+/// one is open), until they act on it or move the drill on.
+pub fn command_ended(state: &mut State, id: &str) -> Vec<Effect> {
+    let Some((want, name)) = state.drill_busy.command.take() else {
+        return Vec::new();
+    };
+    if want != id {
+        state.drill_busy.command = Some((want, name));
+        return Vec::new();
+    }
+    if !live_run(state) {
+        return Vec::new();
+    }
+    open_wait(state, format!("output of {name}")).unwrap_or_default()
 }
 
 /// The records that start phase `i`: whatever a human was doing is answered by moving on,
@@ -408,6 +607,12 @@ pub fn on_guard_key(state: &mut State, ev: &KeyEvent) -> Vec<Effect> {
     }];
     if done && r.waiting_on.as_deref() == Some(what.as_str()) {
         kinds.push(RecordKind::HumanAnswered { what });
+        if proceed {
+            // "Start phase N?" is put to the same person: still their time.
+            kinds.push(RecordKind::HumanPrompted {
+                what: format!("confirm phase {}", form.phase + 1),
+            });
+        }
     }
     let next = if !proceed {
         None
@@ -615,6 +820,11 @@ pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
         return Vec::new();
     };
     match &record.kind {
+        // The person confirmed a command: from here the machines have it.
+        RecordKind::MitigationIntent { id, name, .. } if r.clock.is_running() => {
+            state.drill_busy.command = Some((id.clone(), name.clone()));
+            answer_wait(state)
+        }
         RecordKind::DrillStarted { .. } => begin_phase(state, 0, false),
         RecordKind::PhaseStarted { .. } => measure_rpo(state),
         RecordKind::ServiceRestored {} => {

@@ -177,22 +177,96 @@ pub fn apply(state: &mut State, record: &Record) {
     }
 }
 
-/// After a record lands: an experiment that came up while the abort condition was tripped
-/// is deleted at once.
+/// After a record lands: an experiment whose create an abort or the kill switch caught in
+/// flight is deleted as soon as the create answers (or is cut short: it may have landed);
+/// one that came up while the abort condition was tripped is deleted at once.
 pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
-    let RecordKind::MitigationOutcome { outcome, .. } = &record.kind else {
+    let RecordKind::MitigationOutcome { id, .. } = &record.kind else {
         return Vec::new();
     };
-    if outcome != "succeeded" || !acting(state) {
+    // A replay (no journal yet) only rebuilds the fold: it never acts.
+    if !acting(state) || state.journal == JournalStatus::NoIncident {
         return Vec::new();
     }
-    match state.gameday.tripped_value() {
-        Some(v) => {
-            let at = state.gameday.latest.as_ref().map_or(state.now, |r| r.at);
-            trip(state, Some(v), at, tripped_detail(state, v))
-        }
-        None => Vec::new(),
+    let Some(e) = state
+        .gameday
+        .run
+        .as_ref()
+        .and_then(|run| {
+            run.experiments
+                .iter()
+                .find(|e| e.intent.as_ref() == Some(id))
+        })
+        .cloned()
+    else {
+        return Vec::new();
+    };
+    if !e.in_cluster() {
+        return Vec::new();
     }
+    if let Some(reason) = &e.kill_pending {
+        let targets: Vec<RemoveTarget> = targets(state)
+            .into_iter()
+            .filter(|t| t.experiment == e.name)
+            .collect();
+        if targets.is_empty() {
+            return Vec::new();
+        }
+        state.notify(format!(
+            "{} answered after the {reason}: deleting it now",
+            e.name
+        ));
+        return vec![remove(state, reason, targets)];
+    }
+    if let Some(v) = state.gameday.tripped_value() {
+        let at = state.gameday.latest.as_ref().map_or(state.now, |r| r.at);
+        return trip(state, Some(v), at, tripped_detail(state, v));
+    }
+    if e.status == Status::Unknown {
+        state.notify(format!(
+            "{}: its create was cut short ({}); it may be in the cluster: the kill switch (K) deletes it",
+            e.name,
+            escape(e.failure.as_deref().unwrap_or("-"))
+        ));
+    }
+    Vec::new()
+}
+
+/// A resumed console that can write: an experiment the abort or the kill switch asked to
+/// delete, whose create answered before the deletion was recorded, is deleted now; one
+/// that may be in the cluster is pointed out.
+pub fn resumed(state: &mut State) -> Vec<Effect> {
+    let Some(run) = &state.gameday.run else {
+        return Vec::new();
+    };
+    let mut pending: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut unsure = Vec::new();
+    for e in run.in_cluster() {
+        match &e.kill_pending {
+            Some(reason) => pending
+                .entry(reason.clone())
+                .or_default()
+                .push(e.name.clone()),
+            None if e.status == Status::Unknown => unsure.push(e.name.clone()),
+            None => {}
+        }
+    }
+    for name in unsure {
+        state.warnings.push(format!(
+            "Chaos experiment {name} was being created when the console ended: it may be in the cluster (the kill switch deletes it)."
+        ));
+    }
+    let mut effects = Vec::new();
+    for (reason, names) in pending {
+        let targets: Vec<RemoveTarget> = targets(state)
+            .into_iter()
+            .filter(|t| names.contains(&t.experiment))
+            .collect();
+        if !targets.is_empty() {
+            effects.push(remove(state, &reason, targets));
+        }
+    }
+    effects
 }
 
 fn tripped_detail(state: &State, v: f64) -> String {
@@ -267,6 +341,30 @@ fn targets(state: &State) -> Vec<RemoveTarget> {
         .collect()
 }
 
+/// Experiments whose create is under way and not yet marked for deletion: confirmed with
+/// the intent on its way to the journal, or created with no answer yet. They cannot be
+/// deleted before the API answers (a delete could pass the create), so the abort and the
+/// kill switch name them and they are deleted when the create answers.
+fn creating(state: &State) -> Vec<String> {
+    let Some(run) = &state.gameday.run else {
+        return Vec::new();
+    };
+    let own = run::runbook_id(&run.name);
+    let mut names: Vec<String> = run
+        .experiments
+        .iter()
+        .filter(|e| e.status == Status::Starting && e.kill_pending.is_none())
+        .map(|e| e.name.clone())
+        .collect();
+    if let Some((_, gated, _)) = &state.exec.awaiting_intent
+        && gated.plan.runbook == own
+        && !names.contains(&gated.plan.name)
+    {
+        names.push(gated.plan.name.clone());
+    }
+    names
+}
+
 fn remove(state: &mut State, reason: &str, targets: Vec<RemoveTarget>) -> Effect {
     for t in &targets {
         state.gameday.removing.insert(t.experiment.clone());
@@ -278,7 +376,8 @@ fn remove(state: &mut State, reason: &str, targets: Vec<RemoveTarget>) -> Effect
 }
 
 /// The abort: delete everything now (no prompt: removal is the safe direction) and record
-/// why. Nothing in the cluster: nothing to do.
+/// why; an experiment still being created is deleted when its create answers. Nothing in
+/// the cluster or on its way: nothing to do.
 fn trip(
     state: &mut State,
     value: Option<f64>,
@@ -286,13 +385,15 @@ fn trip(
     detail: String,
 ) -> Vec<Effect> {
     let targets = targets(state);
-    if targets.is_empty() {
+    let creating = creating(state);
+    if targets.is_empty() && creating.is_empty() {
         return Vec::new();
     }
     let Some(run) = &state.gameday.run else {
         return Vec::new();
     };
-    let names: Vec<String> = targets.iter().map(|t| t.experiment.clone()).collect();
+    let mut names: Vec<String> = targets.iter().map(|t| t.experiment.clone()).collect();
+    names.extend(creating.iter().cloned());
     let kind = RecordKind::GamedayAbortTripped {
         value: value.filter(|v| v.is_finite()),
         comparison: run.abort.comparison.symbol().into(),
@@ -302,8 +403,14 @@ fn trip(
         detail: detail.clone(),
         experiments: names.clone(),
     };
-    state.notify(format!("ABORT: {detail}; deleting {}", names.join(", ")));
-    let mut effects = vec![remove(state, "abort", targets)];
+    state.notify(format!(
+        "ABORT: {detail}; {}",
+        deleting(&targets, &creating)
+    ));
+    let mut effects = Vec::new();
+    if !targets.is_empty() {
+        effects.push(remove(state, "abort", targets));
+    }
     if journaling(state) {
         effects.push(Effect::Journal { kind, by: None });
     } else if let Some(run) = state.gameday.run.as_mut() {
@@ -312,7 +419,25 @@ fn trip(
     effects
 }
 
-/// The kill switch: every experiment this game-day created, deleted now.
+/// What the abort or the kill switch is doing, for the notice.
+fn deleting(targets: &[RemoveTarget], creating: &[String]) -> String {
+    let now: Vec<&str> = targets.iter().map(|t| t.experiment.as_str()).collect();
+    match (now.is_empty(), creating.is_empty()) {
+        (false, true) => format!("deleting {}", now.join(", ")),
+        (true, _) => format!(
+            "{} deleted as soon as its create answers",
+            creating.join(", ")
+        ),
+        (false, false) => format!(
+            "deleting {}; {} as soon as its create answers",
+            now.join(", "),
+            creating.join(", ")
+        ),
+    }
+}
+
+/// The kill switch: every experiment this game-day created, deleted now, and any being
+/// created, deleted as soon as its create answers.
 pub fn kill_switch(state: &mut State) -> Vec<Effect> {
     if state.gameday.run.is_none() {
         state.notify("No game-day is running.");
@@ -325,18 +450,27 @@ pub fn kill_switch(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     let targets = targets(state);
-    if targets.is_empty() {
+    let creating = creating(state);
+    if targets.is_empty() && creating.is_empty() {
         state.notify("Kill switch: no experiment of this game-day is in the cluster.");
         return Vec::new();
     }
-    let names: Vec<String> = targets.iter().map(|t| t.experiment.clone()).collect();
-    state.notify(format!("KILL SWITCH: deleting {}", names.join(", ")));
-    let mut effects = vec![remove(state, "kill switch", targets)];
+    let mut names: Vec<String> = targets.iter().map(|t| t.experiment.clone()).collect();
+    names.extend(creating.iter().cloned());
+    state.notify(format!("KILL SWITCH: {}", deleting(&targets, &creating)));
+    let mut effects = Vec::new();
+    if !targets.is_empty() {
+        effects.push(remove(state, "kill switch", targets));
+    }
+    let kind = RecordKind::GamedayKillSwitch { experiments: names };
     if journaling(state) {
         effects.push(Effect::Journal {
-            kind: RecordKind::GamedayKillSwitch { experiments: names },
+            kind,
             by: Some(state.user.clone()),
         });
+    } else if let Some(run) = state.gameday.run.as_mut() {
+        // The journal failed: the fold still remembers what to delete when creates answer.
+        run.apply(&Record::new(0, state.now, None, kind));
     }
     effects
 }
@@ -406,6 +540,14 @@ pub fn start(state: &mut State) -> Vec<Effect> {
     };
     if matches!(e.status, Status::Starting | Status::Running) {
         let text = format!("{} is already in the cluster.", e.name);
+        state.notify(text);
+        return Vec::new();
+    }
+    if e.status == Status::Unknown {
+        let text = format!(
+            "{} may already be in the cluster (its create was cut short): delete it with the kill switch (K) first.",
+            e.name
+        );
         state.notify(text);
         return Vec::new();
     }

@@ -29,8 +29,12 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             InputOutcome::Edited | InputOutcome::Ignored => Vec::new(),
         };
     }
-    if let Some(Overlay::Mitigation(_)) = &state.overlay {
-        return super::mitigation::on_prompt_key(state, ev);
+    if let Some(Overlay::Mitigation(p)) = &state.overlay {
+        let name = p.gated.plan.name.clone();
+        let mut effects = super::mitigation::on_prompt_key(state, ev);
+        let more = super::drill_flow::after_prompt_key(state, &name, &effects);
+        effects.extend(more);
+        return effects;
     }
     if let Some(Overlay::Verdict(_)) = &state.overlay {
         return super::gameday::on_verdict_key(state, ev);
@@ -62,8 +66,10 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 return confirmed(state, pending);
             }
             if is("n") || is("N") || is("esc") {
+                let pending = on_yes.clone();
                 state.overlay = None;
                 state.dirty = true;
+                return super::drill_flow::declined(state, &pending);
             }
             return Vec::new();
         }
@@ -246,8 +252,15 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         },
         Action::Silence => open_silence(state),
         Action::ExpireSilence => open_expire(state),
-        Action::Run => return super::mitigation::request(state, false),
-        Action::DryRun => return super::mitigation::request(state, true),
+        Action::Run | Action::DryRun => {
+            let dry_run = action == Action::DryRun;
+            let effects = match super::drill_flow::run_phase_command(state, dry_run) {
+                Some(effects) => effects,
+                None => super::mitigation::request(state, dry_run),
+            };
+            super::drill_flow::run_requested(state, &effects);
+            return effects;
+        }
         Action::AdvanceDrill => return super::drill_flow::advance(state),
         Action::CancelRun => {
             if state.exec.running.is_some() {

@@ -761,7 +761,10 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
         | RecordKind::HumanAnswered { .. }
         | RecordKind::RpoMeasured { .. }
         | RecordKind::ServiceRestored {}
-        | RecordKind::DrillFinished { .. } => drill_flow::fold(state, kind, at, true),
+        | RecordKind::DrillFinished { .. }
+        // A phase's commands are marked as run by their records.
+        | RecordKind::MitigationIntent { .. }
+        | RecordKind::CheckRun { .. } => drill_flow::fold(state, kind, at, true),
         _ => {}
     }
 }
@@ -996,7 +999,9 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             state.journal = status;
             state.dirty = true;
             if writable {
-                drill_flow::resumed(state)
+                let mut effects = drill_flow::resumed(state);
+                effects.extend(gameday::resumed(state));
+                effects
             } else {
                 Vec::new()
             }
@@ -1010,13 +1015,22 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Signal(Signal::Terminate) => vec![Effect::Exit(143)],
         Event::Signal(Signal::Interrupt) => vec![Effect::Exit(130)],
         Event::InputClosed(_) => vec![Effect::Exit(1)],
-        Event::Gated(answer) => mitigation::on_gated(state, *answer),
+        Event::Gated(answer) => {
+            let mut effects = mitigation::on_gated(state, *answer);
+            effects.extend(drill_flow::gated(state, &effects));
+            effects
+        }
         Event::ExecLine(line) => {
             state.exec.push(line);
             state.dirty = true;
             Vec::new()
         }
-        Event::ExecDone(done) => mitigation::on_done(state, done),
+        Event::ExecDone(done) => {
+            let id = done.id.clone();
+            let mut effects = mitigation::on_done(state, done);
+            effects.extend(drill_flow::command_ended(state, &id));
+            effects
+        }
         Event::GameDayLoaded(def) => {
             gameday::loaded(state, *def);
             Vec::new()

@@ -48,6 +48,29 @@ fn budget(left: Duration) -> String {
 
 fn rto_spans<'a>(d: &DrillRun, state: &State, theme: &Theme) -> Vec<Span<'a>> {
     let c = &d.clock;
+    // Stopped: what the drill used of its budget, not a budget left that no longer runs.
+    if let Some(end) = c.ended_at {
+        let used = c.elapsed(end);
+        let mut spans = vec![
+            styled("RTO used ", theme.dim),
+            styled(
+                Clock(used).to_string(),
+                if used <= c.rto_target {
+                    theme.ok
+                } else {
+                    theme.over
+                },
+            ),
+            styled(format!(" of {}", Clock(c.rto_target)), theme.dim),
+        ];
+        if used > c.rto_target {
+            spans.push(styled(
+                format!(" (over by {})", Clock(used - c.rto_target)),
+                theme.over,
+            ));
+        }
+        return spans;
+    }
     // Whole seconds, as T+ beside it counts them.
     let now = c.injected_at + chrono::Duration::seconds(c.elapsed(state.now).as_secs() as i64);
     match c.rto_left(now) {
@@ -243,6 +266,9 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
             theme.warn,
         )));
     }
+    if let Some(line) = commands_line(state, d, theme) {
+        lines.push(line);
+    }
     if let Some(line) = guards_line(d, theme) {
         lines.push(line);
     }
@@ -402,6 +428,33 @@ fn human_line<'a>(state: &State, d: &DrillRun, col: &ClockColumn, theme: &Theme)
         spans.push(styled(text, theme.dim));
     }
     Line::from(spans)
+}
+
+/// The running phase's commands: which have run and which the run key starts next.
+fn commands_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Option<Line<'a>> {
+    let cmds = d.phase_commands();
+    if cmds.is_empty() {
+        return None;
+    }
+    let next = cmds.iter().position(|(_, ran)| !ran);
+    let mut spans = vec![styled("Commands ", theme.dim)];
+    for (j, (name, ran)) in cmds.iter().enumerate() {
+        if j > 0 {
+            spans.push(styled(" · ", theme.dim));
+        }
+        spans.push(styled(escape(name).into_owned(), theme.base));
+        if *ran {
+            spans.push(styled(" done", theme.ok));
+        } else if Some(j) == next {
+            spans.push(styled(" next", theme.key));
+        }
+    }
+    if next.is_some()
+        && let Some(k) = state.keymap.hint(Action::Run)
+    {
+        spans.push(styled(format!(" · {k} runs the next"), theme.dim));
+    }
+    Some(Line::from(spans))
 }
 
 /// The guards of the phase to start next, once someone has begun answering them.

@@ -68,7 +68,15 @@ fn status<'a>(e: &ExperimentRun, state: &State, theme: &Theme) -> Vec<Span<'a>> 
     }
     match e.status {
         Status::Pending => vec![styled("pending", theme.dim)],
+        Status::Starting if e.kill_pending.is_some() => vec![styled(
+            "STARTING: deleted when its create answers",
+            theme.over,
+        )],
         Status::Starting => vec![styled("STARTING", theme.warn)],
+        Status::Unknown => vec![styled(
+            "MAYBE IN CLUSTER: create cut short (K deletes it)",
+            theme.over,
+        )],
         Status::Running => {
             let el = e
                 .started_at

@@ -18,10 +18,13 @@ use crate::support::pty::{Key, SessionBuilder, TIMEOUT};
 /// How often Prometheus scrapes the shop, and how often the console polls the abort query.
 const SCRAPE: Duration = Duration::from_secs(1);
 const POLL: Duration = Duration::from_secs(1);
-/// Allowance on top of one poll and one scrape: rule evaluation is not involved, but the
-/// 5 s `rate()` window needs part of a scrape of the new rate to pass 5 %, and the machine
-/// is a slow, shared one.
-const SLACK: Duration = Duration::from_secs(3);
+/// The abort's worst case: the rise lands just after a scrape, so Prometheus has it at the
+/// next scrape (at most `SCRAPE` later; one scrape of the new rate already puts the 5 s
+/// `rate()` ratio over 5 %: about 50 errors in 400 requests); the console read the query
+/// just before that, so the next poll is at most `POLL` later. What is left is the query's
+/// and the delete's round trips on loopback and the scheduling of a slow, shared machine:
+/// `SLACK`. Typical runs delete it about 1 s after the rise.
+const SLACK: Duration = Duration::from_secs(1);
 
 /// The shop's counters: requests at 100/s, errors at `ratio` of them, integrated over time
 /// so that a change of ratio shows in `rate()` from the next scrape on.
