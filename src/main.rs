@@ -171,9 +171,28 @@ fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool
     } else {
         paths.to_vec()
     };
+    // Checks are judged with the config's read_only_tools, as the console judges them.
+    let read_only_tools = match Config::load(
+        cli.config.as_deref(),
+        Paths::discover().map(|p| p.config_file()).as_deref(),
+    ) {
+        Ok(c) => c.read_only_tools,
+        Err(e) => {
+            eprintln!(
+                "warroom: lint: the config was not read ({e}); read_only_tools are not counted"
+            );
+            Vec::new()
+        }
+    };
     let today = chrono::Utc::now().date_naive();
-    match warroom::runbook::command::run(&paths, json, deny_warnings, today, &mut std::io::stdout())
-    {
+    match warroom::runbook::command::run_with(
+        &paths,
+        json,
+        deny_warnings,
+        today,
+        &read_only_tools,
+        &mut std::io::stdout(),
+    ) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("warroom: lint: {e}");

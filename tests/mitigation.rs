@@ -514,3 +514,90 @@ fn a_read_only_console_runs_no_auto_check_and_the_gate_refuses_mutating_ones() {
     ));
     assert!(matches!(r, Err(gate::Refusal::ReadOnly(_))), "{r:?}");
 }
+
+/// A runbook with one `kind=check` block of this code, `auto=true` on it when `auto`.
+fn one_check_runbook(code: &str, shell: bool, auto: bool) -> warroom::runbook::parse::Parsed {
+    let attrs = format!(
+        "name=probe kind=check{}{}",
+        if shell { " shell=true" } else { "" },
+        if auto { " auto=true" } else { "" }
+    );
+    let text = format!(
+        "---\nalerts: [CartDown]\nlast_reviewed: 2026-11-01\nlabels: [namespace, pod, node]\n---\n\n# Cart down\n\n## Alert\n\nCart.\n\n## Check\n\n### Is it real?\n\n```sh {{{attrs}}}\n{code}\n```\n\n## Diagnose\n\nLook.\n\n## Mitigate\n\nAct.\n\n## Postmortem\n\nWrite.\n"
+    );
+    warroom::runbook::parse::parse("cart-down", "cart-down.md", &text).unwrap()
+}
+
+/// Checks that are not known to only read: kubectl by a path, behind a wrapper or in a
+/// script, other programs, curl that sends. Each is refused by a read-only console's gate
+/// (so an automatic run never starts it), and lint refuses `auto=true` on it.
+#[test]
+fn checks_not_known_to_only_read_are_refused_in_read_only_mode_and_never_auto_run() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let labels: BTreeMap<String, String> = [
+        ("namespace".to_string(), "shop".to_string()),
+        ("pod".to_string(), "cart-1".to_string()),
+        ("node".to_string(), "node-1".to_string()),
+    ]
+    .into();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for (code, shell) in [
+        (
+            "/usr/bin/kubectl -n {{namespace}} delete pod {{pod}}",
+            false,
+        ),
+        ("env kubectl -n {{namespace}} delete pod {{pod}}", false),
+        ("sudo kubectl cordon {{node}}", false),
+        ("timeout 5 kubectl -n {{namespace}} get pods", false),
+        ("env sh -c 'kubectl delete pod x'", false),
+        ("helm -n {{namespace}} rollback cart", false),
+        ("curl -X POST http://flags.example/off", false),
+        ("curl -fsSd on=0 http://flags.example/", false),
+        (
+            "kubectl -n {{namespace}} get pods | xargs kubectl delete",
+            true,
+        ),
+        ("kubectl -n {{namespace}} get pods | grep {{pod}}", true),
+    ] {
+        let parsed = one_check_runbook(code, shell, true);
+        let lint = warroom::runbook::lint::lint(&parsed, today);
+        assert!(
+            lint.iter().any(|d| d.code == "auto-mutating"),
+            "{code}: {lint:?}"
+        );
+        let rb = &parsed.runbook;
+        let block = &rb.steps.iter().flat_map(|s| &s.commands).next().unwrap();
+        let spec = warroom::exec::ActionSpec::from_block(rb, block);
+        let cfg = GateConfig {
+            read_only: true,
+            ..demo_gate()
+        };
+        let r = rt.block_on(gate::gate(
+            &cfg,
+            Request {
+                spec: &spec,
+                alert: None,
+                labels: &labels,
+                context: SIM_CONTEXT,
+            },
+            &gate::NoPreChecks,
+        ));
+        assert!(
+            matches!(r, Err(gate::Refusal::ReadOnly(_))),
+            "{code}: {r:?}"
+        );
+    }
+    // What does only read stays a plain check: no lint error, and the gate lets it run.
+    for code in [
+        "kubectl -n {{namespace}} get pods",
+        "/usr/bin/kubectl -n {{namespace}} describe pod {{pod}}",
+        "curl -fsS -o /dev/null -w '%{http_code}' https://status.example/healthz",
+        "dig +short cart.example",
+    ] {
+        let parsed = one_check_runbook(code, false, true);
+        let lint = warroom::runbook::lint::lint(&parsed, today);
+        assert!(lint.is_empty(), "{code}: {lint:?}");
+    }
+}

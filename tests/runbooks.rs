@@ -435,7 +435,7 @@ fn auto_is_only_for_read_only_checks() {
         "{name=df kind=check timeout=10s}\nkubectl -n {{namespace}} exec {{pod}} -- df -h /data",
         "{name=df kind=check auto=true}\nkubectl -n {{namespace}} delete pod {{pod}}",
         "auto-mutating",
-        "changes something",
+        "not known to only read",
         "{name=df",
         None,
     );

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use super::diagnostic::{Diagnostic, Level};
-use super::lint::lint;
+use super::lint::lint_with;
 use super::load::{collect, load_file};
 
 /// The exit status `warroom lint` should return: 0 clean, 1 errors, 2 usage error.
@@ -17,6 +17,18 @@ pub fn run(
     json: bool,
     deny_warnings: bool,
     today: NaiveDate,
+    out: &mut dyn Write,
+) -> Result<u8, String> {
+    run_with(paths, json, deny_warnings, today, &[], out)
+}
+
+/// [`run`], judging checks with the config's `read_only_tools` as the console will.
+pub fn run_with(
+    paths: &[PathBuf],
+    json: bool,
+    deny_warnings: bool,
+    today: NaiveDate,
+    read_only_tools: &[String],
     out: &mut dyn Write,
 ) -> Result<u8, String> {
     let gamedays = crate::gameday::lint::collect(paths);
@@ -41,7 +53,7 @@ pub fn run(
     for (file, root) in &files {
         match load_file(file, root.as_deref()) {
             Ok(parsed) => {
-                all.extend(lint(&parsed, today));
+                all.extend(lint_with(&parsed, today, read_only_tools));
                 let rb = &parsed.runbook;
                 for alert in &rb.meta.alerts {
                     if let Some(first) = owners.get(alert) {

@@ -7,7 +7,7 @@ use super::diagnostic::Diagnostic;
 use super::model::{CommandKind, PrecheckKind, Runbook};
 use crate::exec::{ActionKind, ActionSpec, gate, manifest, template};
 
-pub fn lint(rb: &Runbook, d: &mut Vec<Diagnostic>) {
+pub fn lint(rb: &Runbook, read_only_tools: &[String], d: &mut Vec<Diagnostic>) {
     for step in &rb.steps {
         for c in &step.commands {
             let spec = ActionSpec::from_block(rb, c);
@@ -72,14 +72,17 @@ pub fn lint(rb: &Runbook, d: &mut Vec<Diagnostic>) {
                     )
                     .hint("remove auto=true; a mitigation always waits for a person"),
                 );
-            } else if c.auto && gate::is_mutating(&spec) {
+            } else if c.auto && gate::is_mutating(&spec, read_only_tools) {
                 d.push(
                     Diagnostic::error(
                         "auto-mutating",
                         c.pos,
-                        format!("`{}`: auto=true on a check that changes something", c.name),
+                        format!(
+                            "`{}`: auto=true on a check that is not known to only read",
+                            c.name
+                        ),
                     )
-                    .hint("a block that runs by itself may only read"),
+                    .hint("a block that runs by itself may only read: kubectl get/describe/logs/..., dig, curl without data, a program in the config's read_only_tools; never a shell block or a wrapper such as env or sudo"),
                 );
             }
         }
