@@ -601,3 +601,151 @@ fn checks_not_known_to_only_read_are_refused_in_read_only_mode_and_never_auto_ru
         assert!(lint.is_empty(), "{code}: {lint:?}");
     }
 }
+
+/// Types the catalog's name at the open prompt and presses Enter, but returns the effects
+/// (the intent record on its way) instead of performing them.
+fn confirm_catalog(w: &mut World, s: &mut State) -> Vec<Effect> {
+    keys(w, s, &["x", "c", "a", "t", "a", "l", "o", "g"]);
+    assert!(matches!(s.overlay, Some(Overlay::Mitigation(_))));
+    let effects = press(s, &["enter"]);
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            Effect::Journal {
+                kind: warroom::incident::RecordKind::MitigationIntent { .. },
+                ..
+            }
+        )),
+        "{effects:?}"
+    );
+    effects
+}
+
+fn last_outcome(w: &World) -> String {
+    let inc = store::list(w.dir.path());
+    store::read_records(&inc[0].dir)
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|r| match &r.kind {
+            warroom::incident::RecordKind::MitigationOutcome { outcome, .. } => {
+                Some(outcome.clone())
+            }
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn set_label(w: &mut World, s: &mut State, label: &str, value: &str) {
+    let fp = s.alerts.selected_alert().unwrap().fingerprint.clone();
+    let mut alerts = s.alerts.alerts.clone();
+    for a in &mut alerts {
+        if a.fingerprint == fp {
+            a.labels.insert(label.into(), value.into());
+        }
+    }
+    let now = s.now;
+    let e = update(
+        s,
+        Event::Alerts {
+            source: "demo".into(),
+            at: now,
+            alerts,
+        },
+    );
+    w.perform(s, e);
+}
+
+#[test]
+fn a_plan_that_changed_between_the_confirmation_and_its_intent_record_does_not_run() {
+    // The alert's namespace changes while the intent is on its way to the disk.
+    let (mut w, mut s) = at_the_scale_step();
+    let effects = confirm_catalog(&mut w, &mut s);
+    set_label(&mut w, &mut s, "namespace", "catalog-b");
+    w.perform(&mut s, effects);
+    assert!(w.executed.is_empty(), "the changed plan never ran");
+    assert_eq!(replicas(&w), 8);
+    assert!(
+        last_outcome(&w).starts_with("not run: the plan changed"),
+        "{}",
+        last_outcome(&w)
+    );
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("ask again"))
+    );
+    assert!(!s.exec.busy());
+
+    // The runbook block changes (a reload with another replica count).
+    let (mut w, mut s) = at_the_scale_step();
+    let effects = confirm_catalog(&mut w, &mut s);
+    for rb in &mut s.runbooks {
+        for step in &mut rb.steps {
+            for c in &mut step.commands {
+                if c.name == "scale-catalog" {
+                    c.code = c.code.replace("--replicas=12", "--replicas=40");
+                }
+            }
+        }
+    }
+    w.perform(&mut s, effects);
+    assert!(w.executed.is_empty());
+    assert!(
+        last_outcome(&w).contains("plan changed"),
+        "{}",
+        last_outcome(&w)
+    );
+
+    // The alert resolves meanwhile.
+    let (mut w, mut s) = at_the_scale_step();
+    let effects = confirm_catalog(&mut w, &mut s);
+    let fp = s.alerts.selected_alert().unwrap().fingerprint.clone();
+    s.alerts.alerts.retain(|a| a.fingerprint != fp);
+    w.perform(&mut s, effects);
+    assert!(w.executed.is_empty());
+    assert!(
+        last_outcome(&w).contains("the alert is gone"),
+        "{}",
+        last_outcome(&w)
+    );
+
+    // A label the plan does not use changes: the plan is the same, so it runs.
+    let (mut w, mut s) = at_the_scale_step();
+    let effects = confirm_catalog(&mut w, &mut s);
+    set_label(&mut w, &mut s, "team", "catalog-2");
+    w.perform(&mut s, effects);
+    assert_eq!(w.executed.len(), 1);
+    assert_eq!(replicas(&w), 12);
+}
+
+#[test]
+fn an_old_prompt_or_a_runbook_reload_asks_again() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x", "c", "a", "t", "a", "l", "o", "g"]);
+    let later = s.now + chrono::Duration::minutes(6);
+    update(&mut s, Event::Tick(later));
+    keys(&mut w, &mut s, &["enter"]);
+    assert!(s.overlay.is_none());
+    assert!(w.executed.is_empty());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("too old")),
+        "{:?}",
+        s.notice
+    );
+    assert!(!w.journal_types().contains(&"mitigation_intent".to_string()));
+
+    keys(&mut w, &mut s, &["x"]);
+    assert!(matches!(s.overlay, Some(Overlay::Mitigation(_))));
+    let runbooks = s.runbooks.clone();
+    update(&mut s, Event::RunbooksLoaded(runbooks));
+    assert!(s.overlay.is_none());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("reloaded"))
+    );
+    assert!(w.executed.is_empty());
+}

@@ -917,6 +917,7 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::RunbooksLoaded(runbooks) => {
+            mitigation::runbooks_reloaded(state);
             // Keep the open runbook and path across a reload when the runbook is still there.
             let open_id = state.current_runbook().map(|r| r.id.clone());
             state.runbooks = runbooks;
