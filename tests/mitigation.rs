@@ -749,3 +749,82 @@ fn an_old_prompt_or_a_runbook_reload_asks_again() {
     );
     assert!(w.executed.is_empty());
 }
+
+#[test]
+fn a_failed_intent_write_frees_the_console_and_runs_nothing() {
+    let (mut w, mut s) = at_the_scale_step();
+    let _lost = confirm_catalog(&mut w, &mut s);
+    assert!(s.exec.busy());
+    update(&mut s, Event::JournalFailed("disk full".into()));
+    assert!(!s.exec.busy(), "the console is not busy forever");
+    assert!(s.exec.awaiting_intent.is_none());
+    assert!(w.executed.is_empty());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("was not run")),
+        "{:?}",
+        s.notice
+    );
+}
+
+#[test]
+fn esc_at_a_typed_prompt_is_a_plain_no_even_when_the_name_is_empty() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x"]);
+    // A target whose name is empty: nothing typed, and no Esc, may confirm it.
+    if let Some(Overlay::Mitigation(p)) = &mut s.overlay {
+        p.gated.typed = Some(String::new());
+    }
+    keys(&mut w, &mut s, &["esc"]);
+    assert!(s.overlay.is_none());
+    assert!(w.executed.is_empty());
+    assert!(!w.journal_types().contains(&"mitigation_intent".to_string()));
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("Not confirmed"))
+    );
+}
+
+#[test]
+fn intent_ids_stay_unique_across_a_restart_in_the_same_second() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(
+        &mut w,
+        &mut s,
+        &["x", "c", "a", "t", "a", "l", "o", "g", "enter"],
+    );
+    assert_eq!(w.executed.len(), 1);
+    // The console restarts at the same second and replays its journal.
+    let inc = store::list(w.dir.path());
+    let records = store::read_records(&inc[0].dir).unwrap();
+    let mut s2 = demo_state(90);
+    s2.now = s.now;
+    for r in &records {
+        update(&mut s2, Event::Journaled(r.clone()));
+    }
+    update(&mut s2, Event::JournalReady(JournalStatus::Writable));
+    // Its counter where the first console's was when it confirmed (an automatic check ran
+    // in each): a per-start counter and the time of day would give the same id again.
+    s2.exec.next_id = s.exec.next_id - 1;
+    assert_eq!(
+        s2.current_step_anchor().map(|a| a.1).as_deref(),
+        Some("scale-out-the-catalog")
+    );
+    keys(
+        &mut w,
+        &mut s2,
+        &["x", "c", "a", "t", "a", "l", "o", "g", "enter"],
+    );
+    let ids: Vec<String> = store::read_records(&inc[0].dir)
+        .unwrap()
+        .iter()
+        .filter_map(|r| match &r.kind {
+            warroom::incident::RecordKind::MitigationIntent { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_ne!(ids[0], ids[1]);
+}

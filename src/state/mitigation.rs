@@ -219,8 +219,7 @@ fn confirmed(state: &mut State, p: Prompt, c: Confirmation) -> Vec<Effect> {
         // A preview changes nothing, so it needs no intent record.
         return start(state, p.gated, Some(c), true);
     }
-    state.exec.next_id += 1;
-    let id = format!("m{}-{}", state.now.format("%H%M%S"), state.exec.next_id);
+    let id = intent_id(state);
     let kind = RecordKind::MitigationIntent {
         id: id.clone(),
         runbook: p.gated.plan.runbook.clone(),
@@ -236,6 +235,38 @@ fn confirmed(state: &mut State, p: Prompt, c: Confirmation) -> Vec<Effect> {
     state.exec.awaiting_intent = Some((id, p.gated, c));
     state.notify("Recording the intent ...");
     effects
+}
+
+/// A new intent id, unique in the incident's journal: the audit and the interrupted-run
+/// bookkeeping pair intents with outcomes by it, across restarts and consoles. It carries
+/// the date and time, the journal's next sequence number and a counter, and is checked
+/// against every intent already recorded.
+fn intent_id(state: &mut State) -> String {
+    let taken: std::collections::BTreeSet<&str> = state
+        .incident
+        .iter()
+        .flat_map(|i| &i.records)
+        .filter_map(|r| match &r.kind {
+            RecordKind::MitigationIntent { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let seq = state
+        .incident
+        .as_ref()
+        .and_then(|i| i.records.last())
+        .map_or(0, |r| r.seq + 1);
+    loop {
+        state.exec.next_id += 1;
+        let id = format!(
+            "m{}-{seq}-{}",
+            state.now.format("%Y%m%dT%H%M%S"),
+            state.exec.next_id
+        );
+        if !taken.contains(id.as_str()) {
+            return id;
+        }
+    }
 }
 
 /// Called for every record that lands: the intent this console is waiting for starts the

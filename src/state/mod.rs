@@ -986,6 +986,13 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
         }
         Event::JournalFailed(why) => {
             state.notify(format!("Journal write failed: {why}"));
+            if let Some((_, gated, _)) = state.exec.awaiting_intent.take() {
+                // Its intent is not on disk, so it never runs; the console is free again.
+                state.notify(format!(
+                    "Journal write failed: {why}; {} was not run (its intent could not be recorded)",
+                    crate::sanitize::escape(&gated.plan.name)
+                ));
+            }
             state.journal = JournalStatus::Failed(why);
             // Whatever was typed ahead assumed records that will never land.
             state.key_queue.clear();
