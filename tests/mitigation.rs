@@ -828,3 +828,55 @@ fn intent_ids_stay_unique_across_a_restart_in_the_same_second() {
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert_ne!(ids[0], ids[1]);
 }
+
+/// Every command of a step can be run: `c` selects the next one for `x` and `X`, the pane
+/// marks it, and the help lists the key.
+#[test]
+fn the_next_command_key_reaches_every_command_of_a_step() {
+    let text = "---\nalerts: [NodeDown]\nlast_reviewed: 2026-11-01\nlabels: [node]\n---\n\n# Node down\n\n## Alert\n\nA node.\n\n## Check\n\nLook.\n\n## Diagnose\n\nLook.\n\n## Mitigate\n\n### Move the pods off\n\n```sh {name=node-pods kind=check}\nkubectl get pods -A --field-selector spec.nodeName={{node}}\n```\n\n```sh {name=cordon-node kind=mitigation}\nkubectl cordon {{node}}\n```\n\n> **Safety:** Is the node really gone?\n\n```sh {name=uncordon-node kind=mitigation}\nkubectl uncordon {{node}}\n```\n\n> **Safety:** Is it back?\n\n## Postmortem\n\nWrite.\n";
+    let parsed = warroom::runbook::parse::parse("node-down", "node-down.md", text).unwrap();
+    let mut s = demo_state(0);
+    s.runbooks = vec![parsed.runbook];
+    let labels: BTreeMap<String, String> = [("node".to_string(), "node-1".to_string())].into();
+    s.runbook.open(0, None, labels);
+    let step = s.runbooks[0]
+        .steps
+        .iter()
+        .position(|st| st.anchor == "move-the-pods-off")
+        .unwrap();
+    s.runbook.go(step);
+    let asked = |s: &mut State, key: &str| -> String {
+        let effects = press(s, &[key]);
+        s.exec.gating = false;
+        effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Gate { spec, .. } => Some(spec.name.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    // By default the first mitigation, as before.
+    assert_eq!(asked(&mut s, "x"), "cordon-node");
+    let screen = crate::common::screen(&s, 120, 40);
+    assert!(screen.contains("▶ MITIGATION  cordon-node"), "{screen}");
+    assert!(screen.contains("c next command"), "{screen}");
+    assert_eq!(asked(&mut s, "c"), "");
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("uncordon-node selected"))
+    );
+    assert_eq!(asked(&mut s, "x"), "uncordon-node");
+    assert_eq!(asked(&mut s, "X"), "uncordon-node");
+    // Round to the check, then back to the first mitigation.
+    asked(&mut s, "c");
+    assert_eq!(asked(&mut s, "x"), "node-pods");
+    asked(&mut s, "c");
+    assert_eq!(asked(&mut s, "x"), "cordon-node");
+    assert!(
+        warroom::keymap::Action::ALL
+            .iter()
+            .any(|a| a.config_name() == "next_command")
+    );
+}

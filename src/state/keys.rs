@@ -248,6 +248,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Action::ExpireSilence => open_expire(state),
         Action::Run => return super::mitigation::request(state, false),
         Action::DryRun => return super::mitigation::request(state, true),
+        Action::NextCommand => super::mitigation::next_command(state),
         Action::AdvanceDrill => return super::drill_flow::advance(state),
         Action::CancelRun => {
             if state.exec.running.is_some() {

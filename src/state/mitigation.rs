@@ -15,7 +15,6 @@ use crate::exec::gate::{self, Confirmation, GatedPlan};
 use crate::exec::plan::{Plan, Target};
 use crate::incident::{Record, RecordKind};
 use crate::keymap::Key;
-use crate::runbook::CommandKind;
 
 /// Output lines kept for the pane.
 pub const MAX_OUTPUT: usize = 500;
@@ -97,8 +96,8 @@ pub struct ExecDone {
     pub argv: Vec<String>,
 }
 
-/// The run or dry-run key: the current step's mitigation (or, if it has none, its check)
-/// goes to the gate with the selected alert's labels (or, with none, the runbook view's).
+/// The run or dry-run key: the current step's selected command (`c` chooses; by default
+/// its first mitigation, else its first check) goes to the gate with the selected alert's labels (or, with none, the runbook view's).
 pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
     if state.exec.busy() {
         state.notify("A command is already running (ctrl-k cancels it).");
@@ -112,13 +111,12 @@ pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
         state.notify("Open a runbook first: select an alert and press enter.");
         return Vec::new();
     };
-    let block = step
-        .commands
-        .iter()
-        .find(|c| c.kind == CommandKind::Mitigation)
-        .or_else(|| step.commands.first());
+    let block = state
+        .runbook
+        .selected_command(step)
+        .and_then(|i| step.commands.get(i));
     let Some(block) = block else {
-        state.notify("This step has no command.");
+        state.notify("This step has no command to run (PromQL checks are read on a dashboard).");
         return Vec::new();
     };
     let spec = ActionSpec::from_block(rb, block);
@@ -239,8 +237,8 @@ fn confirmed(state: &mut State, p: Prompt, c: Confirmation) -> Vec<Effect> {
 
 /// A new intent id, unique in the incident's journal: the audit and the interrupted-run
 /// bookkeeping pair intents with outcomes by it, across restarts and consoles. It carries
-/// the date and time, the journal's next sequence number and a counter, and is checked
-/// against every intent already recorded.
+/// the journal's next sequence number and a counter, and is checked against every intent
+/// already recorded.
 fn intent_id(state: &mut State) -> String {
     let taken: std::collections::BTreeSet<&str> = state
         .incident
@@ -258,11 +256,7 @@ fn intent_id(state: &mut State) -> String {
         .map_or(0, |r| r.seq + 1);
     loop {
         state.exec.next_id += 1;
-        let id = format!(
-            "m{}-{seq}-{}",
-            state.now.format("%Y%m%dT%H%M%S"),
-            state.exec.next_id
-        );
+        let id = format!("m{seq}-{}", state.exec.next_id);
         if !taken.contains(id.as_str()) {
             return id;
         }
@@ -521,4 +515,31 @@ pub fn settle_unfinished(state: &mut State) -> Vec<Effect> {
         state.dirty = true;
     }
     effects
+}
+
+/// `c`: the next of the step's commands becomes the one `x` and `X` run.
+pub fn next_command(state: &mut State) {
+    let Some(step) = state
+        .current_runbook()
+        .and_then(|rb| state.runbook.current_step().and_then(|i| rb.steps.get(i)))
+        .cloned()
+    else {
+        state.notify("Open a runbook first: select an alert and press enter.");
+        return;
+    };
+    match state.runbook.next_command(&step) {
+        Some(i) => {
+            let c = &step.commands[i];
+            let n = super::runbook_view::runnable(&step).len();
+            state.notify(format!(
+                "{} selected ({} of the step's {n}): x runs it, X previews it.",
+                crate::sanitize::escape(&c.name),
+                match c.kind {
+                    crate::runbook::CommandKind::Mitigation => "a mitigation",
+                    _ => "a check",
+                }
+            ));
+        }
+        None => state.notify("This step has no command."),
+    }
 }
