@@ -476,6 +476,29 @@ pub fn build_plan(opts: &PlanOptions, req: Request<'_>) -> Result<Plan, Refusal>
     ))
 }
 
+/// Why the gate will refuse this block's `kubectl` whatever the labels are (an
+/// unsupported form, a cluster flag, kubectl behind another program or changing things
+/// from a shell script), judged with a harmless value in every placeholder: what lint
+/// reports as `unsupported-kubectl`. `None` when there is nothing to say.
+pub fn kubectl_problem(spec: &ActionSpec) -> Option<String> {
+    if spec.manifest.is_some() || spec.experiment.is_some() {
+        return None;
+    }
+    if spec.shell {
+        return shell_kubectl(&spec.code).err().map(|r| r.to_string());
+    }
+    let names = template::placeholders(&spec.code).ok()?;
+    let labels: BTreeMap<String, String> = names
+        .iter()
+        .map(|n| (n.clone(), "a1".to_string()))
+        .collect();
+    let argv = template::render_argv(&spec.code, &names, &labels).ok()?;
+    if let Err(r) = hidden_kubectl(&argv) {
+        return Some(r.to_string());
+    }
+    parse_kubectl(&argv).err()
+}
+
 /// A read-only `kubectl` process reads the cluster the console checked: the configured
 /// kubeconfig and the active context, whatever `$KUBECONFIG` or the file's current
 /// context say.

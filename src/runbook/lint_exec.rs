@@ -46,6 +46,19 @@ pub fn lint(rb: &Runbook, read_only_tools: &[String], d: &mut Vec<Diagnostic>) {
                         .hint("without shell=true a block runs as one command, without a shell"),
                 );
             }
+            if c.lang != "promql"
+                && matches!(c.kind, CommandKind::Check | CommandKind::Mitigation)
+                && let Some(why) = gate::kubectl_problem(&spec)
+            {
+                d.push(
+                    Diagnostic::error(
+                        "unsupported-kubectl",
+                        c.pos,
+                        format!("`{}`: the console will refuse it: {why}", c.name),
+                    )
+                    .hint("changes the console makes: kubectl scale, rollout restart, cordon, uncordon, delete pod, delete a Chaos Mesh experiment, or a kube= manifest; reads: get, describe, logs, top, events, rollout status|history. Write anything else as a plain ``` block without attributes, to run by hand"),
+                );
+            }
             for p in &c.prechecks {
                 if p.kind == PrecheckKind::Command
                     && let Some(why) = template::needs_shell(&p.code)
