@@ -52,6 +52,8 @@ pub struct ConfigFile {
     pub region_contexts: BTreeMap<String, String>,
     /// The kubeconfig to read instead of `$KUBECONFIG` / `~/.kube/config`.
     pub kubeconfig: Option<PathBuf>,
+    /// Programs a `kind=check` block may run as read-only, besides the built-in ones.
+    pub read_only_tools: Vec<String>,
 }
 
 /// One server section (`alertmanager:` or `prometheus:`) as written.
@@ -166,6 +168,7 @@ pub struct Config {
     pub read_only_contexts: Vec<String>,
     pub region_contexts: BTreeMap<String, String>,
     pub kubeconfig: Option<PathBuf>,
+    pub read_only_tools: Vec<String>,
 }
 
 impl Config {
@@ -194,6 +197,8 @@ impl Config {
             read_only_contexts: self.read_only_contexts.clone(),
             protected_contexts: self.protected_contexts.clone(),
             region_contexts: self.region_contexts.clone(),
+            read_only_tools: self.read_only_tools.clone(),
+            kubeconfig: self.kubeconfig.clone(),
         }
     }
 }
@@ -290,6 +295,13 @@ impl Config {
                 "slo_specs: SLOs are computed by Prometheus; add a `prometheus:` section with its url".into(),
             ));
         }
+        if let Some(why) = file
+            .read_only_tools
+            .iter()
+            .find_map(|t| crate::exec::tools::refuse_tool(t))
+        {
+            return Err(at("read_only_tools", format!("read_only_tools: {why}")));
+        }
         let mut severity = SeverityMap::default();
         if let Some(l) = file.severity_label {
             severity.label = l;
@@ -318,6 +330,7 @@ impl Config {
             read_only_contexts: file.read_only_contexts,
             region_contexts: file.region_contexts,
             kubeconfig: file.kubeconfig,
+            read_only_tools: file.read_only_tools,
         })
     }
 }

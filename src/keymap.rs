@@ -40,6 +40,7 @@ pub enum Action {
     ExpireSilence,
     Run,
     DryRun,
+    NextCommand,
     CancelRun,
     StartExperiment,
     KillSwitch,
@@ -49,7 +50,7 @@ pub enum Action {
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -76,6 +77,7 @@ impl Action {
         Action::ExpireSilence,
         Action::Run,
         Action::DryRun,
+        Action::NextCommand,
         Action::CancelRun,
         Action::StartExperiment,
         Action::KillSwitch,
@@ -118,6 +120,7 @@ impl Action {
             Action::ExpireSilence => "expire_silence",
             Action::Run => "run",
             Action::DryRun => "dry_run",
+            Action::NextCommand => "next_command",
             Action::CancelRun => "cancel_run",
             Action::StartExperiment => "start_experiment",
             Action::KillSwitch => "kill_switch",
@@ -155,8 +158,9 @@ impl Action {
             Action::Detail => "all labels and annotations of the alert / SLO numbers",
             Action::Silence => "silence the alert in Alertmanager (asks first)",
             Action::ExpireSilence => "expire the alert's silence (asks first)",
-            Action::Run => "run the step's mitigation or check (asks first)",
-            Action::DryRun => "preview the step's mitigation as a dry run",
+            Action::Run => "run the step's selected command (asks first)",
+            Action::DryRun => "preview the step's selected command as a dry run",
+            Action::NextCommand => "select the step's next command for run and dry run",
             Action::CancelRun => "cancel the running command",
             Action::StartExperiment => "game-day: start the selected experiment (asks first)",
             Action::KillSwitch => "game-day: kill switch, delete every experiment now",
@@ -198,6 +202,7 @@ impl Action {
             Action::ExpireSilence => &["U"],
             Action::Run => &["x"],
             Action::DryRun => &["X"],
+            Action::NextCommand => &["c"],
             Action::CancelRun => &["ctrl-k"],
             Action::StartExperiment => &["e"],
             Action::KillSwitch => &["K"],

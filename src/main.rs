@@ -174,7 +174,7 @@ fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool
     };
     // The config's own drill log, wherever it is, when the config's runbooks are linted
     // (no paths given) or a path given is the log or a directory holding it. With explicit
-    // paths a broken config only loses this.
+    // paths a broken config only loses this and its read_only_tools, and says so.
     let covers = |p: &std::path::PathBuf, log: &std::path::Path| {
         let real = |x: &std::path::Path| std::fs::canonicalize(x).ok();
         p.as_path() == log
@@ -182,12 +182,22 @@ fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool
                 .zip(real(log))
                 .is_some_and(|(p, l)| l.starts_with(p))
     };
-    let logs: Vec<std::path::PathBuf> = config
-        .ok()
-        .and_then(|c| c.drill_log)
-        .filter(|log| defaulted || paths.iter().any(|p| covers(p, log)))
-        .into_iter()
-        .collect();
+    let (logs, read_only_tools): (Vec<std::path::PathBuf>, Vec<String>) = match config {
+        Ok(c) => (
+            c.drill_log
+                .filter(|log| defaulted || paths.iter().any(|p| covers(p, log)))
+                .into_iter()
+                .collect(),
+            // Checks are judged with the config's read_only_tools, as the console judges them.
+            c.read_only_tools,
+        ),
+        Err(e) => {
+            eprintln!(
+                "warroom: lint: the config was not read ({e}); its drill log and read_only_tools are not counted"
+            );
+            (Vec::new(), Vec::new())
+        }
+    };
     let today = chrono::Utc::now().date_naive();
     match warroom::runbook::command::run(
         &paths,
@@ -195,6 +205,7 @@ fn lint(cli: &Cli, paths: &[std::path::PathBuf], json: bool, deny_warnings: bool
         json,
         deny_warnings,
         today,
+        &read_only_tools,
         &mut std::io::stdout(),
     ) {
         Ok(code) => ExitCode::from(code),

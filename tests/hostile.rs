@@ -166,7 +166,7 @@ fn live_console(am: &Stub, runbooks: &Path, data: &Path) -> Session {
     std::fs::write(
         dir.join("config.yaml"),
         format!(
-            "user: tester\nrunbooks_dir: {}\nalertmanager:\n  urls: [{}]\n  interval: 1s\n",
+            "user: tester\nrunbooks_dir: {}\nread_only_tools: [printf]\nalertmanager:\n  urls: [{}]\n  interval: 1s\n",
             runbooks.display(),
             am.url()
         ),
@@ -218,6 +218,7 @@ fn hostile_alerts_runbooks_notes_and_command_output_never_reach_the_terminal_raw
     s.wait_for_text("Step 1/5");
     s.send_key(Key::Enter);
     s.wait_for_text("real?");
+    // `printf` is a read-only tool by the config's `read_only_tools`: it runs at once.
     s.send("x");
     s.wait_for("the check's output", TIMEOUT, |sc| {
         sc.contents().contains("done")

@@ -433,17 +433,33 @@ async fn handle(shared: &Mutex<Cluster>, req: Request<Incoming>) -> Response<Ful
                     "metadata": {"resourceVersion": "102"}, "items": items}),
             )
         }
-        ("GET", ["apis", "apps", "v1", "namespaces", ns, "deployments", name]) => {
-            let key = ("deployments".to_string(), ns.to_string(), name.to_string());
+        (
+            "GET",
+            [
+                "apis",
+                "apps",
+                "v1",
+                "namespaces",
+                ns,
+                plural @ ("deployments" | "statefulsets"),
+                name,
+            ],
+        ) => {
+            let key = (plural.to_string(), ns.to_string(), name.to_string());
             let Some((replicas, _)) = c.workloads.get(&key).cloned() else {
-                return not_found("deployments.apps", name);
+                return not_found(&format!("{plural}.apps"), name);
             };
             let available = c.unavailable.get(&key).copied().unwrap_or(replicas);
+            let kind = if *plural == "deployments" {
+                "Deployment"
+            } else {
+                "StatefulSet"
+            };
             respond(
                 200,
-                &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                &json!({"apiVersion": "apps/v1", "kind": kind,
                     "metadata": {"name": name, "namespace": ns, "generation": 4},
-                    "spec": {"replicas": replicas,
+                    "spec": {"replicas": replicas, "serviceName": name,
                         "selector": {"matchLabels": {"app": name}},
                         "template": {"metadata": {"labels": {"app": name}},
                             "spec": {"containers": [{"name": name, "image": "cart:1.4"}]}}},
@@ -519,7 +535,7 @@ async fn scale_speaks_the_recorded_wire_format_and_changes_state() {
     assert_eq!(seen.content_type.as_deref(), want["content_type"].as_str());
     assert_eq!(seen.body, want["body"]);
     assert_eq!(
-        r.replicas(Workload::Deployment, "shop", "cart")
+        r.available_replicas(Workload::Deployment, "shop", "cart")
             .await
             .unwrap(),
         5
@@ -727,20 +743,146 @@ async fn chaos_experiments_are_created_and_deleted_with_409_and_404() {
 }
 
 #[tokio::test]
-async fn pre_check_questions_read_replicas_and_pdb_headroom() {
+async fn pre_check_questions_read_available_replicas_and_pdb_headroom() {
     let api = FakeApi::start(Cluster::shop()).await;
     let r = api.runner();
     assert_eq!(
-        r.replicas(Workload::StatefulSet, "shop", "db")
+        r.available_replicas(Workload::StatefulSet, "shop", "db")
             .await
             .unwrap(),
         2
+    );
+    // Asked for 3, one available: the status counts, not the spec.
+    api.cluster
+        .lock()
+        .unwrap()
+        .unavailable
+        .insert(("deployments".into(), "shop".into(), "cart".into()), 1);
+    assert_eq!(
+        r.available_replicas(Workload::Deployment, "shop", "cart")
+            .await
+            .unwrap(),
+        1
     );
     assert_eq!(r.pdb_headroom("shop", "cart").await.unwrap(), 1);
     assert!(matches!(
         r.pdb_headroom("shop", "nope").await,
         Err(KubeError::Api { code: 404, .. })
     ));
+}
+
+/// The shipped db-connection-pool runbook's `deployment/{{service}} -n {{namespace}}
+/// available` and a `pdb/... headroom` check, through the gate, against the API: the
+/// templates are rendered, the check's own namespace is asked, and the answer is the
+/// workload's available replicas.
+#[tokio::test]
+async fn kube_pre_checks_run_through_the_gate_against_the_api() {
+    use warroom::exec::checks::LiveChecks;
+    use warroom::exec::gate::{self, GateConfig, Refusal, Request};
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runbooks/db-connection-pool-exhaustion.md"
+    ))
+    .unwrap();
+    let parsed = warroom::runbook::parse::parse("db", "db.md", &text).unwrap();
+    let rb = &parsed.runbook;
+    let block = rb
+        .steps
+        .iter()
+        .flat_map(|s| &s.commands)
+        .find(|c| c.name == "restart-service")
+        .unwrap();
+    let mut spec = warroom::exec::ActionSpec::from_block(rb, block);
+    assert_eq!(spec.prechecks.len(), 2, "{:?}", spec.prechecks);
+    let api = FakeApi::start(Cluster::shop()).await;
+    let checks = LiveChecks {
+        kube: Some(api.runner()),
+        prometheus: None,
+        simulated: false,
+    };
+    let labels: BTreeMap<String, String> = [
+        ("namespace".to_string(), "shop".to_string()),
+        ("service".to_string(), "cart".to_string()),
+    ]
+    .into();
+    let cfg = GateConfig::default();
+    let gated = |spec: warroom::exec::ActionSpec, labels: BTreeMap<String, String>| {
+        let checks = &checks;
+        let cfg = &cfg;
+        async move {
+            gate::gate(
+                cfg,
+                Request {
+                    spec: &spec,
+                    alert: None,
+                    labels: &labels,
+                    context: "prod-eu",
+                },
+                checks,
+            )
+            .await
+        }
+    };
+    let g = gated(spec.clone(), labels.clone()).await.unwrap();
+    let shown = g.prompt_lines().join("\n");
+    assert!(
+        shown.contains("deployment/cart in shop has at least 1 available replica: 3 available"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("pdb/cart in shop allows a disruption: 1 disruptions allowed"),
+        "{shown}"
+    );
+    let asked: Vec<String> = api.seen().iter().map(|s| s.path.clone()).collect();
+    assert!(
+        asked.contains(&"/apis/apps/v1/namespaces/shop/deployments/cart".to_string()),
+        "{asked:?}"
+    );
+    // None available now: refused before any prompt.
+    api.cluster
+        .lock()
+        .unwrap()
+        .unavailable
+        .insert(("deployments".into(), "shop".into(), "cart".into()), 0);
+    let e = gated(spec.clone(), labels.clone()).await.unwrap_err();
+    assert!(matches!(e, Refusal::PreCheck(_)), "{e}");
+    assert!(e.to_string().contains("0 available"), "{e}");
+    // No headroom left in the PDB: refused too.
+    api.cluster.lock().unwrap().unavailable.clear();
+    api.cluster
+        .lock()
+        .unwrap()
+        .pdbs
+        .insert(("shop".into(), "cart".into()), 0);
+    let e = gated(spec.clone(), labels.clone()).await.unwrap_err();
+    assert!(e.to_string().contains("0 disruptions allowed"), "{e}");
+    // A hostile value in a check's template is refused before anything is asked.
+    let mut bad = labels.clone();
+    bad.insert("service".into(), "cart/../x".into());
+    let before = api.seen().len();
+    assert!(matches!(
+        gated(spec.clone(), bad).await,
+        Err(Refusal::Template(_))
+    ));
+    assert_eq!(api.seen().len(), before);
+    // The check's own `-n` is asked, not the plan's namespace.
+    api.cluster.lock().unwrap().pdbs.clear();
+    let mut other = labels.clone();
+    other.insert("namespace".into(), "other".into());
+    spec.prechecks =
+        vec![warroom::exec::kube_precheck("deployment/{{service}} -n shop available").unwrap()];
+    let g = gated(spec.clone(), other.clone()).await.unwrap();
+    assert_eq!(g.plan.namespace.as_deref(), Some("other"));
+    assert!(g.checks[0].ok, "{:?}", g.checks);
+    // Without `-n`, the plan's namespace, where there is no such deployment: 404, refused.
+    spec.prechecks =
+        vec![warroom::exec::kube_precheck("deployment/{{service}} available").unwrap()];
+    let e = gated(spec.clone(), other).await.unwrap_err();
+    assert!(e.to_string().contains("404"), "{e}");
+    // A missing workload is a failed check, not a pass.
+    spec.prechecks = vec![warroom::exec::kube_precheck("sts/ghost -n shop available").unwrap()];
+    let e = gated(spec, labels).await.unwrap_err();
+    assert!(e.to_string().contains("404"), "{e}");
 }
 
 #[tokio::test]

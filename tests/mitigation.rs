@@ -514,3 +514,369 @@ fn a_read_only_console_runs_no_auto_check_and_the_gate_refuses_mutating_ones() {
     ));
     assert!(matches!(r, Err(gate::Refusal::ReadOnly(_))), "{r:?}");
 }
+
+/// A runbook with one `kind=check` block of this code, `auto=true` on it when `auto`.
+fn one_check_runbook(code: &str, shell: bool, auto: bool) -> warroom::runbook::parse::Parsed {
+    let attrs = format!(
+        "name=probe kind=check{}{}",
+        if shell { " shell=true" } else { "" },
+        if auto { " auto=true" } else { "" }
+    );
+    let text = format!(
+        "---\nalerts: [CartDown]\nlast_reviewed: 2026-11-01\nlabels: [namespace, pod, node]\n---\n\n# Cart down\n\n## Alert\n\nCart.\n\n## Check\n\n### Is it real?\n\n```sh {{{attrs}}}\n{code}\n```\n\n## Diagnose\n\nLook.\n\n## Mitigate\n\nAct.\n\n## Postmortem\n\nWrite.\n"
+    );
+    warroom::runbook::parse::parse("cart-down", "cart-down.md", &text).unwrap()
+}
+
+/// Checks that are not known to only read: kubectl by a path, behind a wrapper or in a
+/// script, other programs, curl that sends. Each is refused by a read-only console's gate
+/// (so an automatic run never starts it), and lint refuses `auto=true` on it.
+#[test]
+fn checks_not_known_to_only_read_are_refused_in_read_only_mode_and_never_auto_run() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let labels: BTreeMap<String, String> = [
+        ("namespace".to_string(), "shop".to_string()),
+        ("pod".to_string(), "cart-1".to_string()),
+        ("node".to_string(), "node-1".to_string()),
+    ]
+    .into();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for (code, shell) in [
+        (
+            "/usr/bin/kubectl -n {{namespace}} delete pod {{pod}}",
+            false,
+        ),
+        ("env kubectl -n {{namespace}} delete pod {{pod}}", false),
+        ("sudo kubectl cordon {{node}}", false),
+        ("timeout 5 kubectl -n {{namespace}} get pods", false),
+        ("env sh -c 'kubectl delete pod x'", false),
+        ("helm -n {{namespace}} rollback cart", false),
+        ("curl -X POST http://flags.example/off", false),
+        ("curl -fsSd on=0 http://flags.example/", false),
+        (
+            "kubectl -n {{namespace}} get pods | xargs kubectl delete",
+            true,
+        ),
+        ("kubectl -n {{namespace}} get pods | grep {{pod}}", true),
+    ] {
+        let parsed = one_check_runbook(code, shell, true);
+        let lint = warroom::runbook::lint::lint(&parsed, today);
+        assert!(
+            lint.iter().any(|d| d.code == "auto-mutating"),
+            "{code}: {lint:?}"
+        );
+        let rb = &parsed.runbook;
+        let block = &rb.steps.iter().flat_map(|s| &s.commands).next().unwrap();
+        let spec = warroom::exec::ActionSpec::from_block(rb, block);
+        let cfg = GateConfig {
+            read_only: true,
+            ..demo_gate()
+        };
+        let r = rt.block_on(gate::gate(
+            &cfg,
+            Request {
+                spec: &spec,
+                alert: None,
+                labels: &labels,
+                context: SIM_CONTEXT,
+            },
+            &gate::NoPreChecks,
+        ));
+        assert!(
+            matches!(r, Err(gate::Refusal::ReadOnly(_))),
+            "{code}: {r:?}"
+        );
+    }
+    // What does only read stays a plain check: no lint error, and the gate lets it run.
+    for code in [
+        "kubectl -n {{namespace}} get pods",
+        "/usr/bin/kubectl -n {{namespace}} describe pod {{pod}}",
+        "curl -fsS -o /dev/null -w '%{http_code}' https://status.example/healthz",
+        "dig +short cart.example",
+    ] {
+        let parsed = one_check_runbook(code, false, true);
+        let lint = warroom::runbook::lint::lint(&parsed, today);
+        assert!(lint.is_empty(), "{code}: {lint:?}");
+    }
+}
+
+/// Types the catalog's name at the open prompt and presses Enter, but returns the effects
+/// (the intent record on its way) instead of performing them.
+fn confirm_catalog(w: &mut World, s: &mut State) -> Vec<Effect> {
+    keys(w, s, &["x", "c", "a", "t", "a", "l", "o", "g"]);
+    assert!(matches!(s.overlay, Some(Overlay::Mitigation(_))));
+    let effects = press(s, &["enter"]);
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            Effect::Journal {
+                kind: warroom::incident::RecordKind::MitigationIntent { .. },
+                ..
+            }
+        )),
+        "{effects:?}"
+    );
+    effects
+}
+
+fn last_outcome(w: &World) -> String {
+    let inc = store::list(w.dir.path());
+    store::read_records(&inc[0].dir)
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|r| match &r.kind {
+            warroom::incident::RecordKind::MitigationOutcome { outcome, .. } => {
+                Some(outcome.clone())
+            }
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn set_label(w: &mut World, s: &mut State, label: &str, value: &str) {
+    let fp = s.alerts.selected_alert().unwrap().fingerprint.clone();
+    let mut alerts = s.alerts.alerts.clone();
+    for a in &mut alerts {
+        if a.fingerprint == fp {
+            a.labels.insert(label.into(), value.into());
+        }
+    }
+    let now = s.now;
+    let e = update(
+        s,
+        Event::Alerts {
+            source: "demo".into(),
+            at: now,
+            alerts,
+        },
+    );
+    w.perform(s, e);
+}
+
+#[test]
+fn a_plan_that_changed_between_the_confirmation_and_its_intent_record_does_not_run() {
+    // The alert's namespace changes while the intent is on its way to the disk.
+    let (mut w, mut s) = at_the_scale_step();
+    let effects = confirm_catalog(&mut w, &mut s);
+    set_label(&mut w, &mut s, "namespace", "catalog-b");
+    w.perform(&mut s, effects);
+    assert!(w.executed.is_empty(), "the changed plan never ran");
+    assert_eq!(replicas(&w), 8);
+    assert!(
+        last_outcome(&w).starts_with("not run: the plan changed"),
+        "{}",
+        last_outcome(&w)
+    );
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("ask again"))
+    );
+    assert!(!s.exec.busy());
+
+    // The runbook block changes (a reload with another replica count).
+    let (mut w, mut s) = at_the_scale_step();
+    let effects = confirm_catalog(&mut w, &mut s);
+    for rb in &mut s.runbooks {
+        for step in &mut rb.steps {
+            for c in &mut step.commands {
+                if c.name == "scale-catalog" {
+                    c.code = c.code.replace("--replicas=12", "--replicas=40");
+                }
+            }
+        }
+    }
+    w.perform(&mut s, effects);
+    assert!(w.executed.is_empty());
+    assert!(
+        last_outcome(&w).contains("plan changed"),
+        "{}",
+        last_outcome(&w)
+    );
+
+    // The alert resolves meanwhile.
+    let (mut w, mut s) = at_the_scale_step();
+    let effects = confirm_catalog(&mut w, &mut s);
+    let fp = s.alerts.selected_alert().unwrap().fingerprint.clone();
+    s.alerts.alerts.retain(|a| a.fingerprint != fp);
+    w.perform(&mut s, effects);
+    assert!(w.executed.is_empty());
+    assert!(
+        last_outcome(&w).contains("the alert is gone"),
+        "{}",
+        last_outcome(&w)
+    );
+
+    // A label the plan does not use changes: the plan is the same, so it runs.
+    let (mut w, mut s) = at_the_scale_step();
+    let effects = confirm_catalog(&mut w, &mut s);
+    set_label(&mut w, &mut s, "team", "catalog-2");
+    w.perform(&mut s, effects);
+    assert_eq!(w.executed.len(), 1);
+    assert_eq!(replicas(&w), 12);
+}
+
+#[test]
+fn an_old_prompt_or_a_runbook_reload_asks_again() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x", "c", "a", "t", "a", "l", "o", "g"]);
+    let later = s.now + chrono::Duration::minutes(6);
+    update(&mut s, Event::Tick(later));
+    keys(&mut w, &mut s, &["enter"]);
+    assert!(s.overlay.is_none());
+    assert!(w.executed.is_empty());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("too old")),
+        "{:?}",
+        s.notice
+    );
+    assert!(!w.journal_types().contains(&"mitigation_intent".to_string()));
+
+    keys(&mut w, &mut s, &["x"]);
+    assert!(matches!(s.overlay, Some(Overlay::Mitigation(_))));
+    let runbooks = s.runbooks.clone();
+    update(&mut s, Event::RunbooksLoaded(runbooks));
+    assert!(s.overlay.is_none());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("reloaded"))
+    );
+    assert!(w.executed.is_empty());
+}
+
+#[test]
+fn a_failed_intent_write_frees_the_console_and_runs_nothing() {
+    let (mut w, mut s) = at_the_scale_step();
+    let _lost = confirm_catalog(&mut w, &mut s);
+    assert!(s.exec.busy());
+    update(&mut s, Event::JournalFailed("disk full".into()));
+    assert!(!s.exec.busy(), "the console is not busy forever");
+    assert!(s.exec.awaiting_intent.is_none());
+    assert!(w.executed.is_empty());
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("was not run")),
+        "{:?}",
+        s.notice
+    );
+}
+
+#[test]
+fn esc_at_a_typed_prompt_is_a_plain_no_even_when_the_name_is_empty() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x"]);
+    // A target whose name is empty: nothing typed, and no Esc, may confirm it.
+    if let Some(Overlay::Mitigation(p)) = &mut s.overlay {
+        p.gated.typed = Some(String::new());
+    }
+    keys(&mut w, &mut s, &["esc"]);
+    assert!(s.overlay.is_none());
+    assert!(w.executed.is_empty());
+    assert!(!w.journal_types().contains(&"mitigation_intent".to_string()));
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("Not confirmed"))
+    );
+}
+
+#[test]
+fn intent_ids_stay_unique_across_a_restart_in_the_same_second() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(
+        &mut w,
+        &mut s,
+        &["x", "c", "a", "t", "a", "l", "o", "g", "enter"],
+    );
+    assert_eq!(w.executed.len(), 1);
+    // The console restarts at the same second and replays its journal.
+    let inc = store::list(w.dir.path());
+    let records = store::read_records(&inc[0].dir).unwrap();
+    let mut s2 = demo_state(90);
+    s2.now = s.now;
+    for r in &records {
+        update(&mut s2, Event::Journaled(r.clone()));
+    }
+    update(&mut s2, Event::JournalReady(JournalStatus::Writable));
+    // Its counter where the first console's was when it confirmed (an automatic check ran
+    // in each): a per-start counter and the time of day would give the same id again.
+    s2.exec.next_id = s.exec.next_id - 1;
+    assert_eq!(
+        s2.current_step_anchor().map(|a| a.1).as_deref(),
+        Some("scale-out-the-catalog")
+    );
+    keys(
+        &mut w,
+        &mut s2,
+        &["x", "c", "a", "t", "a", "l", "o", "g", "enter"],
+    );
+    let ids: Vec<String> = store::read_records(&inc[0].dir)
+        .unwrap()
+        .iter()
+        .filter_map(|r| match &r.kind {
+            warroom::incident::RecordKind::MitigationIntent { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_ne!(ids[0], ids[1]);
+}
+
+/// Every command of a step can be run: `c` selects the next one for `x` and `X`, the pane
+/// marks it, and the help lists the key.
+#[test]
+fn the_next_command_key_reaches_every_command_of_a_step() {
+    let text = "---\nalerts: [NodeDown]\nlast_reviewed: 2026-11-01\nlabels: [node]\n---\n\n# Node down\n\n## Alert\n\nA node.\n\n## Check\n\nLook.\n\n## Diagnose\n\nLook.\n\n## Mitigate\n\n### Move the pods off\n\n```sh {name=node-pods kind=check}\nkubectl get pods -A --field-selector spec.nodeName={{node}}\n```\n\n```sh {name=cordon-node kind=mitigation}\nkubectl cordon {{node}}\n```\n\n> **Safety:** Is the node really gone?\n\n```sh {name=uncordon-node kind=mitigation}\nkubectl uncordon {{node}}\n```\n\n> **Safety:** Is it back?\n\n## Postmortem\n\nWrite.\n";
+    let parsed = warroom::runbook::parse::parse("node-down", "node-down.md", text).unwrap();
+    let mut s = demo_state(0);
+    s.runbooks = vec![parsed.runbook];
+    let labels: BTreeMap<String, String> = [("node".to_string(), "node-1".to_string())].into();
+    s.runbook.open(0, None, labels);
+    let step = s.runbooks[0]
+        .steps
+        .iter()
+        .position(|st| st.anchor == "move-the-pods-off")
+        .unwrap();
+    s.runbook.go(step);
+    let asked = |s: &mut State, key: &str| -> String {
+        let effects = press(s, &[key]);
+        s.exec.gating = false;
+        effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Gate { spec, .. } => Some(spec.name.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    // By default the first mitigation, as before.
+    assert_eq!(asked(&mut s, "x"), "cordon-node");
+    let screen = crate::common::screen(&s, 120, 40);
+    assert!(screen.contains("▶ MITIGATION  cordon-node"), "{screen}");
+    assert!(screen.contains("c next command"), "{screen}");
+    assert_eq!(asked(&mut s, "c"), "");
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("uncordon-node selected"))
+    );
+    assert_eq!(asked(&mut s, "x"), "uncordon-node");
+    assert_eq!(asked(&mut s, "X"), "uncordon-node");
+    // Round to the check, then back to the first mitigation.
+    asked(&mut s, "c");
+    assert_eq!(asked(&mut s, "x"), "node-pods");
+    asked(&mut s, "c");
+    assert_eq!(asked(&mut s, "x"), "cordon-node");
+    assert!(
+        warroom::keymap::Action::ALL
+            .iter()
+            .any(|a| a.config_name() == "next_command")
+    );
+}

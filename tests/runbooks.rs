@@ -87,7 +87,7 @@ fn the_good_fixture_is_clean_and_parsed_fully() {
     assert_eq!(df.pos.line, 20);
     assert_eq!(
         df.code,
-        "kubectl -n {{namespace}} exec {{pod}} -- df -h /data"
+        "diskctl -n {{namespace}} exec {{pod}} -- df -h /data"
     );
     assert_eq!(rb.steps[2].branches[1].target, "data-grows");
     assert_eq!(rb.steps[2].branches[1].label, "Data");
@@ -405,8 +405,8 @@ fn tables_show_as_rows_and_html_blocks_are_hidden() {
 #[test]
 fn shell_syntax_needs_shell_true() {
     expect(
-        "kubectl -n {{namespace}} exec {{pod}} -- df -h /data",
-        "kubectl -n {{namespace}} exec {{pod}} -- df -h /data | tail -1",
+        "diskctl -n {{namespace}} exec {{pod}} -- df -h /data",
+        "diskctl -n {{namespace}} exec {{pod}} -- df -h /data | tail -1",
         "shell-syntax",
         "mark the block shell=true",
         "```sh {name=df",
@@ -432,16 +432,19 @@ fn auto_is_only_for_read_only_checks() {
         None,
     );
     expect(
-        "{name=df kind=check timeout=10s}\nkubectl -n {{namespace}} exec {{pod}} -- df -h /data",
+        "{name=df kind=check timeout=10s}\ndiskctl -n {{namespace}} exec {{pod}} -- df -h /data",
         "{name=df kind=check auto=true}\nkubectl -n {{namespace}} delete pod {{pod}}",
         "auto-mutating",
-        "changes something",
+        "not known to only read",
         "{name=df",
         None,
     );
     let text = good()
         .replace("{name=df kind=check", "{name=df kind=check auto=true")
-        .replace("exec {{pod}} -- df -h /data", "get pod {{pod}}");
+        .replace(
+            "diskctl -n {{namespace}} exec {{pod}} -- df -h /data",
+            "kubectl -n {{namespace}} get pod {{pod}}",
+        );
     assert_eq!(lint_text(&text), vec![]);
 }
 
@@ -508,5 +511,45 @@ fn manifest_blocks_are_mitigations_and_must_hold_a_known_manifest() {
     assert!(
         diags.iter().any(|d| d.code == "bad-attribute"),
         "{diags:#?}"
+    );
+}
+
+#[test]
+fn kubectl_the_console_would_refuse_is_a_lint_error() {
+    for code in [
+        "kubectl -n {{namespace}} exec {{pod}} -- df -h /data",
+        "/usr/bin/kubectl -n {{namespace}} rollout undo deployment/data",
+        "kubectl --context=prod -n {{namespace}} get pods",
+        "kubectl -shttps://other -n {{namespace}} get pods",
+        "env kubectl -n {{namespace}} get pods",
+        "kubectl drain {{pod}} --ignore-daemonsets",
+    ] {
+        let text = good().replace("diskctl -n {{namespace}} exec {{pod}} -- df -h /data", code);
+        let d = lint_text(&text);
+        assert!(
+            d.iter()
+                .any(|d| d.code == "unsupported-kubectl" && d.message.contains("`df`")),
+            "{code}: {d:?}"
+        );
+    }
+    // In a shell block only kubectl that changes something is refused.
+    let shell = good().replace("{name=df kind=check", "{name=df kind=check shell=true");
+    let text = shell.replace(
+        "diskctl -n {{namespace}} exec {{pod}} -- df -h /data",
+        "kubectl -n {{namespace}} get pods -o name | xargs kubectl -n {{namespace}} delete",
+    );
+    assert!(
+        lint_text(&text)
+            .iter()
+            .any(|d| d.code == "unsupported-kubectl")
+    );
+    let text = shell.replace(
+        "diskctl -n {{namespace}} exec {{pod}} -- df -h /data",
+        "kubectl -n {{namespace}} get pods | grep -c Running",
+    );
+    assert!(
+        lint_text(&text)
+            .iter()
+            .all(|d| d.code != "unsupported-kubectl")
     );
 }

@@ -12,7 +12,6 @@ use super::gate::{CheckResult, PreChecks};
 use super::kube::KubeRunner;
 use super::plan::{Plan, describe_check};
 use super::process;
-use super::template;
 use crate::sources::prometheus::Prometheus;
 
 /// How long one pre-check may take.
@@ -32,7 +31,7 @@ impl PreChecks for LiveChecks {
         &self,
         check: &PreCheck,
         plan: &Plan,
-        labels: &BTreeMap<String, String>,
+        _labels: &BTreeMap<String, String>,
     ) -> CheckResult {
         let (ok, detail) = match check {
             PreCheck::Promql { .. } | PreCheck::Replicas { .. } | PreCheck::PdbHeadroom { .. }
@@ -44,23 +43,37 @@ impl PreChecks for LiveChecks {
                 (false, format!("`{text}` cannot be checked automatically"))
             }
             PreCheck::Promql { query } => self.promql(query).await,
-            PreCheck::Command { code } => command(code, labels).await,
-            PreCheck::Replicas { kind, name, min } => {
-                match (&self.kube, plan.namespace.as_deref()) {
-                    (Some(k), Some(ns)) => match k.replicas(*kind, ns, name).await {
-                        Ok(n) => (n >= *min, format!("{n} replicas")),
+            PreCheck::Command { argv, .. } if argv.is_empty() => {
+                (false, "the command was not rendered by the gate".into())
+            }
+            PreCheck::Command { argv, .. } => command(argv).await,
+            PreCheck::Replicas {
+                kind,
+                name,
+                namespace,
+                min,
+            } => match (
+                &self.kube,
+                namespace.as_deref().or(plan.namespace.as_deref()),
+            ) {
+                (Some(k), Some(ns)) => match k.available_replicas(*kind, ns, name).await {
+                    Ok(n) => (n >= *min, format!("{n} available")),
+                    Err(e) => (false, e.to_string()),
+                },
+                _ => (false, "no cluster or namespace to ask".into()),
+            },
+            PreCheck::PdbHeadroom { name, namespace } => {
+                match (
+                    &self.kube,
+                    namespace.as_deref().or(plan.namespace.as_deref()),
+                ) {
+                    (Some(k), Some(ns)) => match k.pdb_headroom(ns, name).await {
+                        Ok(n) => (n >= 1, format!("{n} disruptions allowed")),
                         Err(e) => (false, e.to_string()),
                     },
                     _ => (false, "no cluster or namespace to ask".into()),
                 }
             }
-            PreCheck::PdbHeadroom { name } => match (&self.kube, plan.namespace.as_deref()) {
-                (Some(k), Some(ns)) => match k.pdb_headroom(ns, name).await {
-                    Ok(n) => (n >= 1, format!("{n} disruptions allowed")),
-                    Err(e) => (false, e.to_string()),
-                },
-                _ => (false, "no cluster or namespace to ask".into()),
-            },
         };
         CheckResult {
             check: describe_check(check),
@@ -90,17 +103,12 @@ impl LiveChecks {
     }
 }
 
-/// Runs a read-only command (already validated by the gate) and wants exit status 0.
-async fn command(code: &str, labels: &BTreeMap<String, String>) -> (bool, String) {
-    let declared = template::placeholders(code).unwrap_or_default();
-    let argv = match template::render_argv(code, &declared, labels) {
-        Ok(a) => a,
-        Err(e) => return (false, e.to_string()),
-    };
+/// Runs a read-only command, as the gate rendered and validated it, and wants exit 0.
+async fn command(argv: &[String]) -> (bool, String) {
     let (tx, mut rx) = mpsc::channel(16);
     let (_keep, cancel) = oneshot::channel();
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let fin = process::run(&argv, CHECK_TIMEOUT, tx, cancel).await;
+    let fin = process::run(argv, CHECK_TIMEOUT, tx, cancel).await;
     let _ = drain.await;
     (
         fin.succeeded(),
@@ -175,6 +183,14 @@ mod tests {
             experiment: None,
         };
         let labels: BTreeMap<String, String> = [("tenant".to_string(), "acme".to_string())].into();
+        gate_with(checks, spec, labels).await
+    }
+
+    async fn gate_with(
+        checks: &LiveChecks,
+        spec: ActionSpec,
+        labels: BTreeMap<String, String>,
+    ) -> Result<crate::exec::gate::GatedPlan, Refusal> {
         gate(
             &GateConfig::default(),
             Request {
@@ -230,7 +246,8 @@ mod tests {
             gated(
                 &c,
                 vec![PreCheck::Command {
-                    code: "true".into()
+                    code: "getent hosts localhost".into(),
+                    argv: Vec::new(),
                 }]
             )
             .await
@@ -239,11 +256,28 @@ mod tests {
         let err = gated(
             &c,
             vec![PreCheck::Command {
-                code: "false".into(),
+                code: "getent hosts no-such-host.invalid".into(),
+                argv: Vec::new(),
             }],
         )
         .await
         .unwrap_err();
-        assert!(err.to_string().contains("exit 1"), "{err}");
+        assert!(err.to_string().contains("exit 2"), "{err}");
+        // A command that might change something is no pre-check.
+        for code in ["true", "env getent hosts localhost", "kubectl delete pod x"] {
+            let err = gated(
+                &c,
+                vec![PreCheck::Command {
+                    code: code.into(),
+                    argv: Vec::new(),
+                }],
+            )
+            .await
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("must be read-only"),
+                "{code}: {err}"
+            );
+        }
     }
 }

@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
+use std::path::PathBuf;
 
 use super::plan::{DryRun, Kubectl, Plan, Target, describe_check, parse_kubectl};
 use super::template::{self, TemplateError};
+use super::tools;
 use super::{ActionKind, ActionSpec, DEFAULT_TIMEOUT, Danger, PreCheck};
 use crate::sanitize;
 
@@ -25,6 +27,28 @@ pub struct GateConfig {
     pub protected_contexts: Vec<String>,
     /// An alert's `cluster` or `region` label value → the kube context it lives in.
     pub region_contexts: BTreeMap<String, String>,
+    /// `read_only_tools`: programs checks may run as read-only besides the built-in ones.
+    pub read_only_tools: Vec<String>,
+    /// `kubeconfig`: every `kubectl` process the console runs reads this file.
+    pub kubeconfig: Option<PathBuf>,
+}
+
+impl GateConfig {
+    /// What resolving a block into a plan depends on besides the block and the labels.
+    pub fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            read_only_tools: self.read_only_tools.clone(),
+            kubeconfig: self.kubeconfig.clone(),
+        }
+    }
+}
+
+/// The config a plan was resolved with, kept with it so the same block and labels can be
+/// resolved again just before it runs and compared ([`resolve`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    pub read_only_tools: Vec<String>,
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// One request to act: a block, the alert it is for, and the active kube context.
@@ -125,6 +149,8 @@ pub struct GatedPlan {
     pub typed: Option<String>,
     /// Hash of the plan, the check results and the confirmation asked for.
     pub fingerprint: String,
+    /// How the plan was resolved: what [`resolve`] needs to make it again.
+    pub options: PlanOptions,
 }
 
 /// Proof that a person confirmed one exact plan. Only [`GatedPlan::confirm`] makes one.
@@ -162,10 +188,11 @@ impl GatedPlan {
     }
 
     /// The person's answer: `y` for plain plans, the exact target name for typed ones.
-    /// Anything else (including an empty Enter) is No.
+    /// Anything else (including an empty Enter) is No, and so is every answer when the
+    /// name to type is empty: nothing typed can then mean "yes".
     pub fn confirm(&self, answer: &str) -> Option<Confirmation> {
         let ok = match &self.typed {
-            Some(name) => answer == name,
+            Some(name) => !name.is_empty() && answer == name,
             None => answer == "y" || answer == "Y",
         };
         ok.then(|| Confirmation {
@@ -183,37 +210,19 @@ impl GatedPlan {
 }
 
 /// True when the block changes something, judged from the template alone (no values yet),
-/// so read-only mode refuses before anything else is looked at. Unclear means mutating.
-pub fn is_mutating(spec: &ActionSpec) -> bool {
-    if spec.kind == ActionKind::Mitigation || spec.manifest.is_some() {
+/// so read-only mode refuses before anything else is looked at. Only a check whose command
+/// is on the read-only allow-list ([`tools::is_read_only`]; `read_only_tools` extends it)
+/// reads; a `shell=true` block never does, whatever its script says. Unclear means
+/// mutating.
+pub fn is_mutating(spec: &ActionSpec, read_only_tools: &[String]) -> bool {
+    if spec.kind == ActionKind::Mitigation
+        || spec.manifest.is_some()
+        || spec.experiment.is_some()
+        || spec.shell
+    {
         return true;
     }
-    let read_only = |words: &[String]| {
-        matches!(
-            parse_kubectl(words),
-            Ok(Kubectl::ReadOnly) | Ok(Kubectl::NotKubectl)
-        )
-    };
-    if !spec.shell {
-        return shlex::split(&spec.code).is_none_or(|w| !read_only(&w));
-    }
-    // A shell script is not parsed, only split at its separators, and every `kubectl` in it
-    // must be read-only. Beyond that a shell block marked `check` is the runbook author's
-    // word (values cannot change what it does: they are validated and quoted).
-    let spaced: String = spec
-        .code
-        .chars()
-        .flat_map(|c| match c {
-            ';' | '|' | '&' | '\n' | '`' | '(' | ')' => vec![' ', ';', ' '],
-            c => vec![c],
-        })
-        .collect();
-    let Some(words) = shlex::split(&spaced) else {
-        return true;
-    };
-    words
-        .split(|w| w == ";")
-        .any(|segment| !segment.is_empty() && !read_only(segment))
+    shlex::split(&spec.code).is_none_or(|w| !tools::is_read_only(&w, read_only_tools))
 }
 
 /// The single gate. Returns the plan ready for the prompt, or why not.
@@ -222,7 +231,7 @@ pub async fn gate<C: PreChecks>(
     req: Request<'_>,
     checks: &C,
 ) -> Result<GatedPlan, Refusal> {
-    let mutating = is_mutating(req.spec);
+    let mutating = is_mutating(req.spec, &cfg.read_only_tools);
     let ctx = req.context;
     // 1. Read-only mode: the flag or config, or this context.
     if mutating {
@@ -245,15 +254,12 @@ pub async fn gate<C: PreChecks>(
         wrong_cluster(cfg, req.labels, ctx)?;
     }
     // 4. Template validation (a chaos experiment: the boundary), and the plan.
-    let mut results = Vec::new();
-    let plan = match &req.spec.experiment {
-        Some(x) => {
-            let (plan, fits) = experiment_plan(cfg, req, x)?;
-            results.push(fits);
-            plan
-        }
-        None => build_plan(req)?,
-    };
+    if let Some(x) = &req.spec.experiment {
+        crate::gameday::boundary::check_context(&x.boundary, ctx, &cfg.protected_contexts)
+            .map_err(Refusal::Boundary)?;
+    }
+    let (plan, fits) = resolve_with_fit(&cfg.plan_options(), req)?;
+    let mut results: Vec<CheckResult> = fits.into_iter().collect();
     // 5. Automatic pre-checks, in the order written; the first failure refuses.
     for c in &plan.prechecks {
         let r = checks.run(c, &plan, req.labels).await;
@@ -276,20 +282,43 @@ pub async fn gate<C: PreChecks>(
         checks: results,
         typed,
         fingerprint,
+        options: cfg.plan_options(),
     })
+}
+
+/// Step 4 alone, with no I/O: the plan a block and labels make. The gate makes the plan
+/// with it, and the console makes it again from the current runbook and alert just before
+/// a confirmed plan runs: if the two differ, it does not run.
+pub fn resolve(opts: &PlanOptions, req: Request<'_>) -> Result<Plan, Refusal> {
+    resolve_with_fit(opts, req).map(|(plan, _)| plan)
+}
+
+fn resolve_with_fit(
+    opts: &PlanOptions,
+    req: Request<'_>,
+) -> Result<(Plan, Option<CheckResult>), Refusal> {
+    match &req.spec.experiment {
+        Some(x) => experiment_plan(req, x).map(|(p, fit)| (p, Some(fit))),
+        None => build_plan(opts, req).map(|p| (p, None)),
+    }
 }
 
 /// A game-day experiment: the context, the manifest and the pods already under chaos are
 /// checked against the boundary before anything is shown, let alone sent; the plan creates
 /// the manifest, with the boundary's namespace and a label saying the console made it.
 fn experiment_plan(
-    cfg: &GateConfig,
     req: Request<'_>,
     x: &crate::gameday::ChaosRequest,
 ) -> Result<(Plan, CheckResult), Refusal> {
     use crate::gameday::boundary;
     let b = &x.boundary;
-    boundary::check_context(b, req.context, &cfg.protected_contexts).map_err(Refusal::Boundary)?;
+    if req.context != b.context {
+        return Err(Refusal::Boundary(format!(
+            "the boundary names context {}, but the console acts in {}",
+            sanitize::escape(&b.context),
+            sanitize::escape(req.context)
+        )));
+    }
     let fit = boundary::check_manifest(b, &x.manifest).map_err(|v| {
         Refusal::Boundary(
             v.iter()
@@ -338,6 +367,7 @@ fn experiment_plan(
         safety_question: spec.safety_question.clone(),
         prechecks: Vec::new(),
         alert: req.alert.map(String::from),
+        changes: true,
     };
     let check = CheckResult {
         check: format!("boundary {}", b.describe()),
@@ -377,18 +407,17 @@ fn wrong_cluster(
 
 /// Renders the template and classifies the command: a kube action, a read-only kubectl
 /// pinned to the context, or a process.
-pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
+pub fn build_plan(opts: &PlanOptions, req: Request<'_>) -> Result<Plan, Refusal> {
     let spec = req.spec;
     let render = |code: &str| -> Result<Vec<String>, Refusal> {
         if spec.shell {
+            shell_kubectl(code)?;
             let script = template::render_shell(code, &spec.declared_labels, req.labels)?;
             Ok(vec![super::plan::SHELL.into(), "-c".into(), script])
         } else {
-            Ok(template::render_argv(
-                code,
-                &spec.declared_labels,
-                req.labels,
-            )?)
+            let argv = template::render_argv(code, &spec.declared_labels, req.labels)?;
+            hidden_kubectl(&argv)?;
+            Ok(argv)
         }
     };
     if let Some(verb) = spec.manifest {
@@ -397,12 +426,15 @@ pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
             super::manifest::ManifestError::Template(t) => Refusal::Template(t),
             other => Refusal::Unsupported(other.to_string()),
         })?;
+        let namespace = action.namespace().map(String::from);
+        let prechecks = render_prechecks(opts, req, namespace.as_deref())?;
         return Ok(finish_plan(
+            opts,
             req,
             Target::Kube(action.clone()),
             DryRun::ServerSide,
-            action.namespace().map(String::from),
-            render_prechecks(spec, req)?,
+            namespace,
+            prechecks,
         ));
     }
     let argv = render(&spec.code)?;
@@ -417,16 +449,13 @@ pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
             let ns = Some(read.namespace().to_string());
             (Target::KubeRead(read), DryRun::None, ns)
         }
-        Kubectl::ReadOnly => {
-            // Pin the read-only kubectl to the context the console checked.
-            let mut pinned = argv.clone();
-            pinned.insert(1, format!("--context={}", req.context));
-            (
-                Target::Process { argv: pinned },
-                DryRun::None,
-                req.labels.get("namespace").cloned(),
-            )
-        }
+        Kubectl::ReadOnly => (
+            Target::Process {
+                argv: pin_kubectl(opts, &argv, req.context),
+            },
+            DryRun::None,
+            req.labels.get("namespace").cloned(),
+        ),
         Kubectl::NotKubectl => {
             let dry = match &spec.dry_run {
                 Some(code) => DryRun::Process {
@@ -441,11 +470,108 @@ pub fn build_plan(req: Request<'_>) -> Result<Plan, Refusal> {
             )
         }
     };
-    let prechecks = render_prechecks(spec, req)?;
-    Ok(finish_plan(req, target, dry_run, namespace, prechecks))
+    let prechecks = render_prechecks(opts, req, namespace.as_deref())?;
+    Ok(finish_plan(
+        opts, req, target, dry_run, namespace, prechecks,
+    ))
+}
+
+/// Why the gate will refuse this block's `kubectl` whatever the labels are (an
+/// unsupported form, a cluster flag, kubectl behind another program or changing things
+/// from a shell script), judged with a harmless value in every placeholder: what lint
+/// reports as `unsupported-kubectl`. `None` when there is nothing to say.
+pub fn kubectl_problem(spec: &ActionSpec) -> Option<String> {
+    if spec.manifest.is_some() || spec.experiment.is_some() {
+        return None;
+    }
+    if spec.shell {
+        return shell_kubectl(&spec.code).err().map(|r| r.to_string());
+    }
+    let names = template::placeholders(&spec.code).ok()?;
+    let labels: BTreeMap<String, String> = names
+        .iter()
+        .map(|n| (n.clone(), "a1".to_string()))
+        .collect();
+    let argv = template::render_argv(&spec.code, &names, &labels).ok()?;
+    if let Err(r) = hidden_kubectl(&argv) {
+        return Some(r.to_string());
+    }
+    parse_kubectl(&argv).err()
+}
+
+/// A read-only `kubectl` process reads the cluster the console checked: the configured
+/// kubeconfig and the active context, whatever `$KUBECONFIG` or the file's current
+/// context say.
+fn pin_kubectl(opts: &PlanOptions, argv: &[String], context: &str) -> Vec<String> {
+    let mut pinned = argv.to_vec();
+    let mut at = 1.min(pinned.len());
+    if let Some(path) = &opts.kubeconfig {
+        pinned.insert(at, format!("--kubeconfig={}", path.display()));
+        at += 1;
+    }
+    pinned.insert(at, format!("--context={context}"));
+    pinned
+}
+
+/// `env kubectl ...`, `sudo kubectl ...`, `xargs kubectl ...`: kubectl run by another
+/// program would escape the API path, the dry-run and the cluster-flag ban.
+fn hidden_kubectl(argv: &[String]) -> Result<(), Refusal> {
+    match argv
+        .iter()
+        .skip(1)
+        .any(|w| tools::program_name(w) == "kubectl")
+    {
+        true if argv
+            .first()
+            .is_some_and(|p| tools::program_name(p) != "kubectl") =>
+        {
+            Err(Refusal::Unsupported(format!(
+                "kubectl run through `{}`: write the kubectl command on its own, so the console can check its cluster and make the change through the API",
+                sanitize::escape(argv.first().map(String::as_str).unwrap_or_default())
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// In a `shell=true` block kubectl may only read (each `;`, `|`, `&`, `$(...)` or backtick
+/// segment is parsed; `xargs kubectl ...` and the like count): a change goes through the
+/// API as a block of its own.
+fn shell_kubectl(script: &str) -> Result<(), Refusal> {
+    let spaced: String = script
+        .chars()
+        .flat_map(|c| match c {
+            ';' | '|' | '&' | '\n' | '`' | '(' | ')' => vec![' ', ';', ' '],
+            c => vec![c],
+        })
+        .collect();
+    let Some(words) = shlex::split(&spaced) else {
+        return Err(Refusal::Template(TemplateError::Syntax(
+            "unbalanced quotes in the script".into(),
+        )));
+    };
+    for segment in words.split(|w| w == ";") {
+        let Some(at) = segment
+            .iter()
+            .position(|w| tools::program_name(w) == "kubectl")
+        else {
+            continue;
+        };
+        match parse_kubectl(&segment[at..]) {
+            Ok(Kubectl::ReadOnly) => {}
+            Ok(_) => {
+                return Err(Refusal::Unsupported(
+                    "a shell block may use kubectl only to read; write the change as a kubectl block of its own".into(),
+                ));
+            }
+            Err(e) => return Err(Refusal::Unsupported(e)),
+        }
+    }
+    Ok(())
 }
 
 fn finish_plan(
+    opts: &PlanOptions,
     req: Request<'_>,
     target: Target,
     dry_run: DryRun,
@@ -466,30 +592,81 @@ fn finish_plan(
         safety_question: spec.safety_question.clone(),
         prechecks,
         alert: req.alert.map(String::from),
+        changes: is_mutating(spec, &opts.read_only_tools),
     }
 }
 
-/// Pre-check templates are validated now, before anything is asked.
-fn render_prechecks(spec: &ActionSpec, req: Request<'_>) -> Result<Vec<PreCheck>, Refusal> {
+/// Pre-check templates are rendered and validated now, before anything is asked: a
+/// command must be read-only (and a kubectl one is pinned like any check), a kube check's
+/// name and namespace are real Kubernetes names (its `-n`, else the plan's namespace).
+fn render_prechecks(
+    opts: &PlanOptions,
+    req: Request<'_>,
+    plan_namespace: Option<&str>,
+) -> Result<Vec<PreCheck>, Refusal> {
+    let spec = req.spec;
+    let plain = |t: &str| template::render_plain(t, &spec.declared_labels, req.labels);
+    let object = |name: &str, ns: &Option<String>| -> Result<(String, String), Refusal> {
+        let name = plain(name)?;
+        template::validate_value("name", &name)?;
+        let ns = match ns {
+            Some(t) => plain(t)?,
+            None => plan_namespace.map(String::from).ok_or_else(|| {
+                Refusal::Unsupported(format!(
+                    "the kube pre-check on {} needs -n NAMESPACE: the plan has none",
+                    sanitize::escape(&name)
+                ))
+            })?,
+        };
+        template::validate_value("namespace", &ns)?;
+        Ok((name, ns))
+    };
     let mut prechecks = Vec::new();
     for c in &spec.prechecks {
         prechecks.push(match c {
             PreCheck::Promql { query } => PreCheck::Promql {
-                query: template::render_plain(query, &spec.declared_labels, req.labels)?,
+                query: plain(query)?,
             },
-            PreCheck::Command { code } => {
+            PreCheck::Command { code, .. } => {
                 let argv = template::render_argv(code, &spec.declared_labels, req.labels)?;
-                if !matches!(
-                    parse_kubectl(&argv),
-                    Ok(Kubectl::ReadOnly) | Ok(Kubectl::NotKubectl)
-                ) {
-                    return Err(Refusal::Unsupported(
-                        "a pre-check command must be read-only".into(),
-                    ));
+                if !tools::is_read_only(&argv, &opts.read_only_tools) {
+                    return Err(Refusal::Unsupported(format!(
+                        "a pre-check command must be read-only (kubectl get/describe/logs/..., dig, curl without data, or a program in read_only_tools): {}",
+                        sanitize::escape(code)
+                    )));
                 }
-                PreCheck::Command { code: code.clone() }
+                let argv = if tools::program_name(&argv[0]) == "kubectl" {
+                    pin_kubectl(opts, &argv, req.context)
+                } else {
+                    argv
+                };
+                PreCheck::Command {
+                    code: code.clone(),
+                    argv,
+                }
             }
-            other => other.clone(),
+            PreCheck::Replicas {
+                kind,
+                name,
+                namespace,
+                min,
+            } => {
+                let (name, ns) = object(name, namespace)?;
+                PreCheck::Replicas {
+                    kind: *kind,
+                    name,
+                    namespace: Some(ns),
+                    min: *min,
+                }
+            }
+            PreCheck::PdbHeadroom { name, namespace } => {
+                let (name, ns) = object(name, namespace)?;
+                PreCheck::PdbHeadroom {
+                    name,
+                    namespace: Some(ns),
+                }
+            }
+            other @ PreCheck::Unsupported { .. } => other.clone(),
         });
     }
     Ok(prechecks)
@@ -650,7 +827,75 @@ mod tests {
             ActionKind::Check,
             Danger::Low,
         ));
+        // Blocks marked `check` that are not known to only read: kubectl by a path, behind
+        // a wrapper or in a shell script, other programs, curl that sends something.
+        for code in [
+            "/usr/bin/kubectl -n {{namespace}} delete pod {{pod}}",
+            "./bin/kubectl cordon {{node}}",
+            "env kubectl -n {{namespace}} delete pod {{pod}}",
+            "sudo kubectl cordon {{node}}",
+            "doas kubectl cordon {{node}}",
+            "timeout 5 kubectl -n {{namespace}} get pods",
+            "nice kubectl -n {{namespace}} get pods",
+            "nohup kubectl -n {{namespace}} get pods",
+            "stdbuf -oL kubectl -n {{namespace}} get pods",
+            "setsid kubectl -n {{namespace}} get pods",
+            "xargs kubectl -n {{namespace}} delete pod",
+            "busybox wget http://flags/off",
+            "env sh -c 'kubectl delete pod x'",
+            "helm -n {{namespace}} rollback cart 3",
+            "curl -X POST http://flags/off",
+            "curl -fsSXPOST http://flags/off",
+            "curl -d on=0 http://flags/",
+            "curl -T payload http://flags/",
+            "curl -o /etc/cron.d/x https://example.com/x",
+            "./scripts/dns-failover --from a --to b",
+        ] {
+            specs.push(spec(code, ActionKind::Check, Danger::Low));
+        }
+        for script in [
+            "kubectl -n {{namespace}} get pods | grep {{pod}}",
+            "kubectl get pods -o name | xargs kubectl delete",
+            "echo hi",
+        ] {
+            let mut s = spec(script, ActionKind::Check, Danger::Low);
+            s.shell = true;
+            specs.push(s);
+        }
         specs
+    }
+
+    /// Each sample stands for the action it is listed for: the exhaustive list above
+    /// would test nothing if a sample stopped parsing to its action.
+    #[test]
+    fn every_sample_parses_to_the_action_it_stands_for() {
+        let labels = labels();
+        for s in every_mutating_action()
+            .iter()
+            .filter(|s| s.kind == ActionKind::Mitigation && !s.shell)
+            .take(7)
+        {
+            let g = run(&unprotected(), s, &labels, "prod-eu").unwrap();
+            let Target::Kube(a) = &g.plan.target else {
+                panic!("{}: {:?}", s.code, g.plan.target)
+            };
+            let want = match s.code.as_str() {
+                c if c.contains(" scale ") => "scale deployment/cart",
+                c if c.contains("rollout restart") => "rollout restart statefulset/db",
+                c if c.contains("uncordon") => "uncordon node/node-1",
+                c if c.contains("cordon") => "cordon node/node-1",
+                c if c.contains("delete podchaos") => "delete PodChaos/kill-cart",
+                c if c.contains("delete pod") => "delete pod/cart-1",
+                c if c.contains("kind: PodChaos") => "create PodChaos/kill-cart",
+                c => panic!("no expectation for {c}"),
+            };
+            assert!(
+                a.describe().starts_with(want),
+                "{} → {}",
+                s.code,
+                a.describe()
+            );
+        }
     }
 
     #[test]
@@ -734,8 +979,11 @@ mod tests {
             Danger::Low,
         );
         s.shell = true;
-        assert!(!is_mutating(&s));
+        // A shell block is never read-only: it gets the prompt and the journal records.
+        assert!(is_mutating(&s, &[]));
         let g = run(&cfg(), &s, &labels(), "prod-eu").unwrap();
+        assert!(g.plan.mutating());
+        assert_eq!(g.typed.as_deref(), Some("act"), "a protected context");
         assert_eq!(
             g.plan.target,
             Target::Process {
@@ -754,16 +1002,157 @@ mod tests {
             run(&cfg(), &s, &l, "prod-eu"),
             Err(Refusal::Template(_))
         ));
-        // A mutating kubectl anywhere in a shell "check" makes it a mutation.
+        // A mutating kubectl anywhere in a shell block is refused: it would bypass the API.
         for hidden in [
             "kubectl get pods; kubectl -n shop delete pod x",
             "kubectl get pods&&kubectl cordon node-1",
             "echo $(kubectl -n shop scale deployment/cart --replicas=0)",
             "kubectl get pods | kubectl apply -f -",
+            "kubectl get pods -o name | xargs kubectl -n shop delete",
+            "/usr/bin/kubectl --context=other get pods",
         ] {
             s.code = hidden.into();
-            assert!(is_mutating(&s), "{hidden}");
+            s.kind = ActionKind::Mitigation;
+            assert!(
+                matches!(
+                    run(&unprotected(), &s, &labels(), "prod-eu"),
+                    Err(Refusal::Unsupported(_))
+                ),
+                "{hidden}"
+            );
         }
+    }
+
+    fn unprotected() -> GateConfig {
+        GateConfig {
+            protected_contexts: Vec::new(),
+            ..cfg()
+        }
+    }
+
+    #[test]
+    fn kubectl_behind_another_program_or_by_path_gets_no_way_around_the_api() {
+        for (code, refused) in [
+            ("env kubectl -n shop delete pod cart-1", true),
+            ("sudo kubectl cordon node-1", true),
+            ("timeout 5 kubectl -n shop get pods", true),
+            (
+                "/usr/bin/kubectl --context=other -n shop delete pod x",
+                true,
+            ),
+            ("/usr/bin/kubectl -s https://other -n shop get pods", true),
+            ("kubectl -shttps://other -n shop get pods", true),
+            (
+                "/usr/bin/kubectl -n {{namespace}} delete pod {{pod}}",
+                false,
+            ),
+        ] {
+            let s = spec(code, ActionKind::Mitigation, Danger::Low);
+            let r = run(&unprotected(), &s, &labels(), "prod-eu");
+            assert_eq!(
+                matches!(r, Err(Refusal::Unsupported(_))),
+                refused,
+                "{code}: {r:?}"
+            );
+        }
+        // kubectl named by a path is parsed as kubectl: the change goes through the API.
+        let s = spec(
+            "/usr/bin/kubectl -n {{namespace}} delete pod {{pod}}",
+            ActionKind::Mitigation,
+            Danger::Low,
+        );
+        let g = run(&unprotected(), &s, &labels(), "prod-eu").unwrap();
+        assert!(matches!(
+            g.plan.target,
+            Target::Kube(KubeAction::DeletePod { .. })
+        ));
+        assert_eq!(g.plan.dry_run, DryRun::ServerSide);
+    }
+
+    #[test]
+    fn checks_that_may_change_something_get_the_prompt_and_the_full_gate() {
+        for code in [
+            "helm -n {{namespace}} status cart",
+            "curl -X POST http://flags/off",
+            "psql -c 'select 1'",
+        ] {
+            let s = spec(code, ActionKind::Check, Danger::Low);
+            let g = run(&unprotected(), &s, &labels(), "prod-eu").unwrap();
+            assert!(g.plan.mutating(), "{code}");
+            assert!(
+                g.prompt_lines()[0].contains("check, treated as a change"),
+                "{:?}",
+                g.prompt_lines()
+            );
+            // The wrong-cluster guard applies to it like to any change.
+            assert!(matches!(
+                run(&unprotected(), &s, &labels(), "prod-us"),
+                Err(Refusal::WrongCluster(_))
+            ));
+        }
+        // The config's read_only_tools make a tool a plain check.
+        let tools = GateConfig {
+            read_only_tools: vec!["helm".into()],
+            ..unprotected()
+        };
+        let s = spec(
+            "helm -n {{namespace}} status cart",
+            ActionKind::Check,
+            Danger::Low,
+        );
+        let g = run(&tools, &s, &labels(), "prod-eu").unwrap();
+        assert!(!g.plan.mutating());
+    }
+
+    #[test]
+    fn kubectl_processes_and_pre_check_commands_read_the_checked_cluster() {
+        let cfg = GateConfig {
+            kubeconfig: Some("/etc/warroom/kubeconfig".into()),
+            ..cfg()
+        };
+        let mut s = spec(
+            "kubectl -n {{namespace}} describe pod {{pod}}",
+            ActionKind::Check,
+            Danger::Low,
+        );
+        s.prechecks = vec![PreCheck::Command {
+            code: "kubectl -n {{namespace}} get pdb cart".into(),
+            argv: Vec::new(),
+        }];
+        let g = run(&cfg, &s, &labels(), "prod-eu").unwrap();
+        let pinned = |rest: &[&str]| -> Vec<String> {
+            [
+                "kubectl",
+                "--kubeconfig=/etc/warroom/kubeconfig",
+                "--context=prod-eu",
+            ]
+            .iter()
+            .chain(rest)
+            .map(|s| s.to_string())
+            .collect()
+        };
+        assert_eq!(
+            g.plan.target,
+            Target::Process {
+                argv: pinned(&["-n", "shop", "describe", "pod", "cart-1"])
+            }
+        );
+        assert_eq!(
+            g.plan.prechecks,
+            vec![PreCheck::Command {
+                code: "kubectl -n {{namespace}} get pdb cart".into(),
+                argv: pinned(&["-n", "shop", "get", "pdb", "cart"]),
+            }]
+        );
+        // Without a configured kubeconfig only the context is added.
+        let g = run(&cfg_no_kubeconfig(), &s, &labels(), "prod-eu").unwrap();
+        assert!(
+            matches!(&g.plan.target, Target::Process { argv } if argv[1] == "--context=prod-eu")
+        );
+    }
+
+    fn cfg_no_kubeconfig() -> GateConfig {
+        cfg()
     }
 
     #[test]
@@ -886,6 +1275,7 @@ mod tests {
         );
         s.prechecks = vec![PreCheck::PdbHeadroom {
             name: "cart".into(),
+            namespace: None,
         }];
         let g = run(&cfg(), &s, &labels(), "prod-eu").unwrap();
         assert!(g.prompt_lines().iter().any(|l| l.contains("pdb/cart")));

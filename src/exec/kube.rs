@@ -275,27 +275,28 @@ impl KubeRunner {
         }
     }
 
-    /// Replicas the workload is asked to run (from its scale subresource).
-    pub async fn replicas(
+    /// Replicas of the workload that are available now (`status.availableReplicas`), not
+    /// the number it is asked to run: a pre-check asks whether it is healthy.
+    pub async fn available_replicas(
         &self,
         workload: Workload,
         namespace: &str,
         name: &str,
     ) -> Result<i32, KubeError> {
         let c = self.client.clone();
-        let scale = match workload {
-            Workload::Deployment => {
-                Api::<Deployment>::namespaced(c, namespace)
-                    .get_scale(name)
-                    .await?
-            }
-            Workload::StatefulSet => {
-                Api::<StatefulSet>::namespaced(c, namespace)
-                    .get_scale(name)
-                    .await?
-            }
-        };
-        Ok(scale.spec.and_then(|s| s.replicas).unwrap_or_default())
+        Ok(match workload {
+            Workload::Deployment => Api::<Deployment>::namespaced(c, namespace)
+                .get(name)
+                .await?
+                .status
+                .and_then(|s| s.available_replicas),
+            Workload::StatefulSet => Api::<StatefulSet>::namespaced(c, namespace)
+                .get(name)
+                .await?
+                .status
+                .and_then(|s| s.available_replicas),
+        }
+        .unwrap_or(0))
     }
 
     /// How many more pods the PodDisruptionBudget lets go.

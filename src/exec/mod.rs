@@ -16,6 +16,7 @@ pub mod read;
 pub mod runtime;
 pub mod sim;
 pub mod template;
+pub mod tools;
 
 use std::time::Duration;
 
@@ -58,21 +59,29 @@ pub enum ManifestVerb {
 }
 
 /// A condition checked automatically before the prompt; a failing one refuses the action.
+/// Names and namespaces are templates until the gate renders and validates them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PreCheck {
     /// A PromQL expression that must return at least one series (a condition such as
     /// `up{job="cart"} == 1`). Placeholders are allowed and validated.
     Promql { query: String },
-    /// A read-only command (a template, run without a shell) that must exit 0.
-    Command { code: String },
-    /// The workload currently runs at least `min` replicas.
+    /// A read-only command (a template, run without a shell) that must exit 0. `argv` is
+    /// what the gate rendered (pinned to the checked cluster for `kubectl`); empty before.
+    Command { code: String, argv: Vec<String> },
+    /// The workload has at least `min` available replicas (`status.availableReplicas`).
     Replicas {
         kind: plan::Workload,
         name: String,
+        /// `-n NS` in the check; the plan's namespace when absent.
+        namespace: Option<String>,
         min: i32,
     },
-    /// The PodDisruptionBudget allows at least one more disruption.
-    PdbHeadroom { name: String },
+    /// The PodDisruptionBudget allows at least one more disruption
+    /// (`status.disruptionsAllowed`).
+    PdbHeadroom {
+        name: String,
+        namespace: Option<String>,
+    },
     /// A check the runbook declares that the console cannot evaluate: it fails, so the
     /// action stays refused rather than running on an unchecked condition.
     Unsupported { text: String },
@@ -139,7 +148,9 @@ impl ActionSpec {
 }
 
 /// A runbook pre-check block as the gate runs it. Kube checks are read as
-/// `deployment/NAME [-n NS] available` (or `statefulset/…`): at least one replica.
+/// `deployment/NAME [-n NS] available [N]` (or `statefulset/...`: at least N, default 1,
+/// available replicas) and `pdb/NAME [-n NS] headroom` (the PodDisruptionBudget allows a
+/// disruption). Anything else is [`PreCheck::Unsupported`], which always fails.
 fn precheck(p: &crate::runbook::Precheck) -> PreCheck {
     use crate::runbook::PrecheckKind;
     match p.kind {
@@ -148,25 +159,106 @@ fn precheck(p: &crate::runbook::Precheck) -> PreCheck {
         },
         PrecheckKind::Command => PreCheck::Command {
             code: p.code.clone(),
+            argv: Vec::new(),
         },
-        PrecheckKind::Kube => {
-            let words: Vec<&str> = p.code.split_whitespace().collect();
-            let target = words.first().and_then(|w| w.split_once('/'));
-            let kind = match target.map(|t| t.0) {
-                Some("deployment" | "deploy") => Some(plan::Workload::Deployment),
-                Some("statefulset" | "sts") => Some(plan::Workload::StatefulSet),
-                _ => None,
-            };
-            match (kind, target, words.last()) {
-                (Some(kind), Some((_, name)), Some(&"available")) => PreCheck::Replicas {
-                    kind,
-                    name: name.to_string(),
-                    min: 1,
-                },
-                _ => PreCheck::Unsupported {
-                    text: p.code.clone(),
-                },
+        PrecheckKind::Kube => kube_precheck(&p.code).unwrap_or_else(|| PreCheck::Unsupported {
+            text: p.code.clone(),
+        }),
+    }
+}
+
+/// Parses a ```` ```kube {kind=precheck} ```` block; `None` when it is no known form.
+pub fn kube_precheck(code: &str) -> Option<PreCheck> {
+    let words: Vec<&str> = code.split_whitespace().collect();
+    let (kind, name) = words.first()?.split_once('/')?;
+    if name.is_empty() {
+        return None;
+    }
+    let mut namespace = None;
+    let mut rest: Vec<&str> = Vec::new();
+    let mut i = 1;
+    while i < words.len() {
+        match words[i] {
+            "-n" | "--namespace" => {
+                namespace = Some(words.get(i + 1)?.to_string());
+                i += 1;
             }
+            w if w.starts_with("--namespace=") => {
+                namespace = Some(w["--namespace=".len()..].to_string());
+            }
+            w => rest.push(w),
+        }
+        i += 1;
+    }
+    let workload = match kind {
+        "deployment" | "deploy" => Some(plan::Workload::Deployment),
+        "statefulset" | "sts" => Some(plan::Workload::StatefulSet),
+        _ => None,
+    };
+    match (workload, kind, rest.as_slice()) {
+        (Some(kind), _, ["available"]) => Some(PreCheck::Replicas {
+            kind,
+            name: name.to_string(),
+            namespace,
+            min: 1,
+        }),
+        (Some(kind), _, ["available", n]) => {
+            let min: i32 = n.parse().ok().filter(|n| (1..=1000).contains(n))?;
+            Some(PreCheck::Replicas {
+                kind,
+                name: name.to_string(),
+                namespace,
+                min,
+            })
+        }
+        (None, "pdb" | "poddisruptionbudget", ["headroom"]) => Some(PreCheck::PdbHeadroom {
+            name: name.to_string(),
+            namespace,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kube_pre_checks_are_parsed_with_their_namespace() {
+        assert_eq!(
+            kube_precheck("deployment/{{service}} -n {{namespace}} available"),
+            Some(PreCheck::Replicas {
+                kind: plan::Workload::Deployment,
+                name: "{{service}}".into(),
+                namespace: Some("{{namespace}}".into()),
+                min: 1
+            })
+        );
+        assert_eq!(
+            kube_precheck("sts/db available 2"),
+            Some(PreCheck::Replicas {
+                kind: plan::Workload::StatefulSet,
+                name: "db".into(),
+                namespace: None,
+                min: 2
+            })
+        );
+        assert_eq!(
+            kube_precheck("pdb/catalog --namespace=shop headroom"),
+            Some(PreCheck::PdbHeadroom {
+                name: "catalog".into(),
+                namespace: Some("shop".into())
+            })
+        );
+        for bad in [
+            "cluster/main -n db fenced",
+            "deployment/ available",
+            "deployment/x available 0",
+            "deployment/x ready",
+            "pdb/x available",
+            "deployment/x -n",
+        ] {
+            assert_eq!(kube_precheck(bad), None, "{bad}");
         }
     }
 }

@@ -217,12 +217,19 @@ pub struct Plan {
     pub prechecks: Vec<PreCheck>,
     /// The alert the plan was made for (its fingerprint), if any.
     pub alert: Option<String>,
+    /// The gate judged the block to change something ([`super::gate::is_mutating`]): a
+    /// mitigation, or a check whose command is not known to only read.
+    pub changes: bool,
 }
 
 impl Plan {
-    /// True when the plan changes something: every kube action and every mitigation.
+    /// True when the plan changes something: every kube action, every mitigation, and
+    /// every check the gate could not tell is read-only. Such a plan gets the prompt and
+    /// the journal's intent and outcome records, whatever its block says it is.
     pub fn mutating(&self) -> bool {
-        matches!(self.target, Target::Kube(_)) || self.kind == ActionKind::Mitigation
+        self.changes
+            || matches!(self.target, Target::Kube(_))
+            || self.kind == ActionKind::Mitigation
     }
 
     /// What a typed confirmation must match: the target object's name.
@@ -241,9 +248,10 @@ impl Plan {
             "{} / {} ({}, danger {})",
             e(&self.runbook),
             e(&self.name),
-            match self.kind {
-                ActionKind::Check => "check",
-                ActionKind::Mitigation => "mitigation",
+            match (self.kind, self.mutating()) {
+                (ActionKind::Check, false) => "check",
+                (ActionKind::Check, true) => "check, treated as a change",
+                (ActionKind::Mitigation, _) => "mitigation",
             },
             self.danger.as_str()
         )];
@@ -315,13 +323,34 @@ impl Plan {
 pub fn describe_check(c: &PreCheck) -> String {
     match c {
         PreCheck::Promql { query } => format!("promql {query}"),
-        PreCheck::Command { code } => format!("command {code} exits 0"),
-        PreCheck::Replicas { kind, name, min } => {
-            format!("{}/{name} runs at least {min} replicas", kind.as_str())
+        PreCheck::Command { code, argv } if argv.is_empty() => format!("command {code} exits 0"),
+        PreCheck::Command { argv, .. } => format!(
+            "command {} exits 0",
+            argv.iter()
+                .map(|a| quote_for_display(a))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        PreCheck::Replicas {
+            kind,
+            name,
+            namespace,
+            min,
+        } => format!(
+            "{}/{name}{} has at least {min} available replica{}",
+            kind.as_str(),
+            in_namespace(namespace),
+            if *min == 1 { "" } else { "s" }
+        ),
+        PreCheck::PdbHeadroom { name, namespace } => {
+            format!("pdb/{name}{} allows a disruption", in_namespace(namespace))
         }
-        PreCheck::PdbHeadroom { name } => format!("pdb/{name} allows a disruption"),
         PreCheck::Unsupported { text } => format!("kube {text}"),
     }
+}
+
+fn in_namespace(ns: &Option<String>) -> String {
+    ns.as_ref().map(|n| format!(" in {n}")).unwrap_or_default()
 }
 
 /// An argv element as a person should read it: escaped, and quoted when it holds spaces or
@@ -380,7 +409,8 @@ pub enum Kubectl {
 /// Classifies an argv. Mutating `kubectl` forms the console does not implement are refused
 /// rather than run as a binary, so every change goes through the API with a dry-run.
 pub fn parse_kubectl(argv: &[String]) -> Result<Kubectl, String> {
-    if argv.first().map(String::as_str) != Some("kubectl") {
+    // `/usr/bin/kubectl` is kubectl too: the same parse, the same API path and bans.
+    if argv.first().map(|p| super::tools::program_name(p)) != Some("kubectl") {
         return Ok(Kubectl::NotKubectl);
     }
     let mut namespace: Option<String> = None;
@@ -390,9 +420,10 @@ pub fn parse_kubectl(argv: &[String]) -> Result<Kubectl, String> {
     while i < argv.len() {
         let a = argv[i].as_str();
         let flag = a.split('=').next().unwrap_or(a);
-        if CLUSTER_FLAGS.contains(&flag) {
+        if CLUSTER_FLAGS.contains(&flag) || glued_server_flag(a) {
             return Err(format!(
-                "`{flag}` is not allowed: the console chooses the cluster and checks it"
+                "`{}` is not allowed: the console chooses the cluster and checks it",
+                sanitize::escape(flag)
             ));
         }
         if a == "-n" || a == "--namespace" {
@@ -506,6 +537,25 @@ pub fn parse_kubectl(argv: &[String]) -> Result<Kubectl, String> {
         return Err("unexpected extra arguments".into());
     }
     Ok(Kubectl::Action(action))
+}
+
+/// `-shttps://other` or `-is` (short flags run together, `-s` taking the rest as its
+/// value) choose another API server as surely as `--server` does. Reading a cluster of
+/// short flags stops at the first one that takes a value: the rest is that value.
+fn glued_server_flag(a: &str) -> bool {
+    let Some(short) = a.strip_prefix('-').filter(|s| !s.starts_with('-')) else {
+        return false;
+    };
+    for c in short.chars() {
+        if c == 's' {
+            return true;
+        }
+        // kubectl's short flags that take a value.
+        if "cfklLnop".contains(c) {
+            return false;
+        }
+    }
+    false
 }
 
 fn expected_words(a: &KubeAction) -> usize {
@@ -630,6 +680,7 @@ mod tests {
             safety_question: None,
             prechecks: Vec::new(),
             alert: Some("abc".into()),
+            changes: true,
         };
         let f = plan.fingerprint(&[]);
         assert_eq!(f, plan.clone().fingerprint(&[]));
@@ -659,6 +710,7 @@ mod tests {
             safety_question: Some("Sure\u{202E}?".into()),
             prechecks: Vec::new(),
             alert: None,
+            changes: true,
         };
         let text = plan.lines().join("\n");
         assert!(text.contains("run:       echo 'a b' x\\u{200B}y"), "{text}");

@@ -238,7 +238,9 @@ impl ExecRuntime {
                     // The demo's read-only kubectl checks are answered by its cluster.
                     if let (Cluster::Sim(sim), Target::Process { argv }) =
                         (&cluster, &plan.plan.target)
-                        && argv.first().is_some_and(|p| p == "kubectl")
+                        && argv
+                            .first()
+                            .is_some_and(|p| super::tools::program_name(p) == "kubectl")
                     {
                         let answer = sim.lock().map(|c| c.kubectl_read(argv));
                         let (lines, code) = answer.unwrap_or_else(|_| (Vec::new(), 1));

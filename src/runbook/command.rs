@@ -8,18 +8,20 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use super::diagnostic::{Diagnostic, Level};
-use super::lint::lint;
+use super::lint::lint_with;
 use super::load::{collect, load_file};
 
 /// The exit status `warroom lint` should return: 0 clean, 1 errors, 2 usage error.
 /// `drill_logs` are checked as drill logs besides those found in `paths` (the config's
-/// `drill_log`, which may have any name and live anywhere).
+/// `drill_log`, which may have any name and live anywhere). Checks are judged with the
+/// config's `read_only_tools`, as the console judges them.
 pub fn run(
     paths: &[PathBuf],
     drill_logs: &[PathBuf],
     json: bool,
     deny_warnings: bool,
     today: NaiveDate,
+    read_only_tools: &[String],
     out: &mut dyn Write,
 ) -> Result<u8, String> {
     let gamedays = crate::gameday::lint::collect(paths);
@@ -58,7 +60,7 @@ pub fn run(
     for (file, root) in &files {
         match load_file(file, root.as_deref()) {
             Ok(parsed) => {
-                all.extend(lint(&parsed, today));
+                all.extend(lint_with(&parsed, today, read_only_tools));
                 let rb = &parsed.runbook;
                 for alert in &rb.meta.alerts {
                     if let Some(first) = owners.get(alert) {

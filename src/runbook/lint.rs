@@ -16,6 +16,11 @@ pub const STALE_AFTER_DAYS: i64 = 90;
 
 /// Everything wrong with one parsed runbook, parser findings included, in file order.
 pub fn lint(parsed: &Parsed, today: NaiveDate) -> Vec<Diagnostic> {
+    lint_with(parsed, today, &[])
+}
+
+/// [`lint`], with the config's `read_only_tools` counted as read-only, as the gate does.
+pub fn lint_with(parsed: &Parsed, today: NaiveDate, read_only_tools: &[String]) -> Vec<Diagnostic> {
     let rb = &parsed.runbook;
     let mut out = parsed.diagnostics.clone();
     let mut d = Vec::new();
@@ -28,7 +33,7 @@ pub fn lint(parsed: &Parsed, today: NaiveDate) -> Vec<Diagnostic> {
     anchors(parsed, &mut d);
     graph(rb, &mut d);
     commands(rb, &mut d);
-    super::lint_exec::lint(rb, &mut d);
+    super::lint_exec::lint(rb, read_only_tools, &mut d);
     placeholders(parsed, &mut d);
     out.extend(d.into_iter().map(|x| x.in_file(&rb.path)));
     out.sort_by_key(|x| (x.line, x.column));

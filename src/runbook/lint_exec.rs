@@ -7,7 +7,7 @@ use super::diagnostic::Diagnostic;
 use super::model::{CommandKind, PrecheckKind, Runbook};
 use crate::exec::{ActionKind, ActionSpec, gate, manifest, template};
 
-pub fn lint(rb: &Runbook, d: &mut Vec<Diagnostic>) {
+pub fn lint(rb: &Runbook, read_only_tools: &[String], d: &mut Vec<Diagnostic>) {
     for step in &rb.steps {
         for c in &step.commands {
             let spec = ActionSpec::from_block(rb, c);
@@ -46,6 +46,19 @@ pub fn lint(rb: &Runbook, d: &mut Vec<Diagnostic>) {
                         .hint("without shell=true a block runs as one command, without a shell"),
                 );
             }
+            if c.lang != "promql"
+                && matches!(c.kind, CommandKind::Check | CommandKind::Mitigation)
+                && let Some(why) = gate::kubectl_problem(&spec)
+            {
+                d.push(
+                    Diagnostic::error(
+                        "unsupported-kubectl",
+                        c.pos,
+                        format!("`{}`: the console will refuse it: {why}", c.name),
+                    )
+                    .hint("changes the console makes: kubectl scale, rollout restart, cordon, uncordon, delete pod, delete a Chaos Mesh experiment, or a kube= manifest; reads: get, describe, logs, top, events, rollout status|history. Write anything else as a plain ``` block without attributes, to run by hand"),
+                );
+            }
             for p in &c.prechecks {
                 if p.kind == PrecheckKind::Command
                     && let Some(why) = template::needs_shell(&p.code)
@@ -72,14 +85,17 @@ pub fn lint(rb: &Runbook, d: &mut Vec<Diagnostic>) {
                     )
                     .hint("remove auto=true; a mitigation always waits for a person"),
                 );
-            } else if c.auto && gate::is_mutating(&spec) {
+            } else if c.auto && gate::is_mutating(&spec, read_only_tools) {
                 d.push(
                     Diagnostic::error(
                         "auto-mutating",
                         c.pos,
-                        format!("`{}`: auto=true on a check that changes something", c.name),
+                        format!(
+                            "`{}`: auto=true on a check that is not known to only read",
+                            c.name
+                        ),
                     )
-                    .hint("a block that runs by itself may only read"),
+                    .hint("a block that runs by itself may only read: kubectl get/describe/logs/..., dig, curl without data, a program in the config's read_only_tools; never a shell block or a wrapper such as env or sudo"),
                 );
             }
         }

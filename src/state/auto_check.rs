@@ -4,7 +4,8 @@
 //! Only a step shown by this console's own action counts: a record landing in a writable
 //! journal, or an action outside any incident. A replayed journal (resume), a follower and
 //! a read-only console never start anything. The block goes through the one gate in
-//! read-only mode, so whatever it is, it cannot change anything.
+//! read-only mode, which refuses every block not on the read-only allow-list
+//! (`crate::exec::tools`), so nothing that could change anything starts by itself.
 
 use std::collections::BTreeSet;
 

@@ -519,10 +519,10 @@ pub fn start(state: &mut State) -> Vec<Effect> {
         state.notify("No game-day is running (warroom gameday NAME starts one).");
         return Vec::new();
     };
-    let Some(def) = &state.gameday.def else {
+    if state.gameday.def.is_none() {
         state.notify("This console follows the game-day; the one running it starts experiments.");
         return Vec::new();
-    };
+    }
     if run.verdict.is_some() {
         state.notify("The game-day is over: its verdict is recorded.");
         return Vec::new();
@@ -564,15 +564,48 @@ pub fn start(state: &mut State) -> Vec<Effect> {
         state.notify(text);
         return Vec::new();
     }
-    let Some(x) = def.experiments.iter().find(|x| x.name == e.name) else {
-        let text = format!(
-            "{} is not in {} any more: restore the file to start it.",
-            e.name, def.path
-        );
-        state.notify(text);
-        return Vec::new();
+    let spec = match experiment_spec(state, &e.name.clone()) {
+        Ok(spec) => spec,
+        Err(text) => {
+            state.notify(text);
+            return Vec::new();
+        }
     };
-    let spec = ActionSpec {
+    let read_only = state.read_only || matches!(state.journal, JournalStatus::ReadOnly(_));
+    let text = format!("Checking {} against the boundary ...", spec.name);
+    state.notify(text);
+    vec![Effect::Gate {
+        spec,
+        alert: None,
+        labels: BTreeMap::new(),
+        dry_run: false,
+        read_only,
+    }]
+}
+
+/// For a plan of this console's game-day (`runbook` is the game-day's): its experiment's
+/// spec as the file and the journal give it now. `None` for any other plan.
+pub fn experiment_spec_for(
+    state: &State,
+    runbook: &str,
+    name: &str,
+) -> Option<Result<ActionSpec, String>> {
+    let run = state.gameday.run.as_ref()?;
+    (runbook == run::runbook_id(&run.name)).then(|| experiment_spec(state, name))
+}
+
+/// What the gate gets for an experiment: the file's manifest, the journal's boundary.
+fn experiment_spec(state: &State, name: &str) -> Result<ActionSpec, String> {
+    let (Some(run), Some(def)) = (&state.gameday.run, &state.gameday.def) else {
+        return Err("no game-day is running here".into());
+    };
+    let Some(x) = def.experiments.iter().find(|x| x.name == name) else {
+        return Err(format!(
+            "{name} is not in {} any more: restore the file to start it.",
+            def.path
+        ));
+    };
+    Ok(ActionSpec {
         runbook: run::runbook_id(&run.name),
         name: x.name.clone(),
         kind: ActionKind::Mitigation,
@@ -589,19 +622,15 @@ pub fn start(state: &mut State) -> Vec<Effect> {
             // The journal's boundary: what the game-day started with.
             boundary: run.boundary.clone(),
             manifest: x.manifest.clone(),
-            pods_in_use: run.pods_in_use(state.now),
+            // Other experiments': once its intent is recorded this one counts as starting.
+            pods_in_use: run
+                .experiments
+                .iter()
+                .filter(|e| e.name != name && e.injecting(state.now))
+                .map(|e| e.pods)
+                .sum(),
         }),
-    };
-    let read_only = state.read_only || matches!(state.journal, JournalStatus::ReadOnly(_));
-    let text = format!("Checking {} against the boundary ...", x.name);
-    state.notify(text);
-    vec![Effect::Gate {
-        spec,
-        alert: None,
-        labels: BTreeMap::new(),
-        dry_run: false,
-        read_only,
-    }]
+    })
 }
 
 /// Chaos starts only while the abort condition can be seen: a recent reading with a value.

@@ -261,6 +261,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             super::drill_flow::run_requested(state, &effects);
             return effects;
         }
+        Action::NextCommand => super::mitigation::next_command(state),
         Action::AdvanceDrill => return super::drill_flow::advance(state),
         Action::CancelRun => {
             if state.exec.running.is_some() {

@@ -11,14 +11,16 @@ use crossterm::event::KeyEvent;
 use super::input::{InputOutcome, LineInput};
 use super::{Effect, JournalStatus, Overlay, State};
 use crate::exec::ActionSpec;
-use crate::exec::gate::{Confirmation, GatedPlan};
-use crate::exec::plan::Target;
+use crate::exec::gate::{self, Confirmation, GatedPlan};
+use crate::exec::plan::{Plan, Target};
 use crate::incident::{Record, RecordKind};
 use crate::keymap::Key;
-use crate::runbook::CommandKind;
 
 /// Output lines kept for the pane.
 pub const MAX_OUTPUT: usize = 500;
+
+/// A prompt older than this asks again: its pre-check results are too old to act on.
+pub const PROMPT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A plan waiting at the prompt.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +31,8 @@ pub struct Prompt {
     pub labels: BTreeMap<String, String>,
     /// The typed confirmation, when the plan needs one.
     pub input: LineInput,
+    /// When the pre-checks were run and the prompt shown.
+    pub opened: DateTime<Utc>,
 }
 
 /// Something running now.
@@ -92,8 +96,8 @@ pub struct ExecDone {
     pub argv: Vec<String>,
 }
 
-/// The run or dry-run key: the current step's mitigation (or, if it has none, its check)
-/// goes to the gate with the selected alert's labels (or, with none, the runbook view's).
+/// The run or dry-run key: the current step's selected command (`c` chooses; by default
+/// its first mitigation, else its first check) goes to the gate with the selected alert's labels (or, with none, the runbook view's).
 pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
     if state.exec.busy() {
         state.notify("A command is already running (ctrl-k cancels it).");
@@ -107,13 +111,12 @@ pub fn request(state: &mut State, dry_run: bool) -> Vec<Effect> {
         state.notify("Open a runbook first: select an alert and press enter.");
         return Vec::new();
     };
-    let block = step
-        .commands
-        .iter()
-        .find(|c| c.kind == CommandKind::Mitigation)
-        .or_else(|| step.commands.first());
+    let block = state
+        .runbook
+        .selected_command(step)
+        .and_then(|i| step.commands.get(i));
     let Some(block) = block else {
-        state.notify("This step has no command.");
+        state.notify("This step has no command to run (PromQL checks are read on a dashboard).");
         return Vec::new();
     };
     let spec = ActionSpec::from_block(rb, block);
@@ -160,6 +163,7 @@ pub fn on_gated(state: &mut State, answer: GateAnswer) -> Vec<Effect> {
         dry_run: answer.dry_run,
         labels: answer.labels,
         input: LineInput::default(),
+        opened: state.now,
     })));
     Vec::new()
 }
@@ -174,8 +178,9 @@ pub fn on_prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     let answer = if p.gated.typed.is_some() {
         match p.input.handle(&ev) {
             InputOutcome::Submit if p.input.text.is_empty() => return Vec::new(),
-            InputOutcome::Submit => p.input.text.clone(),
-            InputOutcome::Cancel => String::new(),
+            InputOutcome::Submit => Some(p.input.text.clone()),
+            // Esc is a plain No: nothing typed so far is an answer.
+            InputOutcome::Cancel => None,
             InputOutcome::Edited | InputOutcome::Ignored => return Vec::new(),
         }
     } else {
@@ -186,16 +191,19 @@ pub fn on_prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         if is("enter") {
             return Vec::new();
         }
-        if is("y") {
-            "y".to_string()
-        } else {
-            String::new()
-        }
+        is("y").then(|| "y".to_string())
     };
     let Some(Overlay::Mitigation(p)) = state.overlay.take() else {
         return Vec::new();
     };
-    match p.gated.confirm(&answer) {
+    match answer.and_then(|a| p.gated.confirm(&a)) {
+        Some(_) if super::drill::since(p.opened, state.now) > PROMPT_MAX_AGE => {
+            state.notify(format!(
+                "The prompt was open for more than {} minutes: its pre-checks are too old. Nothing was run; ask again.",
+                PROMPT_MAX_AGE.as_secs() / 60
+            ));
+            Vec::new()
+        }
         Some(c) => confirmed(state, *p, c),
         None => {
             state.notify("Not confirmed: nothing was run.");
@@ -209,8 +217,7 @@ fn confirmed(state: &mut State, p: Prompt, c: Confirmation) -> Vec<Effect> {
         // A preview changes nothing, so it needs no intent record.
         return start(state, p.gated, Some(c), true);
     }
-    state.exec.next_id += 1;
-    let id = format!("m{}-{}", state.now.format("%H%M%S"), state.exec.next_id);
+    let id = intent_id(state);
     let kind = RecordKind::MitigationIntent {
         id: id.clone(),
         runbook: p.gated.plan.runbook.clone(),
@@ -228,6 +235,34 @@ fn confirmed(state: &mut State, p: Prompt, c: Confirmation) -> Vec<Effect> {
     effects
 }
 
+/// A new intent id, unique in the incident's journal: the audit and the interrupted-run
+/// bookkeeping pair intents with outcomes by it, across restarts and consoles. It carries
+/// the journal's next sequence number and a counter, and is checked against every intent
+/// already recorded.
+fn intent_id(state: &mut State) -> String {
+    let taken: std::collections::BTreeSet<&str> = state
+        .incident
+        .iter()
+        .flat_map(|i| &i.records)
+        .filter_map(|r| match &r.kind {
+            RecordKind::MitigationIntent { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let seq = state
+        .incident
+        .as_ref()
+        .and_then(|i| i.records.last())
+        .map_or(0, |r| r.seq + 1);
+    loop {
+        state.exec.next_id += 1;
+        let id = format!("m{seq}-{}", state.exec.next_id);
+        if !taken.contains(id.as_str()) {
+            return id;
+        }
+    }
+}
+
 /// Called for every record that lands: the intent this console is waiting for starts the
 /// run. Replayed or followed intents never match, so they never run anything.
 pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
@@ -236,9 +271,23 @@ pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
     };
     match state.exec.awaiting_intent.take() {
         Some((want, gated, c)) if &want == id => {
-            if !c.binds(&gated) {
-                state.notify("The plan changed after confirming: ask again.");
-                return vec![outcome(id, None, 0, "not run: plan changed")];
+            // The intent is on disk; before anything runs, the plan is made again from the
+            // runbook and the alert as they are now, and must be the one confirmed.
+            let now = current_plan(state, &gated);
+            if !c.binds(&gated) || now.as_ref() != Ok(&gated.plan) {
+                let why = match now {
+                    Err(why) => why,
+                    Ok(_) => "the runbook block or the alert's labels changed".into(),
+                };
+                state.notify(format!(
+                    "The plan changed after it was confirmed ({why}): nothing was run; ask again."
+                ));
+                return vec![outcome(
+                    id,
+                    None,
+                    0,
+                    &format!("not run: the plan changed after it was confirmed ({why})"),
+                )];
             }
             start_with_id(state, want, gated, Some(c), false)
         }
@@ -247,6 +296,51 @@ pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// The plan the confirmed one's block and alert make now: the runbook block (or game-day
+/// experiment) as loaded now, the alert's labels as the feed has them now, resolved with
+/// the options the gate used. An `Err` says what is gone.
+pub fn current_plan(state: &State, gated: &GatedPlan) -> Result<Plan, String> {
+    let plan = &gated.plan;
+    let (spec, labels) = match super::gameday::experiment_spec_for(state, &plan.runbook, &plan.name)
+    {
+        Some(spec) => (spec?, BTreeMap::new()),
+        None => {
+            let rb = state
+                .runbooks
+                .iter()
+                .find(|r| r.id == plan.runbook)
+                .ok_or("the runbook is no longer loaded")?;
+            let block = rb
+                .steps
+                .iter()
+                .flat_map(|s| &s.commands)
+                .find(|c| c.name == plan.name)
+                .ok_or("the runbook no longer has this block")?;
+            let labels = match &plan.alert {
+                Some(fp) => state
+                    .alerts
+                    .alerts
+                    .iter()
+                    .find(|a| &a.fingerprint == fp)
+                    .map(|a| a.labels.to_map())
+                    .ok_or("the alert is gone")?,
+                None => state.runbook.labels.clone(),
+            };
+            (ActionSpec::from_block(rb, block), labels)
+        }
+    };
+    gate::resolve(
+        &gated.options,
+        gate::Request {
+            spec: &spec,
+            alert: plan.alert.as_deref(),
+            labels: &labels,
+            context: &plan.context,
+        },
+    )
+    .map_err(|r| r.to_string())
 }
 
 fn outcome(id: &str, exit_code: Option<i32>, duration_ms: u64, what: &str) -> Effect {
@@ -376,6 +470,16 @@ pub fn check_stale(state: &mut State) {
     }
 }
 
+/// The runbooks were loaded again: a prompt made from the old ones asks again.
+pub fn runbooks_reloaded(state: &mut State) {
+    if matches!(state.overlay, Some(Overlay::Mitigation(_))) {
+        state.overlay = None;
+        state.notify(
+            "The runbooks were reloaded while the prompt was open: nothing was run; ask again.",
+        );
+    }
+}
+
 /// What an intent found without an outcome at start is recorded as: the console was
 /// killed (SIGKILL, power, OOM) while it ran, so whether it took effect is not known.
 pub const UNKNOWN_OUTCOME: &str = "interrupted: the console was killed while it ran (found at the next start); its effect is unknown, check it";
@@ -411,4 +515,31 @@ pub fn settle_unfinished(state: &mut State) -> Vec<Effect> {
         state.dirty = true;
     }
     effects
+}
+
+/// `c`: the next of the step's commands becomes the one `x` and `X` run.
+pub fn next_command(state: &mut State) {
+    let Some(step) = state
+        .current_runbook()
+        .and_then(|rb| state.runbook.current_step().and_then(|i| rb.steps.get(i)))
+        .cloned()
+    else {
+        state.notify("Open a runbook first: select an alert and press enter.");
+        return;
+    };
+    match state.runbook.next_command(&step) {
+        Some(i) => {
+            let c = &step.commands[i];
+            let n = super::runbook_view::runnable(&step).len();
+            state.notify(format!(
+                "{} selected ({} of the step's {n}): x runs it, X previews it.",
+                crate::sanitize::escape(&c.name),
+                match c.kind {
+                    crate::runbook::CommandKind::Mitigation => "a mitigation",
+                    _ => "a check",
+                }
+            ));
+        }
+        None => state.notify("This step has no command."),
+    }
 }

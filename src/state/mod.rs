@@ -920,6 +920,7 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::RunbooksLoaded(runbooks) => {
+            mitigation::runbooks_reloaded(state);
             // Keep the open runbook and path across a reload when the runbook is still there.
             let open_id = state.current_runbook().map(|r| r.id.clone());
             state.runbooks = runbooks;
@@ -988,6 +989,13 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
         }
         Event::JournalFailed(why) => {
             state.notify(format!("Journal write failed: {why}"));
+            if let Some((_, gated, _)) = state.exec.awaiting_intent.take() {
+                // Its intent is not on disk, so it never runs; the console is free again.
+                state.notify(format!(
+                    "Journal write failed: {why}; {} was not run (its intent could not be recorded)",
+                    crate::sanitize::escape(&gated.plan.name)
+                ));
+            }
             state.journal = JournalStatus::Failed(why);
             // Whatever was typed ahead assumed records that will never land.
             state.key_queue.clear();

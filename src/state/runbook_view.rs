@@ -3,6 +3,20 @@
 
 use std::collections::BTreeMap;
 
+use crate::runbook::{CommandKind, Step};
+
+/// The commands of a step `x` can run: its checks and mitigations, in file order. A
+/// ```` ```promql ```` check is a query to read on a dashboard, not a command.
+pub fn runnable(step: &Step) -> Vec<usize> {
+    step.commands
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c.kind, CommandKind::Check | CommandKind::Mitigation))
+        .filter(|(_, c)| c.lang != "promql")
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The open runbook and the steps visited, last one current.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunbookView {
@@ -17,6 +31,10 @@ pub struct RunbookView {
     pub alert: Option<String>,
     /// Why nothing is open for the alert last asked about, and which file would answer it.
     pub missing: Option<String>,
+    /// The command of the current step `x` and `X` run, chosen with `c` (an index into
+    /// the step's commands); `None` until chosen: the step's first mitigation, else its
+    /// first check.
+    pub command: Option<usize>,
 }
 
 impl RunbookView {
@@ -34,6 +52,7 @@ impl RunbookView {
                 labels,
                 alert,
                 missing: None,
+                command: None,
             };
         }
         self.missing = None;
@@ -54,6 +73,7 @@ impl RunbookView {
     pub fn go(&mut self, step: usize) {
         self.path.push(step);
         self.scroll = 0;
+        self.command = None;
     }
 
     /// Continues to the next step in document order; false at the end.
@@ -72,10 +92,36 @@ impl RunbookView {
         if self.path.len() > 1 {
             self.path.pop();
             self.scroll = 0;
+            self.command = None;
             true
         } else {
             false
         }
+    }
+
+    /// The command `x` runs in this step: the one chosen with `c`, else the first
+    /// mitigation, else the first check. `None` when the step has none.
+    pub fn selected_command(&self, step: &Step) -> Option<usize> {
+        let runnable = runnable(step);
+        match self.command {
+            Some(i) if runnable.contains(&i) => Some(i),
+            _ => runnable
+                .iter()
+                .copied()
+                .find(|&i| step.commands[i].kind == CommandKind::Mitigation)
+                .or_else(|| runnable.first().copied()),
+        }
+    }
+
+    /// `c`: the step's next command after the selected one, round.
+    pub fn next_command(&mut self, step: &Step) -> Option<usize> {
+        let runnable = runnable(step);
+        let at = self
+            .selected_command(step)
+            .and_then(|i| runnable.iter().position(|&r| r == i))?;
+        let next = runnable[(at + 1) % runnable.len()];
+        self.command = Some(next);
+        Some(next)
     }
 
     pub fn scroll_by(&mut self, delta: isize) {

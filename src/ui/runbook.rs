@@ -99,6 +99,9 @@ pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a
         ),
     ]));
     let head_len = lines.len();
+    // With several commands in the step, the one `x` runs is marked; `c` chooses.
+    let several = crate::state::runbook_view::runnable(step).len() > 1;
+    let selected = view.selected_command(step);
     let mut prev_item = false;
     for block in step.body.iter().map(|b| &b.block) {
         // Consecutive items of a list sit together, without blank lines.
@@ -132,7 +135,8 @@ pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a
             }
             Block::Command(i) => {
                 if let Some(c) = step.commands.get(*i) {
-                    command(&mut lines, c, &view.labels, theme);
+                    let chosen = several && selected == Some(*i);
+                    command(&mut lines, c, chosen, &view.labels, theme);
                 }
             }
         }
@@ -176,6 +180,11 @@ pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a
         "enter next step · backspace back · [ ] section · / find"
     } else {
         "1-9 choose · enter next step · backspace back · [ ] section · / find"
+    };
+    let hint = if several {
+        format!("{hint} · c next command")
+    } else {
+        hint.to_string()
     };
     foot.push(Line::from(styled(hint, theme.dim)));
 
@@ -279,6 +288,7 @@ fn filled<'a>(
 fn command<'a>(
     lines: &mut Vec<Line<'a>>,
     c: &CommandBlock,
+    chosen: bool,
     labels: &BTreeMap<String, String>,
     theme: &Theme,
 ) {
@@ -286,13 +296,17 @@ fn command<'a>(
         CommandKind::Mitigation => ("MITIGATION", theme.warn),
         _ => ("check", theme.ok),
     };
-    let mut head = vec![
+    let mut head = Vec::new();
+    if chosen {
+        head.push(styled("▶", theme.choice));
+    }
+    head.extend([
         styled(
             format!(" {kind} "),
             kind_style.add_modifier(Modifier::REVERSED),
         ),
         styled(format!(" {}", escape(&c.name)), theme.base),
-    ];
+    ]);
     if c.kind == CommandKind::Mitigation {
         let (d, st) = match c.danger {
             Danger::Low => ("danger=low", theme.dim),
