@@ -137,7 +137,10 @@ fn loaded_state() -> State {
         Event::Alerts {
             source: "alertmanager".into(),
             at: at(90),
-            alerts: alerts(10_000),
+            alerts: alerts(10_000)
+                .into_iter()
+                .map(std::sync::Arc::new)
+                .collect(),
         },
     );
     update(

@@ -60,7 +60,10 @@ fn feed() -> State {
                     -1000,
                     &[("service", "checkout"), ("tenant", "acme")],
                 ),
-            ],
+            ]
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect(),
         },
     );
     s
@@ -241,7 +244,7 @@ fn expire_asks_first() {
         Event::Alerts {
             source: "alertmanager".into(),
             at: t0(),
-            alerts: vec![a],
+            alerts: vec![std::sync::Arc::new(a)],
         },
     );
     press(&mut s, &["U"]);

@@ -290,7 +290,9 @@ fn injected_labels_are_refused_before_any_prompt_and_nothing_runs() {
         let mut alerts = s.alerts.alerts.clone();
         for a in &mut alerts {
             if a.fingerprint == fp {
-                a.labels.insert("namespace".into(), bad.into());
+                std::sync::Arc::make_mut(a)
+                    .labels
+                    .insert("namespace".into(), bad.into());
             }
         }
         let now = s.now;
@@ -325,7 +327,7 @@ fn a_changed_alert_closes_the_prompt() {
     let mut alerts = s.alerts.alerts.clone();
     for a in &mut alerts {
         if a.fingerprint == fp {
-            let labels: &mut warroom::state::Labels = &mut a.labels;
+            let labels: &mut warroom::state::Labels = &mut std::sync::Arc::make_mut(a).labels;
             labels.insert("tenant".into(), "globex".into());
         }
     }
@@ -641,7 +643,9 @@ fn set_label(w: &mut World, s: &mut State, label: &str, value: &str) {
     let mut alerts = s.alerts.alerts.clone();
     for a in &mut alerts {
         if a.fingerprint == fp {
-            a.labels.insert(label.into(), value.into());
+            std::sync::Arc::make_mut(a)
+                .labels
+                .insert(label.into(), value.into());
         }
     }
     let now = s.now;

@@ -36,7 +36,7 @@ fn alerts_event(alerts: Vec<Alert>) -> Event {
     Event::Alerts {
         source: "am".into(),
         at: t0(),
-        alerts,
+        alerts: alerts.into_iter().map(std::sync::Arc::new).collect(),
     }
 }
 

@@ -132,31 +132,45 @@ pub fn parse_alerts(
     body: &Body,
     severity: &SeverityMap,
     endpoint: &str,
-) -> Result<Vec<Alert>, FetchError> {
+) -> Result<Vec<Arc<Alert>>, FetchError> {
     // Each alert is converted as soon as it is read, so the decoded response and the
     // console's alerts never both exist in full (10 000 alerts are megabytes each way).
-    let alerts: Converted = http::decode_seed(body, Convert::new(severity, endpoint, 0))?;
+    let seed = Convert::new(severity, endpoint, &Previous::default());
+    let alerts: Converted = http::decode_seed(body, seed)?;
     Ok(alerts.0)
 }
 
-struct Converted(Vec<Alert>);
+struct Converted(Vec<Arc<Alert>>);
+
+/// The last poll's alerts, sorted by fingerprint: an alert reported again unchanged is
+/// handed over as the same shared value, so a poll of 10 000 unchanged alerts allocates
+/// none of them while the last poll's are still on screen.
+pub type Previous = Arc<Vec<Arc<Alert>>>;
 
 /// Reads a list of Alertmanager alerts into console alerts, one at a time.
 struct Convert {
     severity: SeverityMap,
     endpoint: Arc<str>,
-    /// How many alerts to make room for: the last answer's count. A streamed list does not
-    /// announce its length, and growing by doubling would hold up to twice the alerts (and
-    /// both copies while moving), on top of the previous poll's set still on screen.
-    expect: usize,
+    previous: Previous,
 }
 
 impl Convert {
-    fn new(severity: &SeverityMap, endpoint: &str, expect: usize) -> Convert {
+    fn new(severity: &SeverityMap, endpoint: &str, previous: &Previous) -> Convert {
         Convert {
             severity: severity.clone(),
             endpoint: Arc::from(endpoint),
-            expect,
+            previous: Arc::clone(previous),
+        }
+    }
+
+    /// The last poll's alert when this one is the same report of it, else this one.
+    fn share(&self, a: Alert) -> Arc<Alert> {
+        match self
+            .previous
+            .binary_search_by(|p| p.fingerprint.as_str().cmp(&a.fingerprint))
+        {
+            Ok(i) if self.previous[i].same_report(&a) => Arc::clone(&self.previous[i]),
+            _ => Arc::new(a),
         }
     }
 }
@@ -177,10 +191,13 @@ impl<'de> serde::de::Visitor<'de> for Convert {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Converted, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(self.expect));
+        // Room for as many as the last poll had: a streamed list does not announce its
+        // length, and growing by doubling would hold up to twice the pointers.
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(self.previous.len()));
         let mut names = Interner::new(SHARED_STRINGS);
         while let Some(a) = seq.next_element::<AmAlert>()? {
-            out.push(convert(a, &self.severity, &self.endpoint, &mut names));
+            let a = convert(a, &self.severity, &self.endpoint, &mut names);
+            out.push(self.share(a));
         }
         // Fewer than expected (or more, after doubling): no spare capacity kept.
         out.shrink_to_fit();
@@ -226,7 +243,7 @@ fn convert(a: AmAlert, severity: &SeverityMap, endpoint: &Arc<str>, names: &mut 
 /// Merges what each endpoint of an HA pair sees: one alert per fingerprint, with every
 /// endpoint that reported it. When they disagree about state, the alert shows as active
 /// (a silence not yet gossiped must not hide an alert), and silences are united.
-pub fn merge(mut per_endpoint: Vec<Vec<Alert>>) -> Vec<Alert> {
+pub fn merge(mut per_endpoint: Vec<Vec<Arc<Alert>>>) -> Vec<Arc<Alert>> {
     if per_endpoint.len() == 1 {
         // One endpoint: nothing to merge, and no second copy of every fingerprint.
         let mut alerts = per_endpoint.pop().unwrap_or_default();
@@ -236,7 +253,7 @@ pub fn merge(mut per_endpoint: Vec<Vec<Alert>>) -> Vec<Alert> {
         alerts.dedup_by(|a, b| a.fingerprint == b.fingerprint);
         return alerts;
     }
-    let mut by_fp: BTreeMap<String, Alert> = BTreeMap::new();
+    let mut by_fp: BTreeMap<String, Arc<Alert>> = BTreeMap::new();
     for alerts in per_endpoint {
         for a in alerts {
             match by_fp.get_mut(&a.fingerprint) {
@@ -244,14 +261,16 @@ pub fn merge(mut per_endpoint: Vec<Vec<Alert>>) -> Vec<Alert> {
                     by_fp.insert(a.fingerprint.clone(), a);
                 }
                 Some(have) => {
-                    for s in a.seen_by {
-                        if !have.seen_by.contains(&s) {
-                            have.seen_by.push(s);
+                    // Copied only when the second report changes the first.
+                    let have = Arc::make_mut(have);
+                    for s in &a.seen_by {
+                        if !have.seen_by.contains(s) {
+                            have.seen_by.push(Arc::clone(s));
                         }
                     }
-                    for s in a.silenced_by {
-                        if !have.silenced_by.contains(&s) {
-                            have.silenced_by.push(s);
+                    for s in &a.silenced_by {
+                        if !have.silenced_by.contains(s) {
+                            have.silenced_by.push(s.clone());
                         }
                     }
                     if a.state == AlertState::Active || have.state == AlertState::Active {
@@ -326,7 +345,7 @@ impl AlertGroup {
 /// Marks each alert with the first Alertmanager group that holds it. One name per group,
 /// shared by its alerts, found through a map: 10 000 alerts in as many groups would be
 /// 10^8 comparisons a poll by scanning.
-pub fn apply_groups(alerts: &mut [Alert], groups: &[AlertGroup]) {
+pub fn apply_groups(alerts: &mut [Arc<Alert>], groups: &[AlertGroup]) {
     let mut by_fp: std::collections::HashMap<&str, Arc<str>> = std::collections::HashMap::new();
     for g in groups {
         let key: Arc<str> = g.key().into();
@@ -335,7 +354,11 @@ pub fn apply_groups(alerts: &mut [Alert], groups: &[AlertGroup]) {
         }
     }
     for a in alerts {
-        a.group = by_fp.get(a.fingerprint.as_str()).cloned();
+        let group = by_fp.get(a.fingerprint.as_str());
+        // An alert shared with the last poll is copied only if its group changed.
+        if a.group.as_ref() != group {
+            Arc::make_mut(a).group = group.cloned();
+        }
     }
 }
 
@@ -409,8 +432,8 @@ pub struct Alertmanager {
     pub settings: HttpSettings,
     pub interval: Duration,
     pub severity: SeverityMap,
-    /// How many alerts the last answer held, to size the next one.
-    pub last_count: Arc<std::sync::atomic::AtomicUsize>,
+    /// The last poll's alerts, to share what is reported again unchanged.
+    pub previous: Arc<std::sync::Mutex<Previous>>,
 }
 
 impl Alertmanager {
@@ -431,7 +454,7 @@ impl Alertmanager {
             settings,
             interval,
             severity,
-            last_count: Arc::default(),
+            previous: Arc::default(),
         })
     }
 
@@ -441,7 +464,15 @@ impl Alertmanager {
         rest.split('/').next().unwrap_or(rest).to_string()
     }
 
-    async fn fetch_one(&self, url: &str) -> Result<Vec<Alert>, FetchError> {
+    /// The last poll's alerts (empty after a poor lock, which only costs sharing).
+    fn previous(&self) -> Previous {
+        self.previous
+            .lock()
+            .map(|p| Arc::clone(&p))
+            .unwrap_or_default()
+    }
+
+    async fn fetch_one(&self, url: &str) -> Result<Vec<Arc<Alert>>, FetchError> {
         let req = self.fetcher.request(
             reqwest::Method::GET,
             &format!(
@@ -449,16 +480,12 @@ impl Alertmanager {
             ),
         );
         // Decoded as it arrives: the body (6 MB for 10 000 alerts) is never held whole.
-        let expect = self.last_count.load(std::sync::atomic::Ordering::Relaxed);
-        let seed = Convert::new(&self.severity, &Self::endpoint_name(url), expect);
-        let alerts = self.fetcher.send_decoded(req, seed).await?.0;
-        self.last_count
-            .store(alerts.len(), std::sync::atomic::Ordering::Relaxed);
-        Ok(alerts)
+        let seed = Convert::new(&self.severity, &Self::endpoint_name(url), &self.previous());
+        Ok(self.fetcher.send_decoded(req, seed).await?.0)
     }
 
     /// Asks every endpoint at once; one result per endpoint, in `urls` order.
-    pub async fn fetch_all(&self) -> Vec<Result<Vec<Alert>, FetchError>> {
+    pub async fn fetch_all(&self) -> Vec<Result<Vec<Arc<Alert>>, FetchError>> {
         futures::future::join_all(self.urls.iter().map(|u| self.fetch_one(u))).await
     }
 
@@ -482,6 +509,9 @@ impl Alertmanager {
             // Alertmanager's own grouping, for group-by; the feed works without it.
             if let Ok(groups) = self.groups().await {
                 apply_groups(&mut alerts, &groups);
+            }
+            if let Ok(mut previous) = self.previous.lock() {
+                *previous = Arc::new(alerts.clone());
             }
             events.push(Event::Alerts {
                 source: SOURCE.into(),
@@ -598,6 +628,58 @@ impl Alertmanager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One endpoint's alerts from `body`, sharing what `previous` already holds.
+    fn poll(body: &Body, previous: &Previous) -> Vec<Arc<Alert>> {
+        let seed = Convert::new(&SeverityMap::default(), "am", previous);
+        let converted: Converted = http::decode_seed(body, seed).unwrap();
+        merge(vec![converted.0])
+    }
+
+    #[test]
+    fn an_alert_reported_again_unchanged_is_shared_not_copied() {
+        let body = fixture("am_get_alerts_all.json");
+        let groups = parse_groups(&fixture("am_get_alert_groups.json")).unwrap();
+        let mut first = poll(&body, &Previous::default());
+        apply_groups(&mut first, &groups);
+        let first: Previous = Arc::new(first);
+        let mut again = poll(&body, &first);
+        apply_groups(&mut again, &groups);
+        assert_eq!(again.len(), 4);
+        for (a, b) in again.iter().zip(first.iter()) {
+            assert!(Arc::ptr_eq(a, b), "{} was copied", a.fingerprint);
+        }
+        // One alert changes (its pod restarted): a new value for it, the rest shared, and
+        // every value is what a poll from nothing gives.
+        let text = String::from_utf8(body.bytes.clone()).unwrap();
+        let at = text.find("2026-11-21T19:24:07.000Z").unwrap();
+        let changed = Body {
+            bytes: format!(
+                "{}2026-11-21T19:30:00.000Z{}",
+                &text[..at],
+                &text[at + 24..]
+            )
+            .into_bytes(),
+            ..body
+        };
+        let next = poll(&changed, &first);
+        let shared = next
+            .iter()
+            .zip(first.iter())
+            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .count();
+        assert_eq!(shared, 3);
+        let fresh = poll(&changed, &Previous::default());
+        let strip = |v: &[Arc<Alert>]| -> Vec<Alert> {
+            v.iter()
+                .map(|a| Alert {
+                    group: None,
+                    ..(**a).clone()
+                })
+                .collect()
+        };
+        assert_eq!(strip(&next), strip(&fresh));
+    }
 
     fn fixture(name: &str) -> Body {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -309,7 +309,10 @@ impl DemoPlayer {
             out.push(Event::Alerts {
                 source: SOURCE.into(),
                 at: now,
-                alerts: active.iter().map(|&i| self.alert(i, base)).collect(),
+                alerts: active
+                    .iter()
+                    .map(|&i| std::sync::Arc::new(self.alert(i, base)))
+                    .collect(),
             });
             self.last_active = active;
         }

@@ -99,6 +99,38 @@ pub fn runbook_id_from_url(url: &str) -> Option<String> {
 }
 
 impl Alert {
+    /// Whether `other` is the same report of the same alert: every field but the group,
+    /// which comes from another request and is set after.
+    pub fn same_report(&self, other: &Alert) -> bool {
+        let Alert {
+            fingerprint,
+            name,
+            severity,
+            state,
+            starts_at,
+            labels,
+            annotations,
+            runbook,
+            silenced_by,
+            inhibited_by,
+            generator_url,
+            seen_by,
+            group: _,
+        } = self;
+        *fingerprint == other.fingerprint
+            && *name == other.name
+            && *severity == other.severity
+            && *state == other.state
+            && *starts_at == other.starts_at
+            && *labels == other.labels
+            && *annotations == other.annotations
+            && *runbook == other.runbook
+            && *silenced_by == other.silenced_by
+            && *inhibited_by == other.inhibited_by
+            && *generator_url == other.generator_url
+            && *seen_by == other.seen_by
+    }
+
     pub fn label(&self, name: &str) -> &str {
         self.labels.get(name).unwrap_or("")
     }
@@ -115,8 +147,9 @@ impl Alert {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlertFeed {
-    /// Sorted: severity, then oldest first (closest to its response deadline).
-    pub alerts: Vec<Alert>,
+    /// Sorted: severity, then oldest first (closest to its response deadline). Shared with
+    /// the source, which hands an unchanged alert over again rather than a copy of it.
+    pub alerts: Vec<Arc<Alert>>,
     pub acks: BTreeMap<String, Ack>,
     /// The selected alert, by fingerprint so it survives re-sorting.
     pub selected: Option<String>,
@@ -132,7 +165,7 @@ impl AlertFeed {
     /// Replaces the alert set with a fresh snapshot. Acks of alerts that were firing and are
     /// gone now are dropped: an ack lasts until the alert resolves. An ack of an alert not
     /// seen yet is kept (a replayed journal can be read before the first poll answers).
-    pub fn replace(&mut self, mut alerts: Vec<Alert>) {
+    pub fn replace(&mut self, mut alerts: Vec<Arc<Alert>>) {
         // Unstable is the same order here (the key ends in the fingerprint, unique after the
         // merge) without a stable sort's scratch copy: half the alerts, 1 MB for 10 000.
         alerts.sort_unstable_by(|a, b| {
@@ -183,7 +216,12 @@ impl AlertFeed {
 
     /// The alerts the pane lists: filtered, and grouped when a group label is set.
     pub fn visible(&self) -> Vec<&Alert> {
-        let mut v: Vec<&Alert> = self.alerts.iter().filter(|a| self.matches(a)).collect();
+        let mut v: Vec<&Alert> = self
+            .alerts
+            .iter()
+            .map(|a| &**a)
+            .filter(|a| self.matches(a))
+            .collect();
         if let Some(g) = &self.group_by {
             // Stable: severity and age order stay inside each group.
             v.sort_by(|a, b| a.group_value(g).cmp(b.group_value(g)));

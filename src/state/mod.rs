@@ -276,11 +276,12 @@ pub enum Event {
     Resize(u16, u16),
     /// The terminal came back after a suspend, or asked for a full repaint.
     Redraw,
-    /// A full snapshot of the alerts one source sees.
+    /// A full snapshot of the alerts one source sees. Alerts unchanged since the source's
+    /// last snapshot are the same shared values, not copies.
     Alerts {
         source: String,
         at: DateTime<Utc>,
-        alerts: Vec<Alert>,
+        alerts: Vec<std::sync::Arc<Alert>>,
     },
     /// A silence was created in Alertmanager for this alert.
     Silenced {
