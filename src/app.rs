@@ -1,8 +1,6 @@
 //! The runtime: starts the producers, folds their events into the state with `update`,
 //! performs the effects, and draws once per burst of events, only when something changed.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
@@ -20,7 +18,7 @@ use crate::sources::alertmanager::Alertmanager;
 use crate::sources::demo::{self, DemoPlayer, Scenario};
 use crate::sources::journal;
 use crate::sources::prometheus::Prometheus;
-use crate::sources::timing::until_next_second;
+use crate::sources::timing::until_tick;
 use crate::state::{
     DrillSetup, Effect, Event, JournalStatus, Mode, Pane, Severity, Signal, SourceHealth, State,
     update,
@@ -585,7 +583,7 @@ fn spawn_input(tx: mpsc::Sender<Event>) {
 fn spawn_ticks(tx: mpsc::Sender<Event>) {
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(until_next_second(Utc::now()) + Duration::from_millis(2)).await;
+            tokio::time::sleep(until_tick(Utc::now())).await;
             if tx.send(Event::Tick(Utc::now())).await.is_err() {
                 return;
             }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::timing::{Offset, Span, until_next_second};
+use super::timing::{Offset, Span, until_tick};
 use crate::drill::{Answer, Drill, Moment, score};
 use crate::incident::RecordKind;
 use crate::runbook::Runbook;
@@ -599,7 +599,7 @@ fn slo_at(i: usize, s: &ScriptedSlo, t: i64) -> SloStatus {
 pub fn spawn(mut player: DemoPlayer, tx: mpsc::Sender<Event>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(until_next_second(Utc::now())).await;
+            tokio::time::sleep(until_tick(Utc::now())).await;
             for ev in player.advance(Utc::now()) {
                 if tx.send(ev).await.is_err() {
                     return;

@@ -63,6 +63,13 @@ pub fn until_next_second(now: DateTime<Utc>) -> Duration {
     Duration::from_nanos(1_000_000_000 - into)
 }
 
+/// The wait until just past the next whole second (2 ms, so the clock read on waking is
+/// already in the new second). Every once-a-second timer of the console waits for this
+/// instant, so they wake the process once a second between them, not once each.
+pub fn until_tick(now: DateTime<Utc>) -> Duration {
+    until_next_second(now) + Duration::from_millis(2)
+}
+
 /// `MM:SS`, or `H:MM:SS` from an hour on: the drill clock's format.
 pub struct Clock(pub Duration);
 
