@@ -182,7 +182,7 @@ pub async fn perform_drill(prometheus: Option<&Prometheus>, effect: Effect) -> O
             Some(Event::DrillLogged(match result {
                 Ok(true) => {
                     tracing::info!(%run, log = %shown, "drill logged");
-                    Ok(format!("Scored and logged to {shown}."))
+                    Ok(format!("Logged to {shown}."))
                 }
                 Ok(false) => Ok(format!("Already in {shown}.")),
                 Err(e) => Err(e),

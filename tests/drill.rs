@@ -879,3 +879,93 @@ async fn the_drill_records_the_rpo_prometheus_answers() {
     let text = screen(&s, 120, 40);
     assert!(text.contains("RPO 11:10"), "{text}");
 }
+
+#[test]
+fn an_abandoned_drill_stops_its_clock_is_logged_as_abandoned_and_never_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p", "n", "n", "n", "y"]);
+    let before = records(&s).len();
+    // A reason is required, and the question after it defaults to No.
+    press_at(&mut s, 250, &["A"]);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::DrillInput(a)) if a.ask == Ask::AbandonDrill),
+        "{:?}",
+        s.overlay
+    );
+    press_at(&mut s, 251, &["enter"]);
+    match &s.overlay {
+        Some(Overlay::DrillInput(a)) => {
+            assert!(a.input.error.as_deref().unwrap().starts_with("Required"))
+        }
+        other => panic!("{other:?}"),
+    }
+    type_text(&mut s, 255, "the DR region lost power too");
+    press_at(&mut s, 256, &["enter"]);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::Confirm { title, .. }) if title == "Abandon the drill?")
+    );
+    press_at(&mut s, 257, &["enter"]);
+    assert!(s.overlay.is_some(), "enter alone answers nothing");
+    press_at(&mut s, 258, &["n"]);
+    assert_eq!(records(&s).len(), before, "No abandons nothing");
+    assert!(s.drill.as_ref().unwrap().clock.is_running());
+
+    press_at(&mut s, 300, &["A"]);
+    type_text(&mut s, 301, "the DR region lost power too");
+    press_at(&mut s, 302, &["enter"]);
+    press_at(&mut s, 310, &["y"]);
+    let d = s.drill.as_ref().unwrap();
+    assert_eq!(d.abandoned.as_deref(), Some("the DR region lost power too"));
+    assert!(!d.clock.is_running(), "the clock stopped");
+    assert_eq!(d.clock.elapsed(at(999)), Duration::from_secs(310));
+    assert!(d.finished.is_none(), "not scored");
+    assert!(!s.incident_open(), "the run's journal is closed");
+    assert!(records(&s).iter().any(|r| matches!(&r.kind,
+        RecordKind::DrillAbandoned { reason } if reason == "the DR region lost power too")));
+    let text = screen(&s, 120, 40);
+    assert!(text.contains("DRILL ABANDONED · not scored"), "{text}");
+    assert!(!text.contains("PASSED"), "{text}");
+
+    // The log says ABANDONED, and an abandoned run is never "the previous drill".
+    let log = dir.path().join("drills/drill-log.md");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("· ABANDONED\n"), "{text}");
+    assert!(text.contains("- result: ABANDONED\n"), "{text}");
+    assert!(
+        text.contains("DRILL ABANDONED: the DR region lost power too"),
+        "{text}"
+    );
+    let entries = warroom::drill::log::read(&log).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].abandoned && !entries[0].passed);
+    assert_eq!(entries[0].rto, Duration::from_secs(310));
+    assert_eq!(
+        warroom::drill::log::previous(&entries, "dr-cross-region", "drill-next"),
+        None
+    );
+    // p and A do nothing more.
+    press_at(&mut s, 320, &["p"]);
+    assert!(s.notice.as_ref().unwrap().text.contains("abandoned"));
+    assert!(update(&mut s, key("A")).is_empty());
+    assert!(s.overlay.is_none());
+
+    // On disk the run is over: `warroom drill` does not resume it, and a replay of it
+    // asks nothing.
+    let root = dir.path().join("incidents");
+    let id = s.incident.as_ref().unwrap().id.clone();
+    let (mut j, _) = warroom::incident::Journal::open(&root.join(&id)).unwrap();
+    for r in records(&s) {
+        j.append(r.at, r.by.clone(), r.kind.clone()).unwrap();
+    }
+    assert!(warroom::incident::store::unfinished_drill(&root, "dr-cross-region").is_none());
+    let mut again = console(dir.path());
+    for r in records(&s) {
+        update(&mut again, Event::Journaled(r));
+    }
+    let effects = update(&mut again, Event::JournalReady(JournalStatus::Writable));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(again.overlay.is_none());
+}

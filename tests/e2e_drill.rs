@@ -142,7 +142,7 @@ fn a_drill_runs_end_to_end_and_is_logged() {
     s.send_key(Key::Enter);
     s.wait_for_text("DRILL PASSED");
     s.wait_for_text("What was different: one responder instead of three");
-    s.wait_for_text("Scored and logged to runbooks/drills/drill-log.md");
+    s.wait_for_text("Logged to runbooks/drills/drill-log.md");
 
     let log = std::fs::read_to_string(env.log()).unwrap();
     for part in [

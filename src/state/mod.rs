@@ -96,6 +96,10 @@ pub enum Pending {
     StartPhase(usize),
     /// The customer flow works again: stop the RTO clock.
     RestoreService,
+    /// Abandon the drill run, for this reason.
+    AbandonDrill(String),
+    /// Abandon the game-day (kill switch first), for this reason.
+    AbandonGameday(String),
 }
 
 /// What sits on top of the panes and takes the keys first.
@@ -476,7 +480,7 @@ impl State {
         // A journaled run is unfinished until it is scored, even with its clock stopped.
         self.drill
             .as_ref()
-            .filter(|d| d.clock.is_running() || (d.run.is_some() && d.finished.is_none()))
+            .filter(|d| d.clock.is_running() || (d.run.is_some() && !d.is_over()))
             .map(|d| match &d.run {
                 Some(_) => format!(
                     "The drill \"{}\" is running; `warroom drill {}` resumes it.",
@@ -762,6 +766,7 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
         | RecordKind::RpoMeasured { .. }
         | RecordKind::ServiceRestored {}
         | RecordKind::DrillFinished { .. }
+        | RecordKind::DrillAbandoned { .. }
         // A phase's commands are marked as run by their records.
         | RecordKind::MitigationIntent { .. }
         | RecordKind::CheckRun { .. } => drill_flow::fold(state, kind, at, true),

@@ -95,7 +95,7 @@ fn next_step(state: &State) -> Option<String> {
     let key = state.keymap.hint(Action::AdvanceDrill)?;
     let what = match &state.drill {
         None => "start the drill (T+0: inject the failure)".to_string(),
-        Some(r) if r.run.is_none() || r.finished.is_some() => return None,
+        Some(r) if r.run.is_none() || r.is_over() => return None,
         Some(_) if state.drill_busy.scoring => return Some("scoring…".into()),
         Some(r) if r.rpo_pending() && state.drill_busy.rpo_query => "(measuring the RPO…)".into(),
         Some(r)
@@ -205,7 +205,7 @@ fn briefing<'a>(state: &State, s: &DrillSetup, theme: &Theme) -> Vec<Line<'a>> {
             Some(p) => format!(
                 "Previous drill {}: {} · RTO {} · human action {} · different: {}",
                 p.started.format("%Y-%m-%d"),
-                if p.passed { "PASSED" } else { "FAILED" },
+                p.result(),
                 Clock(p.rto),
                 Clock(p.human),
                 p.different
@@ -287,6 +287,14 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
     }
     lines.push(Line::default());
     lines.extend(phase_lines(d, now, theme));
+    if let Some(reason) = &d.abandoned {
+        lines.push(Line::default());
+        lines.push(Line::from(vec![
+            styled("Abandoned: ", theme.over),
+            styled(escape(reason).into_owned(), theme.base),
+        ]));
+        lines.extend(logged_line(state, theme));
+    }
     if let Some((different, score)) = &d.finished {
         lines.push(Line::default());
         lines.push(Line::from(vec![
@@ -299,16 +307,21 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
                 styled(format!(": {meaning}"), theme.warn),
             ]));
         }
-        match &state.drill_busy.logged {
-            Some(Ok(text)) => lines.push(Line::from(styled(text.clone(), theme.dim))),
-            Some(Err(e)) => lines.push(Line::from(styled(
-                format!("Drill log not written: {e}"),
-                theme.error,
-            ))),
-            None => {}
-        }
+        lines.extend(logged_line(state, theme));
     }
     lines
+}
+
+/// Where the drill log entry went, or why it did not.
+fn logged_line<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
+    match &state.drill_busy.logged {
+        Some(Ok(text)) => Some(Line::from(styled(text.clone(), theme.dim))),
+        Some(Err(e)) => Some(Line::from(styled(
+            format!("Drill log not written: {e}"),
+            theme.error,
+        ))),
+        None => None,
+    }
 }
 
 /// T+, the phase's time and human action time, one above the other, labels left and
@@ -345,6 +358,15 @@ fn status_line<'a>(
     let c = &d.clock;
     if let Some((_, score)) = &d.finished {
         return score_line(score, theme);
+    }
+    if d.abandoned.is_some() {
+        return Line::from(vec![
+            styled("DRILL ABANDONED ", theme.over),
+            styled(
+                format!("· not scored · stopped at T+ {}", Clock(c.elapsed(now))),
+                theme.base,
+            ),
+        ]);
     }
     if let Some(end) = c.ended_at {
         let rto = c.elapsed(end);
@@ -589,6 +611,10 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
             format!("DRILL {}", score.result()),
             if score.passed { theme.ok } else { theme.over },
         ));
+        return spans;
+    }
+    if d.abandoned.is_some() {
+        spans.push(styled("DRILL ABANDONED", theme.over));
         return spans;
     }
     if c.ended_at.is_some() {
