@@ -653,18 +653,22 @@ fn start_drill(state: &mut State) -> Vec<Effect> {
     let id = format!("drill-{}", state.now.format("%Y%m%d-%H%M%S"));
     let mut effects =
         state.open_incident_as(id, format!("Drill: {}", setup.spec.name), Severity::P2);
-    if effects.is_empty() {
-        return effects;
-    }
-    effects.push(Effect::Journal {
-        kind: RecordKind::DrillStarted {
+    // The journal and its `drill_started` in one step, so that a second console starting
+    // the same drill finds this run and follows it instead of starting another.
+    if let Some(Effect::OpenIncident { id, opened, by }) = effects.first().cloned() {
+        effects[0] = Effect::OpenDrillRun {
+            id,
+            opened,
+            started: Box::new(RecordKind::DrillStarted {
+                drill: setup.drill.clone(),
+                file: setup.file.display().to_string(),
+                sha256: setup.sha256.clone(),
+                spec: setup.spec.clone(),
+            }),
             drill: setup.drill.clone(),
-            file: setup.file.display().to_string(),
-            sha256: setup.sha256.clone(),
-            spec: setup.spec.clone(),
-        },
-        by: Some(state.user.clone()),
-    });
+            by,
+        };
+    }
     effects
 }
 

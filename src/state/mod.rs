@@ -336,6 +336,12 @@ pub enum Event {
     JournalFailed(String),
     /// The journal is open, or read-only and why.
     JournalReady(JournalStatus),
+    /// Starting a drill run found one of the same drill unfinished (another console
+    /// started it first): this console follows that run instead.
+    DrillTaken {
+        dir: std::path::PathBuf,
+        why: String,
+    },
     /// Something to keep on screen, e.g. a torn journal tail set aside.
     Warning(String),
     /// SIGHUP (terminal gone), SIGTERM or SIGINT.
@@ -387,6 +393,18 @@ pub enum Effect {
         opened: RecordKind,
         by: Option<String>,
     },
+    /// Start a drill run's journal: `opened`, then `started` (its `drill_started`), unless
+    /// a run of `drill` is unfinished; answered by two [`Event::Journaled`], or by
+    /// [`Event::DrillTaken`].
+    OpenDrillRun {
+        id: String,
+        opened: RecordKind,
+        started: Box<RecordKind>,
+        drill: String,
+        by: Option<String>,
+    },
+    /// Follow the journal in this directory, read-only, from its first record.
+    Follow { dir: std::path::PathBuf },
     /// Append and fsync a record, then send it back as [`Event::Journaled`].
     Journal {
         kind: RecordKind,
@@ -785,13 +803,18 @@ fn mark_exercised(state: &mut State, runbook: &str, at: DateTime<Utc>) {
 const MAX_QUEUED_KEYS: usize = 64;
 
 impl State {
-    /// Counts journal writes among `effects`: each gets exactly one answer
-    /// ([`Event::Journaled`] or [`Event::JournalFailed`]).
+    /// Counts journal writes among `effects`: each record gets exactly one answer
+    /// ([`Event::Journaled`] or [`Event::JournalFailed`]; a drill run found taken answers
+    /// with [`Event::DrillTaken`], which settles them all).
     pub fn expect_replies(&mut self, effects: &[Effect]) {
         self.in_flight += effects
             .iter()
-            .filter(|e| matches!(e, Effect::Journal { .. } | Effect::OpenIncident { .. }))
-            .count();
+            .map(|e| match e {
+                Effect::Journal { .. } | Effect::OpenIncident { .. } => 1,
+                Effect::OpenDrillRun { .. } => 2,
+                _ => 0,
+            })
+            .sum::<usize>();
     }
 }
 
@@ -1018,6 +1041,18 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             } else {
                 Vec::new()
             }
+        }
+        Event::DrillTaken { dir, why } => {
+            state.journal = JournalStatus::ReadOnly(why.clone());
+            // The records typed-ahead keys assumed will never land.
+            state.in_flight = 0;
+            state.key_queue.clear();
+            state.overlay = None;
+            state.notify("Not started: another console started this drill first; following it.");
+            state
+                .warnings
+                .push(format!("this console follows the drill: {why}"));
+            vec![Effect::Follow { dir }]
         }
         Event::Warning(text) => {
             state.warnings.push(text);
