@@ -969,3 +969,68 @@ fn an_abandoned_drill_stops_its_clock_is_logged_as_abandoned_and_never_resumes()
     assert!(effects.is_empty(), "{effects:?}");
     assert!(again.overlay.is_none());
 }
+
+/// A console that replays `journal` at second `t` and opens it for writing, as a restart
+/// after `kill -9` does; returns what it asks for.
+fn resumed_at(dir: &Path, journal: &[Record], t: i64) -> (State, Vec<Effect>) {
+    let mut s = console(dir);
+    update(&mut s, Event::Tick(at(t)));
+    for r in journal {
+        assert!(update(&mut s, Event::Journaled(r.clone())).is_empty());
+    }
+    let effects = update(&mut s, Event::JournalReady(JournalStatus::Writable));
+    (s, effects)
+}
+
+#[test]
+fn a_run_resumed_while_its_guards_were_open_puts_them_again_where_they_stood() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    // The guards for phase 2 are open, the first answered: then the console is killed.
+    press_at(&mut s, 200, &["p"]);
+    press_at(&mut s, 210, &["n"]);
+    let (mut again, effects) = resumed_at(dir.path(), &records(&s), 300);
+    assert!(effects.is_empty(), "{effects:?}");
+    match &again.overlay {
+        Some(Overlay::Guards(form)) => assert_eq!((form.phase, form.next), (1, 1)),
+        other => panic!("the checklist is not open again: {other:?}"),
+    }
+    let text = screen(&again, 120, 40);
+    assert!(
+        text.contains("Is only one availability zone affected?"),
+        "{text}"
+    );
+    // The rest of the checklist, then "Start phase 2?", as if nothing had happened; the
+    // wait has been open since 200.
+    press_at(&mut again, 310, &["n", "n"]);
+    assert!(
+        matches!(&again.overlay, Some(Overlay::Confirm { title, .. }) if title == "Start phase 2?")
+    );
+    let d = again.drill.as_ref().unwrap();
+    assert_eq!(d.clock.human_time(at(310)), Duration::from_secs(30 + 110));
+    press_at(&mut again, 320, &["y"]);
+    let d = again.drill.as_ref().unwrap();
+    assert_eq!(d.clock.current_phase(), Some(1));
+    let answered: Vec<usize> = records(&again)
+        .iter()
+        .filter_map(|r| match &r.kind {
+            RecordKind::GuardAnswered {
+                phase: 2, guard, ..
+            } => Some(*guard),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answered, vec![1, 2, 3], "each guard answered once");
+
+    // Killed at "Start phase 3?" (the step done first): it is asked again.
+    press_at(&mut again, 350, &["enter"]);
+    press_at(&mut again, 400, &["p"]);
+    let (resumed, _) = resumed_at(dir.path(), &records(&again), 420);
+    assert!(
+        matches!(&resumed.overlay, Some(Overlay::Confirm { title, .. }) if title == "Start phase 3?"),
+        "{:?}",
+        resumed.overlay
+    );
+}

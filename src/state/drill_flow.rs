@@ -1005,6 +1005,7 @@ pub fn resumed(state: &mut State) -> Vec<Effect> {
     let first = r.next_phase() == Some(0);
     let restored = r.is_restored();
     let pending = r.rpo_pending();
+    let reopen = open_question(r);
     state.notify(text);
     if first {
         begin_phase(state, 0, false)
@@ -1013,9 +1014,43 @@ pub fn resumed(state: &mut State) -> Vec<Effect> {
     } else {
         if restored {
             open_different(state);
+        } else if reopen.is_some() {
+            state.overlay = reopen;
         }
         Vec::new()
     }
+}
+
+/// The question a human wait of the run is open for, put again as it stood: the guard
+/// checklist at its first unanswered guard, "Start phase N?", or "Service restored?".
+fn open_question(r: &DrillRun) -> Option<Overlay> {
+    let what = r.waiting_on.as_deref()?;
+    let next = r.next_phase();
+    let phase = |prefix: &str| {
+        what.strip_prefix(prefix)
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .filter(|i| Some(*i) == next)
+    };
+    if let Some(i) = phase("guards for phase ") {
+        let at = match r.guards(i) {
+            Guards::Open { answered, .. } => answered,
+            Guards::Clear => return Some(confirm_phase(r, i)),
+            Guards::None | Guards::Blocked(_) => 0,
+        };
+        return Some(Overlay::Guards(GuardsForm { phase: i, next: at }));
+    }
+    if let Some(i) = phase("confirm phase ") {
+        return matches!(r.guards(i), Guards::None | Guards::Clear).then(|| confirm_phase(r, i));
+    }
+    (what == "confirm service restored" && next.is_none()).then(|| Overlay::Confirm {
+        title: "Service restored?".into(),
+        detail: format!(
+            "The customer flow works again? The RTO clock stops when you answer yes (target {}).",
+            Clock(r.clock.rto_target)
+        ),
+        on_yes: Pending::RestoreService,
+    })
 }
 
 /// Prometheus answered the RPO query.
