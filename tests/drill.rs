@@ -1034,3 +1034,56 @@ fn a_run_resumed_while_its_guards_were_open_puts_them_again_where_they_stood() {
         resumed.overlay
     );
 }
+
+#[test]
+fn every_phase_of_the_shipped_drill_runs_its_commands_or_says_what_is_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    let spec = s.drill_setup.as_ref().unwrap().spec.clone();
+    for (i, p) in spec.phases.iter().enumerate() {
+        assert!(
+            !p.commands.is_empty() || !p.by_hand.is_empty(),
+            "phase {} `{}` neither runs anything nor says what is done by hand",
+            i + 1,
+            p.name
+        );
+    }
+    keys_at(&mut s, 0, &["p", "y"]);
+    // Phase 1's probe, through the gate from the Drill pane: a check, it runs at once.
+    assert!(screen(&s, 120, 40).contains("Commands probe-from-outside next"));
+    let ids = keys_at(&mut s, 20, &["x"]);
+    assert_eq!(ids.len(), 1, "{:?}", s.notice);
+    command_done(&mut s, 25, &ids[0]);
+    assert!(records(&s).iter().any(|r| matches!(&r.kind,
+        RecordKind::CheckRun { name, .. } if name == "probe-from-outside")));
+    keys_at(&mut s, 30, &["enter"]);
+    keys_at(&mut s, 40, &["p", "n", "n", "n", "y"]);
+    keys_at(&mut s, 60, &["enter"]);
+    // Phase 3 is done by hand: the pane says what, and it is human time until enter.
+    keys_at(&mut s, 100, &["p", "y"]);
+    type_text(&mut s, 105, "42s");
+    press_at(&mut s, 105, &["enter"]);
+    let text = screen(&s, 120, 40);
+    assert!(
+        text.contains("BY HAND fence the old primary · kubectl cnpg promote pg-main "),
+        "{text}"
+    );
+    let human = |s: &State, t: i64| s.drill.as_ref().unwrap().clock.human_time(at(t));
+    let before = human(&s, 100);
+    assert_eq!(human(&s, 250), before + Duration::from_secs(150));
+    keys_at(&mut s, 250, &["enter"]);
+    assert_eq!(
+        human(&s, 400),
+        before + Duration::from_secs(150),
+        "done: machine time"
+    );
+    // Phase 4: its check runs through the gate, and the pod count is by hand.
+    keys_at(&mut s, 400, &["p", "y"]);
+    let text = screen(&s, 120, 40);
+    assert!(text.contains("Commands dr-health next"), "{text}");
+    assert!(
+        text.contains("BY HAND pod counts match the pre-disaster snapshot"),
+        "{text}"
+    );
+    assert_eq!(keys_at(&mut s, 410, &["x"]).len(), 1, "{:?}", s.notice);
+}

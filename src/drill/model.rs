@@ -60,6 +60,11 @@ pub struct Phase {
     /// them; `x` on the Drill pane runs the next one through the safety gate.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
+    /// What people do in this phase that the console cannot (a change it cannot dry-run
+    /// and check through the API): the Drill pane shows it as `BY HAND`, and the phase's
+    /// step waits on a human until `enter` says it is done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_hand: Vec<String>,
 }
 
 /// A do-not-proceed question, answered yes or no.

@@ -349,6 +349,15 @@ impl DrillRun {
             .collect()
     }
 
+    /// What the running phase leaves to people (its `by_hand`), while the clock runs.
+    pub fn phase_by_hand(&self) -> &[String] {
+        self.clock
+            .current_phase()
+            .filter(|_| self.clock.is_running())
+            .and_then(|i| self.spec.phases.get(i))
+            .map_or(&[], |p| p.by_hand.as_slice())
+    }
+
     /// The run a journal holds: its `drill_started` and every drill record after it.
     pub fn from_records(
         run: Option<String>,

@@ -269,6 +269,9 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
     if let Some(line) = commands_line(state, d, theme) {
         lines.push(line);
     }
+    if let Some(line) = by_hand_line(state, d, theme) {
+        lines.push(line);
+    }
     if let Some(line) = guards_line(d, theme) {
         lines.push(line);
     }
@@ -452,6 +455,29 @@ fn human_line<'a>(state: &State, d: &DrillRun, col: &ClockColumn, theme: &Theme)
     Line::from(spans)
 }
 
+/// What the running phase leaves to people: the console does not do it, and the step
+/// waits on a human until they say it is done.
+fn by_hand_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Option<Line<'a>> {
+    let items = d.phase_by_hand();
+    if items.is_empty() {
+        return None;
+    }
+    let what: Vec<String> = items
+        .iter()
+        .map(|h| escape(h.trim()).into_owned())
+        .collect();
+    let mut spans = vec![
+        styled("BY HAND ", theme.warn),
+        styled(what.join(" · "), theme.base),
+    ];
+    if d.run.is_some()
+        && let Some(k) = state.keymap.hint(Action::Select)
+    {
+        spans.push(styled(format!(" · {k} when done"), theme.dim));
+    }
+    Some(Line::from(spans))
+}
+
 /// The running phase's commands: which have run and which the run key starts next.
 fn commands_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Option<Line<'a>> {
     let cmds = d.phase_commands();
@@ -471,7 +497,9 @@ fn commands_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Option<Line<
             spans.push(styled(" next", theme.key));
         }
     }
+    // The demo's scripted drill runs nothing on x.
     if next.is_some()
+        && d.run.is_some()
         && let Some(k) = state.keymap.hint(Action::Run)
     {
         spans.push(styled(format!(" · {k} runs the next"), theme.dim));
