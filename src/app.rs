@@ -143,6 +143,8 @@ pub async fn perform(am: Option<&Alertmanager>, effect: Effect) -> Option<Event>
         | Effect::FullRedraw
         | Effect::Journal { .. }
         | Effect::OpenIncident { .. }
+        | Effect::OpenDrillRun { .. }
+        | Effect::Follow { .. }
         | Effect::Gate { .. }
         | Effect::Execute { .. }
         | Effect::CancelExec
@@ -180,7 +182,7 @@ pub async fn perform_drill(prometheus: Option<&Prometheus>, effect: Effect) -> O
             Some(Event::DrillLogged(match result {
                 Ok(true) => {
                     tracing::info!(%run, log = %shown, "drill logged");
-                    Ok(format!("Scored and logged to {shown}."))
+                    Ok(format!("Logged to {shown}."))
                 }
                 Ok(false) => Ok(format!("Already in {shown}.")),
                 Err(e) => Err(e),
@@ -394,8 +396,12 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                     cache.clear();
                     state.dirty = true;
                 }
-                e @ (Effect::Journal { .. } | Effect::OpenIncident { .. }) => {
-                    send_journal(&writer, e, &mut state)
+                e @ (Effect::Journal { .. }
+                | Effect::OpenIncident { .. }
+                | Effect::OpenDrillRun { .. }) => send_journal(&writer, e, &mut state),
+                Effect::Follow { dir } => {
+                    tracing::info!(dir = %dir.display(), "following another console's drill run");
+                    journal::spawn_follower(dir, 0, effect_tx.clone());
                 }
                 e @ (Effect::Gate { .. }
                 | Effect::Execute { .. }
@@ -542,6 +548,19 @@ fn send_journal(
     let cmd = match effect {
         Effect::Journal { kind, by } => journal::Command::Append { kind, by },
         Effect::OpenIncident { id, opened, by } => journal::Command::Open { id, opened, by },
+        Effect::OpenDrillRun {
+            id,
+            opened,
+            started,
+            drill,
+            by,
+        } => journal::Command::OpenDrill {
+            id,
+            opened,
+            started,
+            drill,
+            by,
+        },
         _ => return,
     };
     let sent = writer.as_ref().is_some_and(|w| w.send(cmd).is_ok());

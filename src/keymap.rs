@@ -46,11 +46,12 @@ pub enum Action {
     KillSwitch,
     Verdict,
     AdvanceDrill,
+    Abandon,
 }
 
 impl Action {
     /// Help order: the things people look for first.
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::Help,
         Action::Quit,
         Action::FocusNext,
@@ -83,6 +84,7 @@ impl Action {
         Action::KillSwitch,
         Action::Verdict,
         Action::AdvanceDrill,
+        Action::Abandon,
         Action::Zoom,
         Action::Redraw,
         Action::Suspend,
@@ -126,6 +128,7 @@ impl Action {
             Action::KillSwitch => "kill_switch",
             Action::Verdict => "verdict",
             Action::AdvanceDrill => "advance_drill",
+            Action::Abandon => "abandon",
         }
     }
 
@@ -168,6 +171,9 @@ impl Action {
             Action::AdvanceDrill => {
                 "drill: start it, guards, next phase, service restored, score (asks first)"
             }
+            Action::Abandon => {
+                "abandon the drill or game-day, with a reason (asks first; experiments deleted first)"
+            }
         }
     }
 
@@ -208,6 +214,7 @@ impl Action {
             Action::KillSwitch => &["K"],
             Action::Verdict => &["v"],
             Action::AdvanceDrill => &["p"],
+            Action::Abandon => &["A"],
         }
     }
 }

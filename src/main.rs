@@ -312,7 +312,8 @@ fn drill(cli: Cli, name: &str) -> Result<u8, Failure> {
     let entries = read_log()?;
     let setup = DrillSetup {
         drill: name.to_string(),
-        previous: entries.iter().rev().find(|e| e.drill == name).cloned(),
+        // The last scored run of this drill (no run of it is to be left out here).
+        previous: log::previous(&entries, name, "").cloned(),
         file: path,
         sha256,
         spec,

@@ -88,6 +88,21 @@ pub fn journal_in_memory(state: &mut State, effects: Vec<Effect>) -> Vec<Effect>
             .as_ref()
             .map_or(1, |i| i.records.len() as u64 + 1);
         let record = match e {
+            // A drill run's journal: its first record, then its `drill_started`.
+            Effect::OpenDrillRun {
+                id,
+                opened,
+                started,
+                by,
+                ..
+            } => {
+                queue.push_front(Effect::Journal {
+                    kind: *started,
+                    by: by.clone(),
+                });
+                queue.push_front(Effect::OpenIncident { id, opened, by });
+                continue;
+            }
             Effect::OpenIncident { opened, by, .. } => {
                 queue.extend(update(state, Event::JournalReady(JournalStatus::Writable)));
                 Record::new(1, state.now, by, opened)

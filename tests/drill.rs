@@ -879,3 +879,211 @@ async fn the_drill_records_the_rpo_prometheus_answers() {
     let text = screen(&s, 120, 40);
     assert!(text.contains("RPO 11:10"), "{text}");
 }
+
+#[test]
+fn an_abandoned_drill_stops_its_clock_is_logged_as_abandoned_and_never_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    press_at(&mut s, 200, &["p", "n", "n", "n", "y"]);
+    let before = records(&s).len();
+    // A reason is required, and the question after it defaults to No.
+    press_at(&mut s, 250, &["A"]);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::DrillInput(a)) if a.ask == Ask::AbandonDrill),
+        "{:?}",
+        s.overlay
+    );
+    press_at(&mut s, 251, &["enter"]);
+    match &s.overlay {
+        Some(Overlay::DrillInput(a)) => {
+            assert!(a.input.error.as_deref().unwrap().starts_with("Required"))
+        }
+        other => panic!("{other:?}"),
+    }
+    type_text(&mut s, 255, "the DR region lost power too");
+    press_at(&mut s, 256, &["enter"]);
+    assert!(
+        matches!(&s.overlay, Some(Overlay::Confirm { title, .. }) if title == "Abandon the drill?")
+    );
+    press_at(&mut s, 257, &["enter"]);
+    assert!(s.overlay.is_some(), "enter alone answers nothing");
+    press_at(&mut s, 258, &["n"]);
+    assert_eq!(records(&s).len(), before, "No abandons nothing");
+    assert!(s.drill.as_ref().unwrap().clock.is_running());
+
+    press_at(&mut s, 300, &["A"]);
+    type_text(&mut s, 301, "the DR region lost power too");
+    press_at(&mut s, 302, &["enter"]);
+    press_at(&mut s, 310, &["y"]);
+    let d = s.drill.as_ref().unwrap();
+    assert_eq!(d.abandoned.as_deref(), Some("the DR region lost power too"));
+    assert!(!d.clock.is_running(), "the clock stopped");
+    assert_eq!(d.clock.elapsed(at(999)), Duration::from_secs(310));
+    assert!(d.finished.is_none(), "not scored");
+    assert!(!s.incident_open(), "the run's journal is closed");
+    assert!(records(&s).iter().any(|r| matches!(&r.kind,
+        RecordKind::DrillAbandoned { reason } if reason == "the DR region lost power too")));
+    let text = screen(&s, 120, 40);
+    assert!(text.contains("DRILL ABANDONED · not scored"), "{text}");
+    assert!(!text.contains("PASSED"), "{text}");
+
+    // The log says ABANDONED, and an abandoned run is never "the previous drill".
+    let log = dir.path().join("drills/drill-log.md");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("· ABANDONED\n"), "{text}");
+    assert!(text.contains("- result: ABANDONED\n"), "{text}");
+    assert!(
+        text.contains("DRILL ABANDONED: the DR region lost power too"),
+        "{text}"
+    );
+    let entries = warroom::drill::log::read(&log).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].abandoned && !entries[0].passed);
+    assert_eq!(entries[0].rto, Duration::from_secs(310));
+    assert_eq!(
+        warroom::drill::log::previous(&entries, "dr-cross-region", "drill-next"),
+        None
+    );
+    // p and A do nothing more.
+    press_at(&mut s, 320, &["p"]);
+    assert!(s.notice.as_ref().unwrap().text.contains("abandoned"));
+    assert!(update(&mut s, key("A")).is_empty());
+    assert!(s.overlay.is_none());
+
+    // On disk the run is over: `warroom drill` does not resume it, and a replay of it
+    // asks nothing.
+    let root = dir.path().join("incidents");
+    let id = s.incident.as_ref().unwrap().id.clone();
+    let (mut j, _) = warroom::incident::Journal::open(&root.join(&id)).unwrap();
+    for r in records(&s) {
+        j.append(r.at, r.by.clone(), r.kind.clone()).unwrap();
+    }
+    assert!(warroom::incident::store::unfinished_drill(&root, "dr-cross-region").is_none());
+    let mut again = console(dir.path());
+    for r in records(&s) {
+        update(&mut again, Event::Journaled(r));
+    }
+    let effects = update(&mut again, Event::JournalReady(JournalStatus::Writable));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(again.overlay.is_none());
+}
+
+/// A console that replays `journal` at second `t` and opens it for writing, as a restart
+/// after `kill -9` does; returns what it asks for.
+fn resumed_at(dir: &Path, journal: &[Record], t: i64) -> (State, Vec<Effect>) {
+    let mut s = console(dir);
+    update(&mut s, Event::Tick(at(t)));
+    for r in journal {
+        assert!(update(&mut s, Event::Journaled(r.clone())).is_empty());
+    }
+    let effects = update(&mut s, Event::JournalReady(JournalStatus::Writable));
+    (s, effects)
+}
+
+#[test]
+fn a_run_resumed_while_its_guards_were_open_puts_them_again_where_they_stood() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    press_at(&mut s, 0, &["p", "y"]);
+    press_at(&mut s, 30, &["enter"]);
+    // The guards for phase 2 are open, the first answered: then the console is killed.
+    press_at(&mut s, 200, &["p"]);
+    press_at(&mut s, 210, &["n"]);
+    let (mut again, effects) = resumed_at(dir.path(), &records(&s), 300);
+    assert!(effects.is_empty(), "{effects:?}");
+    match &again.overlay {
+        Some(Overlay::Guards(form)) => assert_eq!((form.phase, form.next), (1, 1)),
+        other => panic!("the checklist is not open again: {other:?}"),
+    }
+    let text = screen(&again, 120, 40);
+    assert!(
+        text.contains("Is only one availability zone affected?"),
+        "{text}"
+    );
+    // The rest of the checklist, then "Start phase 2?", as if nothing had happened; the
+    // wait has been open since 200.
+    press_at(&mut again, 310, &["n", "n"]);
+    assert!(
+        matches!(&again.overlay, Some(Overlay::Confirm { title, .. }) if title == "Start phase 2?")
+    );
+    let d = again.drill.as_ref().unwrap();
+    assert_eq!(d.clock.human_time(at(310)), Duration::from_secs(30 + 110));
+    press_at(&mut again, 320, &["y"]);
+    let d = again.drill.as_ref().unwrap();
+    assert_eq!(d.clock.current_phase(), Some(1));
+    let answered: Vec<usize> = records(&again)
+        .iter()
+        .filter_map(|r| match &r.kind {
+            RecordKind::GuardAnswered {
+                phase: 2, guard, ..
+            } => Some(*guard),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answered, vec![1, 2, 3], "each guard answered once");
+
+    // Killed at "Start phase 3?" (the step done first): it is asked again.
+    press_at(&mut again, 350, &["enter"]);
+    press_at(&mut again, 400, &["p"]);
+    let (resumed, _) = resumed_at(dir.path(), &records(&again), 420);
+    assert!(
+        matches!(&resumed.overlay, Some(Overlay::Confirm { title, .. }) if title == "Start phase 3?"),
+        "{:?}",
+        resumed.overlay
+    );
+}
+
+#[test]
+fn every_phase_of_the_shipped_drill_runs_its_commands_or_says_what_is_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = console(dir.path());
+    let spec = s.drill_setup.as_ref().unwrap().spec.clone();
+    for (i, p) in spec.phases.iter().enumerate() {
+        assert!(
+            !p.commands.is_empty() || !p.by_hand.is_empty(),
+            "phase {} `{}` neither runs anything nor says what is done by hand",
+            i + 1,
+            p.name
+        );
+    }
+    keys_at(&mut s, 0, &["p", "y"]);
+    // Phase 1's probe, through the gate from the Drill pane: a check, it runs at once.
+    assert!(screen(&s, 120, 40).contains("Commands probe-from-outside next"));
+    let ids = keys_at(&mut s, 20, &["x"]);
+    assert_eq!(ids.len(), 1, "{:?}", s.notice);
+    command_done(&mut s, 25, &ids[0]);
+    assert!(records(&s).iter().any(|r| matches!(&r.kind,
+        RecordKind::CheckRun { name, .. } if name == "probe-from-outside")));
+    keys_at(&mut s, 30, &["enter"]);
+    keys_at(&mut s, 40, &["p", "n", "n", "n", "y"]);
+    keys_at(&mut s, 60, &["enter"]);
+    // Phase 3 is done by hand: the pane says what, and it is human time until enter.
+    keys_at(&mut s, 100, &["p", "y"]);
+    type_text(&mut s, 105, "42s");
+    press_at(&mut s, 105, &["enter"]);
+    let text = screen(&s, 120, 40);
+    assert!(
+        text.contains("BY HAND fence the old primary · kubectl cnpg promote pg-main "),
+        "{text}"
+    );
+    let human = |s: &State, t: i64| s.drill.as_ref().unwrap().clock.human_time(at(t));
+    let before = human(&s, 100);
+    assert_eq!(human(&s, 250), before + Duration::from_secs(150));
+    keys_at(&mut s, 250, &["enter"]);
+    assert_eq!(
+        human(&s, 400),
+        before + Duration::from_secs(150),
+        "done: machine time"
+    );
+    // Phase 4: its check runs through the gate, and the pod count is by hand.
+    keys_at(&mut s, 400, &["p", "y"]);
+    let text = screen(&s, 120, 40);
+    assert!(text.contains("Commands dr-health next"), "{text}");
+    assert!(
+        text.contains("BY HAND pod counts match the pre-disaster snapshot"),
+        "{text}"
+    );
+    assert_eq!(keys_at(&mut s, 410, &["x"]).len(), 1, "{:?}", s.notice);
+}

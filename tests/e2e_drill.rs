@@ -142,7 +142,7 @@ fn a_drill_runs_end_to_end_and_is_logged() {
     s.send_key(Key::Enter);
     s.wait_for_text("DRILL PASSED");
     s.wait_for_text("What was different: one responder instead of three");
-    s.wait_for_text("Scored and logged to runbooks/drills/drill-log.md");
+    s.wait_for_text("Logged to runbooks/drills/drill-log.md");
 
     let log = std::fs::read_to_string(env.log()).unwrap();
     for part in [
@@ -392,4 +392,51 @@ fn a_drill_killed_after_its_guards_resumes_in_its_later_phase() {
         "the guards were not asked twice"
     );
     assert_eq!(count("phase_started"), 3);
+}
+
+#[test]
+fn two_consoles_started_before_either_writes_run_one_drill_and_the_second_follows() {
+    let env = Env::new();
+    let a = env.console(&["drill", "dr-cross-region"]);
+    let b = env.console(&["drill", "dr-cross-region"]);
+    for s in [&a, &b] {
+        s.wait_for_text("NOT STARTED");
+        s.wait_for_text("p start the drill");
+        s.send("p");
+        s.wait_for_text("Start the drill?");
+    }
+    a.send("y");
+    a.wait_for_text("PHASE 1/4");
+    b.send("y");
+    // The second start finds the first run: it follows it and says whose it is.
+    b.wait_for_text("FOLLOWING");
+    b.wait_for_text("another console started this drill first");
+    b.wait_for_text("PHASE 1/4");
+    let runs = |data: &Path| {
+        std::fs::read_dir(data.join("warroom/incidents"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().join("journal.jsonl").is_file())
+            .count()
+    };
+    assert_eq!(runs(&env.data()), 1, "one run of the drill");
+    assert_eq!(
+        journal_lines(&env.data())
+            .iter()
+            .filter(|l| l.contains("\"type\":\"drill_started\""))
+            .count(),
+        1
+    );
+    b.send("p");
+    b.wait_for_text("Read-only:");
+    // The first console moves the drill on; the second sees it.
+    a.send("p");
+    a.wait_for_text("Before phase 2");
+    for _ in 0..3 {
+        a.send("n");
+    }
+    a.wait_for_text("Start phase 2?");
+    a.send("y");
+    a.wait_for_text("PHASE 2/4");
+    b.wait_for_text("PHASE 2/4");
 }

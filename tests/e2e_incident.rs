@@ -23,12 +23,13 @@ fn console(data: &Path, args: &[&str]) -> Session {
 /// The lines of the one incident journal under `data`.
 pub(crate) fn journal_lines(data: &Path) -> Vec<String> {
     let root = data.join("warroom/incidents");
+    // A drill's start lock (`.drill-NAME/`) sits beside the journals.
     let dir = std::fs::read_dir(&root)
         .unwrap()
         .flatten()
-        .next()
-        .expect("an incident dir")
-        .path();
+        .map(|e| e.path())
+        .find(|p| p.join("journal.jsonl").is_file())
+        .expect("an incident dir");
     std::fs::read_to_string(dir.join("journal.jsonl"))
         .unwrap()
         .lines()

@@ -416,6 +416,65 @@ async fn the_kill_switch_deletes_every_experiment_created() {
 }
 
 #[tokio::test]
+async fn abandoning_a_game_day_runs_the_kill_switch_first_then_ends_it() {
+    let mut rig = Rig::start(gameday(), GateConfig::default()).await;
+    rig.start_selected("gd-kill-cart").await;
+    rig.start_selected("gd-delay-db").await;
+    assert_eq!(rig.customs().len(), 2);
+    // A reason is required; the question after it defaults to No.
+    rig.keys(&["A"]).await;
+    rig.keys(&["enter"]).await;
+    assert!(
+        matches!(&rig.state.overlay, Some(Overlay::DrillInput(a)) if a.input.error.is_some()),
+        "{:?}",
+        rig.state.overlay
+    );
+    rig.type_text("payments on-call paged for a real incident")
+        .await;
+    rig.keys(&["enter"]).await;
+    assert!(matches!(&rig.state.overlay,
+        Some(Overlay::Confirm { title, .. }) if title == "Abandon the game-day?"));
+    rig.keys(&["n"]).await;
+    assert_eq!(rig.customs().len(), 2, "No deletes nothing");
+    assert!(rig.state.incident_open());
+
+    rig.keys(&["A"]).await;
+    rig.type_text("payments on-call paged for a real incident")
+        .await;
+    rig.keys(&["enter", "y"]).await;
+    assert!(rig.customs().is_empty(), "{:?}", rig.customs());
+    let recs = records(&rig.state);
+    let pos = |f: &dyn Fn(&RecordKind) -> bool| recs.iter().position(f).unwrap();
+    let killed = pos(
+        &|r| matches!(r, RecordKind::GamedayKillSwitch { experiments } if experiments.len() == 2),
+    );
+    let abandoned = pos(&|r| {
+        matches!(r, RecordKind::GamedayAbandoned { reason }
+        if reason == "payments on-call paged for a real incident")
+    });
+    let resolved = pos(&|r| matches!(r, RecordKind::IncidentResolved { .. }));
+    assert!(killed < abandoned && abandoned < resolved, "{recs:?}");
+    assert_eq!(
+        recs.iter()
+            .filter(|r| matches!(r, RecordKind::GamedayExperimentRemoved { ok: true, .. }))
+            .count(),
+        2
+    );
+    assert!(!rig.state.incident_open());
+    let run = rig.state.gameday.run.as_ref().unwrap();
+    assert!(run.abandoned.is_some() && run.verdict.is_none());
+    let text = screen(&rig.state, 120, 40);
+    assert!(text.contains("ABANDONED, no verdict"), "{text}");
+    let pm = warroom::gameday::postmortem::section(&rig.state.incident.as_ref().unwrap().records);
+    assert!(pm.contains("ABANDONED"), "{pm}");
+    // Nothing starts any more, and the window's end asks for no verdict.
+    rig.keys(&["e"]).await;
+    assert!(rig.notice().contains("abandoned"), "{}", rig.notice());
+    tick(&mut rig.state, at(3600));
+    assert!(rig.state.overlay.is_none());
+}
+
+#[tokio::test]
 async fn a_tripped_abort_deletes_at_once_and_records_why() {
     let mut rig = Rig::start(gameday(), GateConfig::default()).await;
     // Nothing starts while the abort condition cannot be seen.

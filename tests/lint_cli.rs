@@ -279,7 +279,7 @@ fn a_phase_names_only_commands_its_runbook_has() {
     for expected in [
         format!(
             "{f}:{}:5: error: phase 2 lists commands but no runbook to find them in [missing-runbook]",
-            line_of("    commands:")
+            text.lines().position(|l| l == "    commands:").unwrap() + 1
         ),
         format!(
             "{f}:{}:5: error: phase 4: runbook `dr-region-failover` has no command `dr-healt` [unknown-command]",

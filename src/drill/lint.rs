@@ -259,6 +259,20 @@ pub fn lint(file: &DrillFile, runbooks: &[Runbook]) -> Vec<Diagnostic> {
         }
         phase_reference(p, n, runbooks, &here, &mut out);
         phase_commands(p, n, runbooks, text, i, &mut out);
+        for (j, h) in p.by_hand.iter().enumerate() {
+            if h.trim().is_empty() {
+                out.push(Diagnostic::error(
+                    "empty-by-hand",
+                    at(&[
+                        Seg::Key("phases"),
+                        Seg::Index(i),
+                        Seg::Key("by_hand"),
+                        Seg::Index(j),
+                    ]),
+                    format!("item {} of phase {n}'s by_hand says nothing", j + 1),
+                ));
+            }
+        }
         for (j, g) in p.guards.iter().enumerate() {
             if g.ask.trim().is_empty() {
                 out.push(

@@ -60,6 +60,8 @@ pub struct LogEntry {
     pub machine: Duration,
     pub previous_human: Option<Duration>,
     pub passed: bool,
+    /// Abandoned by the facilitator: not scored, and never "the previous drill".
+    pub abandoned: bool,
     /// Short tags: `THEATRICAL DRILL`, `TARGETS RELAXED (...)`, `DRILL FILE CHANGED`.
     pub banners: Vec<String>,
     /// "What was different this time?"
@@ -119,12 +121,59 @@ impl LogEntry {
             machine: Duration::from_secs(score.machine_s),
             previous_human: score.previous_human_s.map(Duration::from_secs),
             passed: score.passed,
+            abandoned: false,
             banners: score.banners().into_iter().map(|(tag, _)| tag).collect(),
             different: one_line(different),
             timeline: timeline
                 .iter()
                 .map(|l| crate::sanitize::escape(l).into_owned())
                 .collect(),
+        }
+    }
+
+    /// The entry for a run the facilitator abandoned: what it measured until then, and
+    /// why it was abandoned in `different`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn abandoned(
+        drill: &str,
+        name: &str,
+        run: &str,
+        started: DateTime<Utc>,
+        file_sha256: &str,
+        measured: &super::score::Measured,
+        reason: &str,
+        timeline: Vec<String>,
+    ) -> LogEntry {
+        LogEntry {
+            drill: drill.to_string(),
+            name: one_line(name),
+            run: run.to_string(),
+            started,
+            file_sha256: file_sha256.to_string(),
+            rto_target: measured.rto_target,
+            rpo_target: measured.rpo_target,
+            rto: Duration::from_secs(measured.rto.as_secs()),
+            rpo: measured.rpo,
+            human: Duration::from_secs(measured.human.as_secs()),
+            machine: Duration::from_secs(measured.machine.as_secs()),
+            previous_human: None,
+            passed: false,
+            abandoned: true,
+            banners: Vec::new(),
+            different: one_line(reason),
+            timeline: timeline
+                .iter()
+                .map(|l| crate::sanitize::escape(l).into_owned())
+                .collect(),
+        }
+    }
+
+    /// `PASSED`, `FAILED` or `ABANDONED`.
+    pub fn result(&self) -> &'static str {
+        match (self.abandoned, self.passed) {
+            (true, _) => "ABANDONED",
+            (false, true) => "PASSED",
+            (false, false) => "FAILED",
         }
     }
 
@@ -145,7 +194,7 @@ impl LogEntry {
             "human_action_time" => duration(self.human),
             "machine_time" => duration(self.machine),
             "previous_human_action_time" => opt(self.previous_human),
-            "result" => if self.passed { "PASSED" } else { "FAILED" }.into(),
+            "result" => self.result().into(),
             "banners" if self.banners.is_empty() => "none".into(),
             "banners" => self.banners.join("; "),
             "different" => self.different.clone(),
@@ -159,7 +208,7 @@ impl LogEntry {
             "## {} · {} · {}\n\n```text\n",
             self.started.format("%Y-%m-%d %H:%M UTC"),
             self.name,
-            if self.passed { "PASSED" } else { "FAILED" }
+            self.result()
         );
         for l in &self.timeline {
             out.push_str(l);
@@ -297,10 +346,11 @@ fn entry_from(
         .map_err(|_| bad(l, "started", started, "an RFC 3339 time"))?
         .with_timezone(&Utc);
     let (result, l) = get("result")?;
-    let passed = match result {
-        "PASSED" => true,
-        "FAILED" => false,
-        other => return Err(bad(l, "result", other, "PASSED or FAILED")),
+    let (passed, abandoned) = match result {
+        "PASSED" => (true, false),
+        "FAILED" => (false, false),
+        "ABANDONED" => (false, true),
+        other => return Err(bad(l, "result", other, "PASSED, FAILED or ABANDONED")),
     };
     let banners = match get("banners")?.0 {
         "none" | "" => Vec::new(),
@@ -320,6 +370,7 @@ fn entry_from(
         machine: dur("machine_time")?,
         previous_human: opt_dur("previous_human_action_time")?,
         passed,
+        abandoned,
         banners,
         different: text("different")?,
         timeline,
@@ -339,12 +390,13 @@ pub fn read(path: &Path) -> Result<Vec<LogEntry>, LogError> {
     }
 }
 
-/// The last entry of drill `drill` other than run `run`: "the previous drill".
+/// The last entry of drill `drill` other than run `run`: "the previous drill". An
+/// abandoned run was not scored, so it is never the one compared with.
 pub fn previous<'a>(entries: &'a [LogEntry], drill: &str, run: &str) -> Option<&'a LogEntry> {
     entries
         .iter()
         .rev()
-        .find(|e| e.drill == drill && e.run != run)
+        .find(|e| e.drill == drill && e.run != run && !e.abandoned)
 }
 
 /// Appends `entry` to the log at `path`, atomically, keeping every byte already there.
@@ -495,6 +547,11 @@ pub fn timeline(records: &[Record]) -> Vec<String> {
                 out.push(format!("{} DRILL {}", t(at), score.result()));
                 out.extend(summary_lines(score));
             }
+            RecordKind::DrillAbandoned { reason } => {
+                close(&mut current, r.at, &mut out);
+                out.push(format!("{} DRILL ABANDONED: {reason}", t(r.at)));
+                out.push("        not scored: an abandoned drill is never a pass".into());
+            }
             _ => {}
         }
     }
@@ -553,6 +610,7 @@ pub(crate) mod tests {
             machine: Duration::from_secs(680),
             previous_human: None,
             passed: true,
+            abandoned: false,
             banners: vec![
                 "THEATRICAL DRILL".into(),
                 "TARGETS RELAXED (RTO 20:00 → 30:00)".into(),

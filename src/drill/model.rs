@@ -60,6 +60,11 @@ pub struct Phase {
     /// them; `x` on the Drill pane runs the next one through the safety gate.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
+    /// What people do in this phase that the console cannot (a change it cannot dry-run
+    /// and check through the API): the Drill pane shows it as `BY HAND`, and the phase's
+    /// step waits on a human until `enter` says it is done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_hand: Vec<String>,
 }
 
 /// A do-not-proceed question, answered yes or no.
@@ -172,8 +177,9 @@ impl Drill {
     fn sanitized(mut self) -> Drill {
         let clean = |s: &mut String| *s = sanitize::escape_truncated(s, 200);
         clean(&mut self.name);
+        // A folded `>` block ends with a newline: it is not part of the text.
         if let Some(d) = &mut self.description {
-            *d = sanitize::escape_truncated(d, 2000);
+            *d = sanitize::escape_truncated(d.trim(), 2000);
         }
         for p in &mut self.phases {
             clean(&mut p.name);
@@ -184,6 +190,9 @@ impl Drill {
                 clean(s);
             }
             p.commands.iter_mut().for_each(clean);
+            for h in &mut p.by_hand {
+                *h = sanitize::escape_truncated(h.trim(), 200);
+            }
         }
         if let Some(p) = &mut self.measure_rpo.prompt {
             *p = sanitize::escape_truncated(p, 300);
@@ -346,6 +355,25 @@ measure_rpo:
         assert!(json.contains(r#""rto":"30m""#), "{json}");
         assert!(json.contains(r#""at":"start of phase 2""#), "{json}");
         assert_eq!(serde_json::from_str::<Drill>(&json).unwrap(), d);
+    }
+
+    #[test]
+    fn a_folded_description_and_by_hand_items_are_shown_without_their_newlines() {
+        let text = TEXT
+            .replace(
+                "targets:",
+                "description: >\n  Lose the region,\n  come back.\ntargets:",
+            )
+            .replace(
+                "    target: 5m\n",
+                "    target: 5m\n    by_hand:\n      - |\n        fence the primary\n",
+            );
+        let d = parse("x.yaml", &text).unwrap();
+        assert_eq!(
+            d.description.as_deref(),
+            Some("Lose the region, come back.")
+        );
+        assert_eq!(d.phases[0].by_hand, vec!["fence the primary".to_string()]);
     }
 
     #[test]

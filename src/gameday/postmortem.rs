@@ -113,8 +113,16 @@ pub fn section(records: &[Record]) -> String {
         let times: Vec<String> = run.kill_switches.iter().map(|t| hms(*t)).collect();
         let _ = writeln!(s, "**Kill switch** pressed at {} UTC.\n", times.join(", "));
     }
-    match &run.verdict {
-        Some(v) => {
+    match (&run.verdict, &run.abandoned) {
+        (None, Some((at, reason))) => {
+            let _ = writeln!(
+                s,
+                "**Verdict**: none: the game-day was ABANDONED at {} UTC. {}\n",
+                hms(*at),
+                cell(reason)
+            );
+        }
+        (Some(v), _) => {
             let _ = writeln!(
                 s,
                 "**Verdict**: the hypothesis {} ({} UTC). {}\n",
@@ -123,7 +131,7 @@ pub fn section(records: &[Record]) -> String {
                 cell(&v.note)
             );
         }
-        None => s.push_str("**Verdict**: _not recorded yet_.\n\n"),
+        (None, None) => s.push_str("**Verdict**: _not recorded yet_.\n\n"),
     }
     s.push_str("Whatever the verdict, record what the game-day taught as action items below.");
     s

@@ -112,6 +112,8 @@ pub struct Run {
     pub trips: Vec<Trip>,
     pub kill_switches: Vec<DateTime<Utc>>,
     pub verdict: Option<Verdict>,
+    /// Abandoned before a verdict: when, and why.
+    pub abandoned: Option<(DateTime<Utc>, String)>,
 }
 
 /// The `gameday_started` record for a game-day.
@@ -220,6 +222,7 @@ impl Run {
             trips: Vec::new(),
             kill_switches: Vec::new(),
             verdict: None,
+            abandoned: None,
         })
     }
 
@@ -329,8 +332,16 @@ impl Run {
                     note: note.clone(),
                 })
             }
+            RecordKind::GamedayAbandoned { reason } if self.verdict.is_none() => {
+                self.abandoned = Some((r.at, reason.clone()));
+            }
             _ => {}
         }
+    }
+
+    /// Ended: by its verdict, or abandoned.
+    pub fn is_over(&self) -> bool {
+        self.verdict.is_some() || self.abandoned.is_some()
     }
 
     /// Experiments named by an abort or the kill switch while being created.

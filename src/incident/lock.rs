@@ -56,6 +56,24 @@ pub struct IncidentLock {
 }
 
 impl IncidentLock {
+    /// [`IncidentLock::acquire`], waiting up to `wait` for a holder that keeps the lock
+    /// only a moment (starting a drill run holds its drill's lock for two fsyncs).
+    pub fn acquire_waiting(
+        dir: &Path,
+        me: &LockHolder,
+        wait: std::time::Duration,
+    ) -> Result<IncidentLock, LockError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match IncidentLock::acquire(dir, me) {
+                Err(LockError::Held(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
     pub fn acquire(dir: &Path, me: &LockHolder) -> Result<IncidentLock, LockError> {
         let path = dir.join("lock");
         let io = |source| LockError::Io {

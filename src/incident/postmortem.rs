@@ -164,6 +164,9 @@ fn describe(r: &Record, names: &BTreeMap<String, String>) -> Option<String> {
             "Verdict: the hypothesis {}. {note}",
             if *held { "held" } else { "did not hold" }
         ),
+        RecordKind::GamedayAbandoned { reason } => {
+            format!("Game-day abandoned before its verdict: {reason}")
+        }
         RecordKind::DrillStarted { drill, spec, .. } => format!(
             "Drill started: {} ({drill}), failure injected; targets RTO {}, RPO {}",
             spec.name,
@@ -200,6 +203,9 @@ fn describe(r: &Record, names: &BTreeMap<String, String>) -> Option<String> {
             dur(score.rto()),
             dur(Duration::from_secs(score.human_s))
         ),
+        RecordKind::DrillAbandoned { reason } => {
+            format!("Drill abandoned, not scored: {reason}")
+        }
     })
 }
 

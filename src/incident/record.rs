@@ -172,6 +172,10 @@ pub enum RecordKind {
         held: bool,
         note: String,
     },
+    /// The game-day was abandoned before its verdict (the kill switch first): the reason.
+    GamedayAbandoned {
+        reason: String,
+    },
     /// A drill run's T+0: the failure is injected. Carries the drill as read at the start
     /// (targets frozen), so resume and follow never depend on the file staying the same.
     DrillStarted {
@@ -224,6 +228,11 @@ pub enum RecordKind {
     DrillFinished {
         different: String,
         score: Score,
+    },
+    /// The facilitator abandoned the run: the clock stops there, and the run is logged as
+    /// ABANDONED, never scored as a pass.
+    DrillAbandoned {
+        reason: String,
     },
 }
 

@@ -99,9 +99,9 @@ fn summarize(dir: &Path, records: &[Record]) -> Option<IncidentSummary> {
     };
     for r in records {
         match &r.kind {
-            RecordKind::IncidentResolved { .. } | RecordKind::DrillFinished { .. } => {
-                s.resolved = true
-            }
+            RecordKind::IncidentResolved { .. }
+            | RecordKind::DrillFinished { .. }
+            | RecordKind::DrillAbandoned { .. } => s.resolved = true,
             RecordKind::GamedayStarted { name, .. } => s.gameday = Some(name.clone()),
             RecordKind::DrillStarted { drill, .. } => s.drill = Some(drill.clone()),
             RecordKind::SeverityChanged { to, .. } => s.severity = to.clone(),

@@ -19,6 +19,17 @@ pub enum Command {
         opened: RecordKind,
         by: Option<String>,
     },
+    /// Start a drill run: like `Open`, with its `drill_started` written right after the
+    /// first record, both under the drill's start lock and only if no unfinished run of
+    /// the drill exists. Of two consoles starting the same drill at once, one starts the
+    /// run; the other is told whose run it is ([`Event::DrillTaken`]) and follows it.
+    OpenDrill {
+        id: String,
+        opened: RecordKind,
+        started: Box<RecordKind>,
+        drill: String,
+        by: Option<String>,
+    },
     Append {
         kind: RecordKind,
         by: Option<String>,
@@ -79,6 +90,31 @@ pub fn spawn_writer(
                             }
                         }
                     }
+                    (
+                        Command::OpenDrill {
+                            id,
+                            opened,
+                            started,
+                            drill,
+                            by,
+                        },
+                        _,
+                        None,
+                    ) => match open_drill(&root, &id, &user, &drill, opened, started, by) {
+                        Ok(DrillOpen::Started(opened)) => {
+                            let (journal, lock, first, second) = *opened;
+                            current = Some((journal, lock));
+                            let _ =
+                                events.blocking_send(Event::JournalReady(JournalStatus::Writable));
+                            let _ = events.blocking_send(Event::Journaled(first));
+                            Event::Journaled(second)
+                        }
+                        Ok(DrillOpen::Taken { dir, why }) => Event::DrillTaken { dir, why },
+                        Err(e) => {
+                            broken = Some(e.clone());
+                            Event::JournalFailed(e)
+                        }
+                    },
                     (Command::Append { kind, by }, Some((journal, _)), None) => {
                         match journal.append(Utc::now(), by, kind) {
                             Ok(record) => {
@@ -164,6 +200,65 @@ fn open_new(
         .append(Utc::now(), by, opened)
         .map_err(|e| e.to_string())?;
     Ok((journal, lock, first))
+}
+
+/// How long starting a drill run waits for another console that is starting it too.
+const START_WAIT: Duration = Duration::from_secs(5);
+
+/// What starting a drill run came to.
+enum DrillOpen {
+    /// This console's run: its journal, lock, `incident_opened` and `drill_started`.
+    Started(
+        Box<(
+            Journal,
+            IncidentLock,
+            crate::incident::Record,
+            crate::incident::Record,
+        )>,
+    ),
+    /// An unfinished run of the drill exists: its directory, and whose it is.
+    Taken { dir: PathBuf, why: String },
+}
+
+/// Starts a run of `drill` unless one is unfinished. The drill's start lock
+/// (`<root>/.drill-NAME/lock`) is held from the look for an unfinished run until the new
+/// run's `drill_started` is on disk, so the next console to look finds it.
+fn open_drill(
+    root: &std::path::Path,
+    id: &str,
+    user: &str,
+    drill: &str,
+    opened: RecordKind,
+    started: Box<RecordKind>,
+    by: Option<String>,
+) -> Result<DrillOpen, String> {
+    use crate::incident::lock::LockError;
+    if !crate::drill::model::valid_name(drill) {
+        return Err(format!("`{drill}` is not a drill name"));
+    }
+    let me = LockHolder::me(user, Utc::now());
+    let _start =
+        IncidentLock::acquire_waiting(&root.join(format!(".drill-{drill}")), &me, START_WAIT)
+            .map_err(|e| format!("cannot start drill {drill}: {e}"))?;
+    if let Some(run) = crate::incident::store::unfinished_drill(root, drill) {
+        let why = match IncidentLock::acquire(&run.dir, &me) {
+            Err(LockError::Held(holder)) => format!(
+                "run {} held by {}",
+                run.id,
+                holder.map_or_else(|| "another console".to_string(), |h| h.describe()),
+            ),
+            _ => format!(
+                "run {} is unfinished: `warroom drill {drill}` again resumes it",
+                run.id
+            ),
+        };
+        return Ok(DrillOpen::Taken { dir: run.dir, why });
+    }
+    let (mut journal, lock, first) = open_new(root, id, user, opened, by.clone())?;
+    let second = journal
+        .append(Utc::now(), by, *started)
+        .map_err(|e| e.to_string())?;
+    Ok(DrillOpen::Started(Box::new((journal, lock, first, second))))
 }
 
 /// Follows a journal written by another console, sending each new record as it lands.

@@ -218,6 +218,8 @@ pub struct DrillRun {
     pub rpo: Option<RpoReading>,
     /// "What was different this time?" and the score.
     pub finished: Option<(String, Score)>,
+    /// Why the facilitator abandoned the run: its clock stopped there, it is not scored.
+    pub abandoned: Option<String>,
     /// The phases' commands that have run (confirmed, or a check recorded), by phase
     /// (0-based) and block name.
     pub ran: std::collections::BTreeSet<(usize, String)>,
@@ -247,6 +249,7 @@ impl DrillRun {
             waiting_on: None,
             rpo: None,
             finished: None,
+            abandoned: None,
             ran: Default::default(),
         }
     }
@@ -309,6 +312,13 @@ impl DrillRun {
             RecordKind::DrillFinished { different, score } => {
                 self.finished = Some((different.clone(), score.clone()));
             }
+            RecordKind::DrillAbandoned { reason } if self.finished.is_none() => {
+                self.waiting_on = None;
+                if self.clock.is_running() {
+                    self.clock.finish(at, self.clock.rpo_actual);
+                }
+                self.abandoned = Some(reason.clone());
+            }
             RecordKind::MitigationIntent { runbook, name, .. }
             | RecordKind::CheckRun { runbook, name, .. } => {
                 if let Some(i) = self.clock.current_phase()
@@ -337,6 +347,15 @@ impl DrillRun {
             .iter()
             .map(|c| (c.clone(), self.ran.contains(&(i, c.clone()))))
             .collect()
+    }
+
+    /// What the running phase leaves to people (its `by_hand`), while the clock runs.
+    pub fn phase_by_hand(&self) -> &[String] {
+        self.clock
+            .current_phase()
+            .filter(|_| self.clock.is_running())
+            .and_then(|i| self.spec.phases.get(i))
+            .map_or(&[], |p| p.by_hand.as_slice())
     }
 
     /// The run a journal holds: its `drill_started` and every drill record after it.
@@ -372,8 +391,21 @@ impl DrillRun {
         out
     }
 
-    /// The drill log entry of a scored run; `records` are its journal's.
+    /// The drill log entry of a scored or abandoned run; `records` are its journal's.
     pub fn log_entry(&self, records: &[crate::incident::Record]) -> Option<crate::drill::LogEntry> {
+        if let Some(reason) = &self.abandoned {
+            let end = self.clock.ended_at?;
+            return Some(crate::drill::LogEntry::abandoned(
+                &self.drill,
+                &self.spec.name,
+                self.run.as_deref()?,
+                self.clock.injected_at,
+                &self.sha256,
+                &self.measured(end),
+                reason,
+                crate::drill::log::timeline(records),
+            ));
+        }
         let (different, score) = self.finished.as_ref()?;
         Some(crate::drill::LogEntry::new(
             &self.drill,
@@ -387,9 +419,14 @@ impl DrillRun {
         ))
     }
 
-    /// The customer flow works again: the clock has stopped.
+    /// The customer flow works again: the clock has stopped (and not by an abandonment).
     pub fn is_restored(&self) -> bool {
-        self.clock.ended_at.is_some()
+        self.clock.ended_at.is_some() && self.abandoned.is_none()
+    }
+
+    /// Scored or abandoned: nothing more happens in this run.
+    pub fn is_over(&self) -> bool {
+        self.finished.is_some() || self.abandoned.is_some()
     }
 
     /// The phase to start next (0-based); `None` once the last one has started.
@@ -433,7 +470,7 @@ impl DrillRun {
 
     /// The RPO's moment has come and no value is recorded yet.
     pub fn rpo_pending(&self) -> bool {
-        self.rpo.is_none() && self.rpo_due().is_some()
+        self.abandoned.is_none() && self.rpo.is_none() && self.rpo_due().is_some()
     }
 
     /// What scoring needs, with the clock stopped (or at `now` if it is still running).

@@ -63,6 +63,10 @@ pub struct GuardsForm {
 pub enum Ask {
     Rpo,
     Different,
+    /// Why the drill run is abandoned (required).
+    AbandonDrill,
+    /// Why the game-day is abandoned (required).
+    AbandonGameday,
 }
 
 /// A typed answer the drill needs: the RPO, or what was different this time.
@@ -209,6 +213,14 @@ pub fn advance(state: &mut State) -> Vec<Effect> {
         state.notify(text);
         return Vec::new();
     }
+    if r.abandoned.is_some() {
+        let text = format!(
+            "This drill run was abandoned. `warroom drill {}` starts the next run.",
+            r.drill
+        );
+        state.notify(text);
+        return Vec::new();
+    }
     if state.drill_busy.scoring {
         state.notify("Scoring the drill…");
         return Vec::new();
@@ -325,6 +337,14 @@ pub fn declined(state: &mut State, pending: &Pending) -> Vec<Effect> {
     let what = match pending {
         Pending::StartPhase(i) => format!("confirm phase {}", i + 1),
         Pending::RestoreService => "confirm service restored".to_string(),
+        Pending::AbandonDrill(_) => {
+            state.notify("Not abandoned: the drill goes on.");
+            return Vec::new();
+        }
+        Pending::AbandonGameday(_) => {
+            state.notify("Not abandoned: the game-day goes on.");
+            return Vec::new();
+        }
         _ => return Vec::new(),
     };
     if !live_run(state) || run(state).and_then(|r| r.waiting_on.as_deref()) != Some(&what) {
@@ -529,8 +549,96 @@ pub fn confirmed(state: &mut State, pending: Pending) -> Vec<Effect> {
             kinds.push(RecordKind::ServiceRestored {});
             record(state, kinds)
         }
+        Pending::AbandonDrill(reason) => {
+            if run(state).is_none_or(DrillRun::is_over) {
+                return Vec::new();
+            }
+            if state.exec.busy() {
+                state.notify("A command is running: wait for it (or ctrl-k), then abandon.");
+                return Vec::new();
+            }
+            record(state, vec![RecordKind::DrillAbandoned { reason }])
+        }
+        Pending::AbandonGameday(reason) => super::gameday::abandon(state, reason),
         _ => Vec::new(),
     }
+}
+
+/// The abandon key: the drill run (or game-day) this console runs ends now, with a
+/// reason, behind a confirmation whose default is No. A drill run is logged as
+/// ABANDONED; a game-day's experiments are deleted first.
+pub fn abandon(state: &mut State) -> Vec<Effect> {
+    if let Some(why) = state.journal_refusal() {
+        state.notify(why);
+        return Vec::new();
+    }
+    let ask = match run(state) {
+        Some(r) if r.is_over() => {
+            let text = format!(
+                "This drill run is over already. `warroom drill {}` starts the next.",
+                r.drill
+            );
+            state.notify(text);
+            return Vec::new();
+        }
+        Some(_) if state.exec.busy() => {
+            state.notify("A command is running: wait for it (or ctrl-k), then abandon.");
+            return Vec::new();
+        }
+        Some(_) => Ask::AbandonDrill,
+        None if state.gameday.run.is_some() => match super::gameday::can_abandon(state) {
+            Ok(()) => Ask::AbandonGameday,
+            Err(text) => {
+                state.notify(text);
+                return Vec::new();
+            }
+        },
+        None if state.drill_setup.is_some() => {
+            state.notify("The drill has not started: there is no run to abandon (q quits).");
+            return Vec::new();
+        }
+        None => {
+            state.notify("Nothing to abandon: this abandons a running drill or game-day.");
+            return Vec::new();
+        }
+    };
+    state.overlay = Some(Overlay::DrillInput(DrillAsk {
+        ask,
+        input: LineInput::default(),
+    }));
+    Vec::new()
+}
+
+/// The reason is typed: put the question, default No.
+fn confirm_abandon(state: &mut State, ask: Ask, reason: String) {
+    let overlay = match ask {
+        Ask::AbandonGameday => {
+            let n = super::gameday::running_work(state).unwrap_or_default();
+            Overlay::Confirm {
+                title: "Abandon the game-day?".into(),
+                detail: format!(
+                    "The kill switch deletes every experiment it created first. {n} Then the game-day ends without a verdict. Reason: {reason}"
+                ),
+                on_yes: Pending::AbandonGameday(reason),
+            }
+        }
+        _ => {
+            let (t, name) = run(state).map_or_else(Default::default, |r| {
+                (
+                    Clock(r.clock.elapsed(state.now)).to_string(),
+                    r.drill.clone(),
+                )
+            });
+            Overlay::Confirm {
+                title: "Abandon the drill?".into(),
+                detail: format!(
+                    "The clock stops at T+ {t} and the run is logged as ABANDONED, never as a pass; `warroom drill {name}` then starts a new run. Reason: {reason}"
+                ),
+                on_yes: Pending::AbandonDrill(reason),
+            }
+        }
+    };
+    state.overlay = Some(overlay);
 }
 
 /// T+0: the run's journal is created with the drill as it is now, targets frozen.
@@ -545,18 +653,22 @@ fn start_drill(state: &mut State) -> Vec<Effect> {
     let id = format!("drill-{}", state.now.format("%Y%m%d-%H%M%S"));
     let mut effects =
         state.open_incident_as(id, format!("Drill: {}", setup.spec.name), Severity::P2);
-    if effects.is_empty() {
-        return effects;
-    }
-    effects.push(Effect::Journal {
-        kind: RecordKind::DrillStarted {
+    // The journal and its `drill_started` in one step, so that a second console starting
+    // the same drill finds this run and follows it instead of starting another.
+    if let Some(Effect::OpenIncident { id, opened, by }) = effects.first().cloned() {
+        effects[0] = Effect::OpenDrillRun {
+            id,
+            opened,
+            started: Box::new(RecordKind::DrillStarted {
+                drill: setup.drill.clone(),
+                file: setup.file.display().to_string(),
+                sha256: setup.sha256.clone(),
+                spec: setup.spec.clone(),
+            }),
             drill: setup.drill.clone(),
-            file: setup.file.display().to_string(),
-            sha256: setup.sha256.clone(),
-            spec: setup.spec.clone(),
-        },
-        by: Some(state.user.clone()),
-    });
+            by,
+        };
+    }
     effects
 }
 
@@ -655,6 +767,8 @@ pub fn on_ask_key(state: &mut State, ev: &KeyEvent) -> Vec<Effect> {
             state.notify(match which {
                 Ask::Rpo => "The RPO is not recorded yet: p asks again.",
                 Ask::Different => "Not scored yet: p asks again.",
+                Ask::AbandonDrill => "Not abandoned: the drill goes on.",
+                Ask::AbandonGameday => "Not abandoned: the game-day goes on.",
             });
             Vec::new()
         }
@@ -683,6 +797,16 @@ fn submit(state: &mut State) -> Vec<Effect> {
     };
     let text = ask.input.text.trim().to_string();
     match ask.ask {
+        which @ (Ask::AbandonDrill | Ask::AbandonGameday) => {
+            if text.is_empty() {
+                ask.input.error = Some(
+                    "Required: why it is abandoned (the log and the postmortem keep it)".into(),
+                );
+                return Vec::new();
+            }
+            confirm_abandon(state, which, text);
+            Vec::new()
+        }
         Ask::Rpo => {
             let value = match parse_rpo(&text) {
                 Ok(v) => v,
@@ -840,6 +964,11 @@ pub fn after_record(state: &mut State, record: &Record) -> Vec<Effect> {
             Vec::new()
         }
         RecordKind::DrillFinished { .. } => log_entry(state),
+        RecordKind::DrillAbandoned { .. } => {
+            state.overlay = None;
+            state.notify("Drill abandoned: the clock stopped; it is logged as ABANDONED.");
+            log_entry(state)
+        }
         _ => Vec::new(),
     }
 }
@@ -866,7 +995,7 @@ pub fn resumed(state: &mut State) -> Vec<Effect> {
     let Some(r) = run(state) else {
         return Vec::new();
     };
-    if r.finished.is_some() {
+    if r.is_over() {
         return Vec::new();
     }
     let text = format!(
@@ -876,6 +1005,7 @@ pub fn resumed(state: &mut State) -> Vec<Effect> {
     let first = r.next_phase() == Some(0);
     let restored = r.is_restored();
     let pending = r.rpo_pending();
+    let reopen = open_question(r);
     state.notify(text);
     if first {
         begin_phase(state, 0, false)
@@ -884,9 +1014,43 @@ pub fn resumed(state: &mut State) -> Vec<Effect> {
     } else {
         if restored {
             open_different(state);
+        } else if reopen.is_some() {
+            state.overlay = reopen;
         }
         Vec::new()
     }
+}
+
+/// The question a human wait of the run is open for, put again as it stood: the guard
+/// checklist at its first unanswered guard, "Start phase N?", or "Service restored?".
+fn open_question(r: &DrillRun) -> Option<Overlay> {
+    let what = r.waiting_on.as_deref()?;
+    let next = r.next_phase();
+    let phase = |prefix: &str| {
+        what.strip_prefix(prefix)
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .filter(|i| Some(*i) == next)
+    };
+    if let Some(i) = phase("guards for phase ") {
+        let at = match r.guards(i) {
+            Guards::Open { answered, .. } => answered,
+            Guards::Clear => return Some(confirm_phase(r, i)),
+            Guards::None | Guards::Blocked(_) => 0,
+        };
+        return Some(Overlay::Guards(GuardsForm { phase: i, next: at }));
+    }
+    if let Some(i) = phase("confirm phase ") {
+        return matches!(r.guards(i), Guards::None | Guards::Clear).then(|| confirm_phase(r, i));
+    }
+    (what == "confirm service restored" && next.is_none()).then(|| Overlay::Confirm {
+        title: "Service restored?".into(),
+        detail: format!(
+            "The customer flow works again? The RTO clock stops when you answer yes (target {}).",
+            Clock(r.clock.rto_target)
+        ),
+        on_yes: Pending::RestoreService,
+    })
 }
 
 /// Prometheus answered the RPO query.

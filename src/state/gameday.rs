@@ -527,6 +527,10 @@ pub fn start(state: &mut State) -> Vec<Effect> {
         state.notify("The game-day is over: its verdict is recorded.");
         return Vec::new();
     }
+    if run.abandoned.is_some() {
+        state.notify("The game-day was abandoned: `warroom gameday` starts a new one.");
+        return Vec::new();
+    }
     if run.observation_over(state.now) {
         state.notify("The observation window is over: record the verdict (v).");
         return Vec::new();
@@ -672,7 +676,7 @@ pub fn on_tick(state: &mut State) {
     let Some(run) = &state.gameday.run else {
         return;
     };
-    if run.verdict.is_none()
+    if !run.is_over()
         && run.observation_over(state.now)
         && !state.gameday.verdict_asked
         && journaling(state)
@@ -691,6 +695,10 @@ pub fn open_verdict(state: &mut State) {
     };
     if run.verdict.is_some() {
         state.notify("The verdict is already recorded.");
+        return;
+    }
+    if run.abandoned.is_some() {
+        state.notify("The game-day was abandoned: it has no verdict.");
         return;
     }
     if run.observation_started.is_none() {
@@ -770,6 +778,58 @@ fn finish(state: &mut State, held: bool, note: String) -> Vec<Effect> {
     } else {
         "Verdict recorded: the hypothesis did not hold. Write the postmortem: warroom postmortem."
     });
+    effects
+}
+
+/// Whether this console may abandon its game-day now; if not, why.
+pub fn can_abandon(state: &State) -> Result<(), String> {
+    let Some(run) = &state.gameday.run else {
+        return Err("No game-day is running.".into());
+    };
+    if run.is_over() {
+        return Err("The game-day is over already.".into());
+    }
+    if let JournalStatus::ReadOnly(why) = &state.journal {
+        return Err(format!(
+            "Read-only: {why}; the console running the game-day can abandon it"
+        ));
+    }
+    Ok(())
+}
+
+/// Abandons the game-day: the kill switch first (every experiment it created deleted now,
+/// any being created as soon as its create answers), then the game-day ends, without a
+/// verdict, for `reason`.
+pub fn abandon(state: &mut State, reason: String) -> Vec<Effect> {
+    if let Err(text) = can_abandon(state) {
+        state.notify(text);
+        return Vec::new();
+    }
+    let mut effects = if targets(state).is_empty() && creating(state).is_empty() {
+        Vec::new()
+    } else {
+        kill_switch(state)
+    };
+    if !journaling(state) {
+        state.notify(
+            "The game-day cannot be ended: its journal cannot be written (the kill switch ran).",
+        );
+        return effects;
+    }
+    let by = Some(state.user.clone());
+    effects.push(Effect::Journal {
+        kind: RecordKind::GamedayAbandoned {
+            reason: reason.clone(),
+        },
+        by: by.clone(),
+    });
+    effects.push(Effect::Journal {
+        kind: RecordKind::IncidentResolved {
+            summary: Some(format!("game-day abandoned: {reason}")),
+        },
+        by,
+    });
+    state.notify("Game-day abandoned: write the postmortem (warroom postmortem).");
     effects
 }
 

@@ -106,10 +106,10 @@ impl Incident {
     pub fn apply(&mut self, r: &Record) {
         self.records.push(r.clone());
         match &r.kind {
-            // A drill run's journal ends with its score.
-            RecordKind::IncidentResolved { .. } | RecordKind::DrillFinished { .. } => {
-                self.resolved_at = Some(r.at)
-            }
+            // A drill run's journal ends with its score, or with its abandonment.
+            RecordKind::IncidentResolved { .. }
+            | RecordKind::DrillFinished { .. }
+            | RecordKind::DrillAbandoned { .. } => self.resolved_at = Some(r.at),
             RecordKind::SeverityChanged { to, .. } => {
                 if let Some(s) = Severity::parse(to) {
                     self.severity = s;

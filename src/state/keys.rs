@@ -263,6 +263,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         }
         Action::NextCommand => super::mitigation::next_command(state),
         Action::AdvanceDrill => return super::drill_flow::advance(state),
+        Action::Abandon => return super::drill_flow::abandon(state),
         Action::CancelRun => {
             if state.exec.running.is_some() {
                 state.notify("Cancelling: the command's process group is killed.");
@@ -277,6 +278,16 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             // A game-day ends with its verdict.
             Some(inc) if inc.is_open() && inc.gameday.is_some() => {
                 super::gameday::open_verdict(state)
+            }
+            // A drill run is not resolved: it is scored, or abandoned.
+            Some(inc) if inc.is_open() && state.drill.as_ref().is_some_and(|d| d.run.is_some()) => {
+                let (p, a) = (
+                    state.keymap.hint(Action::AdvanceDrill).unwrap_or_default(),
+                    state.keymap.hint(Action::Abandon).unwrap_or_default(),
+                );
+                state.notify(format!(
+                    "A drill run is not resolved: it ends scored ({p}) or abandoned ({a})."
+                ));
             }
             Some(inc) if inc.is_open() => {
                 state.overlay = Some(Overlay::Confirm {
@@ -318,9 +329,11 @@ fn confirmed(state: &mut State, pending: Pending) -> Vec<Effect> {
             state.notify(format!("Expiring the silence on {alert}…"));
             vec![Effect::ExpireSilence { id }]
         }
-        p @ (Pending::StartDrill | Pending::StartPhase(_) | Pending::RestoreService) => {
-            super::drill_flow::confirmed(state, p)
-        }
+        p @ (Pending::StartDrill
+        | Pending::StartPhase(_)
+        | Pending::RestoreService
+        | Pending::AbandonDrill(_)
+        | Pending::AbandonGameday(_)) => super::drill_flow::confirmed(state, p),
     }
 }
 

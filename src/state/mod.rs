@@ -96,6 +96,10 @@ pub enum Pending {
     StartPhase(usize),
     /// The customer flow works again: stop the RTO clock.
     RestoreService,
+    /// Abandon the drill run, for this reason.
+    AbandonDrill(String),
+    /// Abandon the game-day (kill switch first), for this reason.
+    AbandonGameday(String),
 }
 
 /// What sits on top of the panes and takes the keys first.
@@ -333,6 +337,12 @@ pub enum Event {
     JournalFailed(String),
     /// The journal is open, or read-only and why.
     JournalReady(JournalStatus),
+    /// Starting a drill run found one of the same drill unfinished (another console
+    /// started it first): this console follows that run instead.
+    DrillTaken {
+        dir: std::path::PathBuf,
+        why: String,
+    },
     /// Something to keep on screen, e.g. a torn journal tail set aside.
     Warning(String),
     /// SIGHUP (terminal gone), SIGTERM or SIGINT.
@@ -384,6 +394,18 @@ pub enum Effect {
         opened: RecordKind,
         by: Option<String>,
     },
+    /// Start a drill run's journal: `opened`, then `started` (its `drill_started`), unless
+    /// a run of `drill` is unfinished; answered by two [`Event::Journaled`], or by
+    /// [`Event::DrillTaken`].
+    OpenDrillRun {
+        id: String,
+        opened: RecordKind,
+        started: Box<RecordKind>,
+        drill: String,
+        by: Option<String>,
+    },
+    /// Follow the journal in this directory, read-only, from its first record.
+    Follow { dir: std::path::PathBuf },
     /// Append and fsync a record, then send it back as [`Event::Journaled`].
     Journal {
         kind: RecordKind,
@@ -477,7 +499,7 @@ impl State {
         // A journaled run is unfinished until it is scored, even with its clock stopped.
         self.drill
             .as_ref()
-            .filter(|d| d.clock.is_running() || (d.run.is_some() && d.finished.is_none()))
+            .filter(|d| d.clock.is_running() || (d.run.is_some() && !d.is_over()))
             .map(|d| match &d.run {
                 Some(_) => format!(
                     "The drill \"{}\" is running; `warroom drill {}` resumes it.",
@@ -763,6 +785,7 @@ fn apply_kind(state: &mut State, kind: &RecordKind, at: DateTime<Utc>, by: Optio
         | RecordKind::RpoMeasured { .. }
         | RecordKind::ServiceRestored {}
         | RecordKind::DrillFinished { .. }
+        | RecordKind::DrillAbandoned { .. }
         // A phase's commands are marked as run by their records.
         | RecordKind::MitigationIntent { .. }
         | RecordKind::CheckRun { .. } => drill_flow::fold(state, kind, at, true),
@@ -781,13 +804,18 @@ fn mark_exercised(state: &mut State, runbook: &str, at: DateTime<Utc>) {
 const MAX_QUEUED_KEYS: usize = 64;
 
 impl State {
-    /// Counts journal writes among `effects`: each gets exactly one answer
-    /// ([`Event::Journaled`] or [`Event::JournalFailed`]).
+    /// Counts journal writes among `effects`: each record gets exactly one answer
+    /// ([`Event::Journaled`] or [`Event::JournalFailed`]; a drill run found taken answers
+    /// with [`Event::DrillTaken`], which settles them all).
     pub fn expect_replies(&mut self, effects: &[Effect]) {
         self.in_flight += effects
             .iter()
-            .filter(|e| matches!(e, Effect::Journal { .. } | Effect::OpenIncident { .. }))
-            .count();
+            .map(|e| match e {
+                Effect::Journal { .. } | Effect::OpenIncident { .. } => 1,
+                Effect::OpenDrillRun { .. } => 2,
+                _ => 0,
+            })
+            .sum::<usize>();
     }
 }
 
@@ -1014,6 +1042,18 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             } else {
                 Vec::new()
             }
+        }
+        Event::DrillTaken { dir, why } => {
+            state.journal = JournalStatus::ReadOnly(why.clone());
+            // The records typed-ahead keys assumed will never land.
+            state.in_flight = 0;
+            state.key_queue.clear();
+            state.overlay = None;
+            state.notify("Not started: another console started this drill first; following it.");
+            state
+                .warnings
+                .push(format!("this console follows the drill: {why}"));
+            vec![Effect::Follow { dir }]
         }
         Event::Warning(text) => {
             state.warnings.push(text);

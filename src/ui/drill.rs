@@ -95,7 +95,7 @@ fn next_step(state: &State) -> Option<String> {
     let key = state.keymap.hint(Action::AdvanceDrill)?;
     let what = match &state.drill {
         None => "start the drill (T+0: inject the failure)".to_string(),
-        Some(r) if r.run.is_none() || r.finished.is_some() => return None,
+        Some(r) if r.run.is_none() || r.is_over() => return None,
         Some(_) if state.drill_busy.scoring => return Some("scoring…".into()),
         Some(r) if r.rpo_pending() && state.drill_busy.rpo_query => "(measuring the RPO…)".into(),
         Some(r)
@@ -205,7 +205,7 @@ fn briefing<'a>(state: &State, s: &DrillSetup, theme: &Theme) -> Vec<Line<'a>> {
             Some(p) => format!(
                 "Previous drill {}: {} · RTO {} · human action {} · different: {}",
                 p.started.format("%Y-%m-%d"),
-                if p.passed { "PASSED" } else { "FAILED" },
+                p.result(),
                 Clock(p.rto),
                 Clock(p.human),
                 p.different
@@ -269,6 +269,9 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
     if let Some(line) = commands_line(state, d, theme) {
         lines.push(line);
     }
+    if let Some(line) = by_hand_line(state, d, theme) {
+        lines.push(line);
+    }
     if let Some(line) = guards_line(d, theme) {
         lines.push(line);
     }
@@ -287,6 +290,14 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
     }
     lines.push(Line::default());
     lines.extend(phase_lines(d, now, theme));
+    if let Some(reason) = &d.abandoned {
+        lines.push(Line::default());
+        lines.push(Line::from(vec![
+            styled("Abandoned: ", theme.over),
+            styled(escape(reason).into_owned(), theme.base),
+        ]));
+        lines.extend(logged_line(state, theme));
+    }
     if let Some((different, score)) = &d.finished {
         lines.push(Line::default());
         lines.push(Line::from(vec![
@@ -299,16 +310,21 @@ fn run_lines<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Vec<Line<'a>> {
                 styled(format!(": {meaning}"), theme.warn),
             ]));
         }
-        match &state.drill_busy.logged {
-            Some(Ok(text)) => lines.push(Line::from(styled(text.clone(), theme.dim))),
-            Some(Err(e)) => lines.push(Line::from(styled(
-                format!("Drill log not written: {e}"),
-                theme.error,
-            ))),
-            None => {}
-        }
+        lines.extend(logged_line(state, theme));
     }
     lines
+}
+
+/// Where the drill log entry went, or why it did not.
+fn logged_line<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
+    match &state.drill_busy.logged {
+        Some(Ok(text)) => Some(Line::from(styled(text.clone(), theme.dim))),
+        Some(Err(e)) => Some(Line::from(styled(
+            format!("Drill log not written: {e}"),
+            theme.error,
+        ))),
+        None => None,
+    }
 }
 
 /// T+, the phase's time and human action time, one above the other, labels left and
@@ -345,6 +361,15 @@ fn status_line<'a>(
     let c = &d.clock;
     if let Some((_, score)) = &d.finished {
         return score_line(score, theme);
+    }
+    if d.abandoned.is_some() {
+        return Line::from(vec![
+            styled("DRILL ABANDONED ", theme.over),
+            styled(
+                format!("· not scored · stopped at T+ {}", Clock(c.elapsed(now))),
+                theme.base,
+            ),
+        ]);
     }
     if let Some(end) = c.ended_at {
         let rto = c.elapsed(end);
@@ -430,6 +455,29 @@ fn human_line<'a>(state: &State, d: &DrillRun, col: &ClockColumn, theme: &Theme)
     Line::from(spans)
 }
 
+/// What the running phase leaves to people: the console does not do it, and the step
+/// waits on a human until they say it is done.
+fn by_hand_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Option<Line<'a>> {
+    let items = d.phase_by_hand();
+    if items.is_empty() {
+        return None;
+    }
+    let what: Vec<String> = items
+        .iter()
+        .map(|h| escape(h.trim()).into_owned())
+        .collect();
+    let mut spans = vec![
+        styled("BY HAND ", theme.warn),
+        styled(what.join(" · "), theme.base),
+    ];
+    if d.run.is_some()
+        && let Some(k) = state.keymap.hint(Action::Select)
+    {
+        spans.push(styled(format!(" · {k} when done"), theme.dim));
+    }
+    Some(Line::from(spans))
+}
+
 /// The running phase's commands: which have run and which the run key starts next.
 fn commands_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Option<Line<'a>> {
     let cmds = d.phase_commands();
@@ -449,7 +497,9 @@ fn commands_line<'a>(state: &State, d: &DrillRun, theme: &Theme) -> Option<Line<
             spans.push(styled(" next", theme.key));
         }
     }
+    // The demo's scripted drill runs nothing on x.
     if next.is_some()
+        && d.run.is_some()
         && let Some(k) = state.keymap.hint(Action::Run)
     {
         spans.push(styled(format!(" · {k} runs the next"), theme.dim));
@@ -589,6 +639,10 @@ pub fn summary<'a>(state: &'a State, theme: &Theme) -> Vec<Span<'a>> {
             format!("DRILL {}", score.result()),
             if score.passed { theme.ok } else { theme.over },
         ));
+        return spans;
+    }
+    if d.abandoned.is_some() {
+        spans.push(styled("DRILL ABANDONED", theme.over));
         return spans;
     }
     if c.ended_at.is_some() {

@@ -144,6 +144,9 @@ pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a
     ));
     let mut clock = vec![styled("observe ", theme.dim)];
     match (&run.verdict, run.observed(now)) {
+        (None, _) if run.abandoned.is_some() => {
+            clock.push(styled("done · ABANDONED, no verdict", theme.over))
+        }
         (Some(v), _) => clock.push(styled(
             if v.held {
                 "done · HYPOTHESIS HELD"
@@ -168,7 +171,7 @@ pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a
             theme.dim,
         )),
     }
-    if run.verdict.is_none() {
+    if !run.is_over() {
         clock.push(styled(
             format!(" · {} pod(s) under chaos", run.pods_in_use(now)),
             theme.dim,
@@ -211,7 +214,7 @@ pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a
         0
     };
     for (i, e) in run.experiments.iter().enumerate() {
-        let selected = i == view.selected && run.verdict.is_none();
+        let selected = i == view.selected && !run.is_over();
         let mark = if selected { "›" } else { " " };
         let name: String = escape(&e.name).chars().take(name_w).collect();
         let kind: String = e.kind.chars().take(kind_w).collect();
@@ -237,6 +240,11 @@ pub fn draw<'a>(frame: &mut Canvas<'a>, area: Rect, state: &'a State, theme: &'a
         lines.push(Line::from(vec![
             styled("verdict ", theme.dim),
             styled(escape(&v.note).into_owned(), theme.base),
+        ]));
+    } else if let Some((_, reason)) = &run.abandoned {
+        lines.push(Line::from(vec![
+            styled("abandoned ", theme.over),
+            styled(escape(reason).into_owned(), theme.base),
         ]));
     } else {
         lines.push(hints(state, theme));

@@ -244,6 +244,26 @@ pub fn drill_input<'a>(
             }
             (" What was different this time? ", lines)
         }
+        Ask::AbandonDrill => (
+            " Abandon the drill: why? ",
+            vec![
+                Line::from(styled(
+                    "Required. The clock stops and the run is logged as ABANDONED, never as a pass.",
+                    theme.overlay,
+                )),
+                Line::from(styled("A confirmation follows (default No).", theme.dim)),
+            ],
+        ),
+        Ask::AbandonGameday => (
+            " Abandon the game-day: why? ",
+            vec![
+                Line::from(styled(
+                    "Required. The kill switch deletes every experiment first; the game-day then ends without a verdict.",
+                    theme.overlay,
+                )),
+                Line::from(styled("A confirmation follows (default No).", theme.dim)),
+            ],
+        ),
     };
     lines.push(typed_line(&ask.input, inner_w, theme));
     lines.push(match &ask.input.error {
