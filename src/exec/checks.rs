@@ -181,6 +181,7 @@ mod tests {
             prechecks: pre,
             manifest: None,
             experiment: None,
+            emergency: None,
         };
         let labels: BTreeMap<String, String> = [("tenant".to_string(), "acme".to_string())].into();
         gate_with(checks, spec, labels).await

@@ -200,6 +200,14 @@ impl GatedPlan {
         })
     }
 
+    /// The confirmation of an emergency stop, which asks no one: only for a plan the gate
+    /// passed as one ([`ActionSpec::emergency`]), and only to delete a chaos experiment.
+    pub fn confirm_emergency(&self) -> Option<Confirmation> {
+        emergency_stop(&self.plan).then(|| Confirmation {
+            fingerprint: self.fingerprint.clone(),
+        })
+    }
+
     /// The text recorded as the journal's intent: the plan and the checks, as shown.
     pub fn intent_text(&self) -> String {
         let mut lines = self.plan.lines();
@@ -207,6 +215,17 @@ impl GatedPlan {
         lines.push(format!("fingerprint: {}", self.fingerprint));
         lines.join("\n")
     }
+}
+
+/// An emergency stop the console may run without the prompt: it only takes something
+/// away (a chaos experiment's deletion), and waits on no check.
+fn emergency_stop(plan: &Plan) -> bool {
+    plan.emergency.is_some()
+        && plan.prechecks.is_empty()
+        && matches!(
+            plan.target,
+            Target::Kube(super::plan::KubeAction::DeleteCustom { .. })
+        )
 }
 
 /// True when the block changes something, judged from the template alone (no values yet),
@@ -259,6 +278,11 @@ pub async fn gate<C: PreChecks>(
             .map_err(Refusal::Boundary)?;
     }
     let (plan, fits) = resolve_with_fit(&cfg.plan_options(), req)?;
+    if req.spec.emergency.is_some() && !emergency_stop(&plan) {
+        return Err(Refusal::Unsupported(
+            "an emergency stop may only delete a chaos experiment, with no pre-checks".into(),
+        ));
+    }
     let mut results: Vec<CheckResult> = fits.into_iter().collect();
     // 5. Automatic pre-checks, in the order written; the first failure refuses.
     for c in &plan.prechecks {
@@ -368,6 +392,7 @@ fn experiment_plan(
         prechecks: Vec::new(),
         alert: req.alert.map(String::from),
         changes: true,
+        emergency: None,
     };
     let check = CheckResult {
         check: format!("boundary {}", b.describe()),
@@ -593,6 +618,7 @@ fn finish_plan(
         prechecks,
         alert: req.alert.map(String::from),
         changes: is_mutating(spec, &opts.read_only_tools),
+        emergency: spec.emergency.clone(),
     }
 }
 
@@ -708,6 +734,7 @@ mod tests {
             prechecks: Vec::new(),
             manifest: None,
             experiment: None,
+            emergency: None,
         }
     }
 
@@ -717,6 +744,9 @@ mod tests {
             ("pod", "cart-1"),
             ("node", "node-1"),
             ("region", "eu-west-1"),
+            // What a game-day experiment's deletion fills its template with.
+            ("kind", "podchaos"),
+            ("name", "kill-cart"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -862,7 +892,93 @@ mod tests {
             s.shell = true;
             specs.push(s);
         }
+        // The game-day's emergency stops (the abort, the kill switch, the end of the
+        // game-day): they skip the prompt, never the gate.
+        specs.push(removal("kill switch").0);
         specs
+    }
+
+    fn removal(reason: &str) -> (ActionSpec, BTreeMap<String, String>) {
+        ActionSpec::removal(
+            "gameday/g",
+            "kill-cart",
+            reason,
+            &KubeAction::DeleteCustom {
+                kind: chaos_kind("PodChaos").unwrap(),
+                namespace: "shop".into(),
+                name: "gd-kill-cart".into(),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn emergency_stops_pass_the_whole_gate_and_only_a_deletion_skips_the_prompt() {
+        let (s, l) = removal("abort");
+        let g = run(&unprotected(), &s, &l, "prod-eu").unwrap();
+        assert_eq!(
+            g.plan.target,
+            Target::Kube(KubeAction::DeleteCustom {
+                kind: chaos_kind("PodChaos").unwrap(),
+                namespace: "shop".into(),
+                name: "gd-kill-cart".into(),
+            })
+        );
+        let c = g.confirm_emergency().expect("a stop confirms itself");
+        assert!(c.binds(&g));
+        assert!(
+            g.intent_text()
+                .contains("stop:      emergency stop (abort): no prompt"),
+            "{}",
+            g.intent_text()
+        );
+        // Read-only comes first, as for every action.
+        let ro = GateConfig {
+            read_only: true,
+            ..unprotected()
+        };
+        assert!(matches!(
+            run(&ro, &s, &l, "prod-eu"),
+            Err(Refusal::ReadOnly(_))
+        ));
+        // The journal's values are validated like any label's.
+        let mut bad = l.clone();
+        bad.insert("name".into(), "x;reboot".into());
+        assert!(matches!(
+            run(&unprotected(), &s, &bad, "prod-eu"),
+            Err(Refusal::Template(_))
+        ));
+        // Nothing else may be an emergency stop: not another action, not one with checks.
+        let mut scale = spec(
+            "kubectl -n {{namespace}} scale deployment/cart --replicas=0",
+            ActionKind::Mitigation,
+            Danger::Low,
+        );
+        scale.emergency = Some("abort".into());
+        assert!(matches!(
+            run(&unprotected(), &scale, &l, "prod-eu"),
+            Err(Refusal::Unsupported(_))
+        ));
+        let mut checked = s.clone();
+        checked.prechecks = vec![PreCheck::Promql { query: "up".into() }];
+        assert!(matches!(
+            run(&unprotected(), &checked, &l, "prod-eu"),
+            Err(Refusal::Unsupported(_))
+        ));
+        // A plan that is no stop never confirms itself, whatever it deletes.
+        let mut plain = s.clone();
+        plain.emergency = None;
+        let g = run(&unprotected(), &plain, &l, "prod-eu").unwrap();
+        assert!(g.confirm_emergency().is_none());
+        assert!(
+            ActionSpec::removal(
+                "gameday/g",
+                "x",
+                "abort",
+                &KubeAction::Cordon { node: "n".into() }
+            )
+            .is_none()
+        );
     }
 
     /// Each sample stands for the action it is listed for: the exhaustive list above

@@ -1,5 +1,5 @@
 //! The runtime's half of running commands: performs [`Effect::Gate`], [`Effect::Execute`],
-//! [`Effect::CancelExec`] and [`Effect::RemoveExperiments`] on tasks and reports back as
+//! [`Effect::CancelExec`], [`Effect::RemoveExperiments`] and [`Effect::ExecuteStop`] on tasks and reports back as
 //! events, so the loop never blocks on a process or the API.
 
 use std::path::Path;
@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::checks::LiveChecks;
-use super::gate::{self, GateConfig, Request};
+use super::gate::{self, GateConfig, NoPreChecks, Request};
 use super::kube::{KubeError, KubeRunner};
 use super::plan::{DryRun, KubeAction, Target};
 use super::process;
 use super::sim::{SIM_CONTEXT, SimCluster};
+use super::{ActionSpec, REMOVE_TIMEOUT};
 use crate::sources::prometheus::Prometheus;
 use crate::state::gameday::{RemoveTarget, Removed};
 use crate::state::mitigation::{ExecDone, GateAnswer, plan_argv};
+use crate::state::stop::{StopGated, StopRun, Stopped};
 use crate::state::{Effect, Event};
 
 /// Where kube actions go.
@@ -311,13 +313,22 @@ impl ExecRuntime {
             Effect::RemoveExperiments { reason, targets } => {
                 for t in targets {
                     let tx = self.tx.clone();
-                    let cluster = self.cluster.clone();
+                    let cfg = self.gate.clone();
+                    let context = self.context.clone();
                     let reason = reason.clone();
                     tokio::spawn(async move {
-                        let removed = remove(&cluster, t, reason).await;
-                        let _ = tx.send(Event::ExperimentRemoved(removed)).await;
+                        let event = gate_stop(&cfg, &context, t, reason).await;
+                        let _ = tx.send(event).await;
                     });
                 }
+            }
+            Effect::ExecuteStop(run) => {
+                let tx = self.tx.clone();
+                let cluster = self.cluster.clone();
+                tokio::spawn(async move {
+                    let stopped = execute_stop(&cluster, *run).await;
+                    let _ = tx.send(Event::ExperimentRemoved(stopped)).await;
+                });
             }
             _ => {}
         }
@@ -326,10 +337,80 @@ impl ExecRuntime {
 
 /// Attempts at deleting one experiment before the console reports it could not.
 const REMOVE_ATTEMPTS: u32 = 3;
-const REMOVE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Deletes one experiment, with no prompt and no gate: removal is the safe direction. A
-/// 404 means it is already gone; other failures are retried a few times.
+/// An experiment's deletion at the gate, as an emergency stop: read-only mode and the
+/// rest refuse it like any action ([`Event::ExperimentRemoved`], not deleted); what
+/// passes goes back for its intent record ([`Event::StopGated`]).
+async fn gate_stop(cfg: &GateConfig, context: &str, t: RemoveTarget, reason: String) -> Event {
+    let Some((spec, labels)) = ActionSpec::removal(&t.runbook, &t.experiment, &reason, &t.action)
+    else {
+        return refused_stop(&t, &reason, "not a chaos experiment's deletion");
+    };
+    let req = Request {
+        spec: &spec,
+        alert: None,
+        labels: &labels,
+        context,
+    };
+    match gate::gate(cfg, req, &NoPreChecks).await {
+        Ok(gated) if gated.plan.target == Target::Kube(t.action.clone()) => {
+            Event::StopGated(Box::new(StopGated {
+                reason,
+                target: t,
+                gated,
+            }))
+        }
+        Ok(_) => refused_stop(&t, &reason, "the plan is not the deletion asked for"),
+        Err(why) => {
+            tracing::warn!(experiment = %t.experiment, "deletion refused: {why}");
+            refused_stop(&t, &reason, &why.to_string())
+        }
+    }
+}
+
+fn refused_stop(t: &RemoveTarget, reason: &str, why: &str) -> Event {
+    Event::ExperimentRemoved(Stopped {
+        intent: None,
+        duration_ms: 0,
+        removed: crate::state::stop::refused(t, reason, why),
+    })
+}
+
+/// Carries out a gated emergency stop: only with its own confirmation, only the deletion
+/// the gate passed.
+async fn execute_stop(cluster: &Cluster, run: StopRun) -> Stopped {
+    let started = Instant::now();
+    let StopRun {
+        id,
+        reason,
+        target,
+        gated,
+        confirmation,
+    } = run;
+    let bound = confirmation.binds(&gated)
+        && gated.confirm_emergency().is_some()
+        && gated.plan.target == Target::Kube(target.action.clone());
+    if !bound {
+        return Stopped {
+            intent: id,
+            duration_ms: 0,
+            removed: crate::state::stop::refused(&target, &reason, "not the stop the gate passed"),
+        };
+    }
+    if let Some(id) = &id {
+        // From here on an exit records it as interrupted, its effect unknown.
+        super::interrupt::started(id);
+    }
+    let removed = remove(cluster, target, reason).await;
+    Stopped {
+        intent: id,
+        duration_ms: started.elapsed().as_millis() as u64,
+        removed,
+    }
+}
+
+/// Deletes one experiment the gate passed. A 404 means it is already gone; other
+/// failures are retried a few times.
 async fn remove(cluster: &Cluster, t: RemoveTarget, reason: String) -> Removed {
     let object = t.action.target_name();
     let mut last = String::new();
@@ -448,6 +529,7 @@ mod tests {
             prechecks: Vec::new(),
             manifest: None,
             experiment: None,
+            emergency: None,
         };
         let labels = BTreeMap::new();
         let cfg = GateConfig::default();
