@@ -212,7 +212,13 @@ impl ExecRuntime {
                     && confirmation.as_ref().is_some_and(|c| c.binds(&plan))
                 {
                     // From here on an exit records it as interrupted, not as never started.
-                    super::interrupt::started(&id);
+                    let runner = match plan.plan.target {
+                        Target::Kube(_) => super::interrupt::Runner::Kube,
+                        Target::Process { .. } | Target::KubeRead(_) => {
+                            super::interrupt::Runner::Process
+                        }
+                    };
+                    super::interrupt::started(&id, runner);
                 }
                 let tx = self.tx.clone();
                 let cluster = self.cluster.clone();
@@ -399,7 +405,7 @@ async fn execute_stop(cluster: &Cluster, run: StopRun) -> Stopped {
     }
     if let Some(id) = &id {
         // From here on an exit records it as interrupted, its effect unknown.
-        super::interrupt::started(id);
+        super::interrupt::started(id, super::interrupt::Runner::Kube);
     }
     let removed = remove(cluster, target, reason).await;
     Stopped {
