@@ -262,9 +262,11 @@ impl ExecRuntime {
                     }
                     if let Target::KubeRead(read) = &plan.plan.target {
                         let answer = match &cluster {
+                            // A read changes nothing: cancelling it only stops the wait.
                             Cluster::Api(k) => tokio::select! {
                                 r = k.read(read) => r.map_err(|e| e.to_string()),
                                 _ = tokio::time::sleep(timeout) => Err("timed out".to_string()),
+                                _ = cancelled(cancel_rx) => Err(CANCELLED.to_string()),
                             },
                             Cluster::Sim(s) => s
                                 .lock()
@@ -284,6 +286,7 @@ impl ExecRuntime {
                                 }
                                 done(Some(code), "exited".into())
                             }
+                            Err(e) if e == CANCELLED => done(None, e),
                             Err(e) => {
                                 let e = crate::sanitize::escape(&e).into_owned();
                                 let _ = tx.send(Event::ExecLine(format!("! {e}"))).await;
@@ -492,11 +495,6 @@ async fn run_kube(
     cancel: oneshot::Receiver<()>,
     done: &impl Fn(Option<i32>, String) -> Event,
 ) -> Event {
-    let cancelled = async {
-        if cancel.await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
     tokio::select! {
         r = cluster.apply(action, dry_run) => match r {
             Ok(said) => {
@@ -509,7 +507,25 @@ async fn run_kube(
             }
         },
         _ = tokio::time::sleep(timeout) => done(None, "timed out".into()),
-        _ = cancelled => done(None, "cancelled".into()),
+        // The request may already be at the API server: dropping it calls nothing back.
+        _ = cancelled(cancel) => done(None, if dry_run {
+            CANCELLED.to_string()
+        } else {
+            format!(
+                "{CANCELLED}: the API call may have gone through: {}, check it",
+                super::interrupt::EFFECT_UNKNOWN
+            )
+        }),
+    }
+}
+
+/// What a cancelled run's outcome starts with.
+const CANCELLED: &str = "cancelled";
+
+/// Resolves when the cancel key is pressed; never, if the sender is dropped.
+async fn cancelled(cancel: oneshot::Receiver<()>) {
+    if cancel.await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -521,12 +537,20 @@ mod tests {
     use std::collections::BTreeMap;
 
     async fn gated(replicas: u32) -> GatedPlan {
+        gated_code(
+            &format!("kubectl -n catalog scale deployment/catalog --replicas={replicas}"),
+            ActionKind::Mitigation,
+        )
+        .await
+    }
+
+    async fn gated_code(code: &str, kind: ActionKind) -> GatedPlan {
         let spec = ActionSpec {
             runbook: "rb".into(),
             name: "scale".into(),
-            kind: ActionKind::Mitigation,
+            kind,
             danger: Danger::Low,
-            code: format!("kubectl -n catalog scale deployment/catalog --replicas={replicas}"),
+            code: code.to_string(),
             dry_run: None,
             timeout: None,
             shell: false,
@@ -599,5 +623,58 @@ mod tests {
         let out = execute(&mut rt, &mut rx, exec(plan.confirm("y"))).await;
         assert_eq!(out, "succeeded");
         assert_eq!(replicas(&rt), 12);
+    }
+
+    /// An API server that takes connections and never answers.
+    async fn stalled_api() -> (KubeRunner, tokio::task::JoinHandle<()>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((c, _)) = l.accept().await {
+                held.push(c);
+            }
+        });
+        (KubeRunner::for_url(&url).unwrap(), task)
+    }
+
+    #[tokio::test]
+    async fn the_cancel_key_ends_api_reads_and_calls_and_a_cancelled_call_is_of_unknown_effect() {
+        let (runner, task) = stalled_api().await;
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut rt = ExecRuntime::with_runner(GateConfig::default(), SIM_CONTEXT, runner, tx);
+        let read = gated_code("kubectl -n catalog get pods", ActionKind::Check).await;
+        assert!(matches!(read.plan.target, Target::KubeRead(_)));
+        let scale = gated(12).await;
+        for (plan, confirmation, want) in [
+            (read.clone(), None, "cancelled".to_string()),
+            (
+                scale.clone(),
+                scale.confirm("y"),
+                "cancelled: the API call may have gone through: its effect is unknown, check it"
+                    .to_string(),
+            ),
+        ] {
+            rt.perform(Effect::Execute {
+                id: "m1".into(),
+                plan: Box::new(plan),
+                confirmation,
+                dry_run: false,
+            });
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let asked = Instant::now();
+            rt.perform(Effect::CancelExec);
+            let out = loop {
+                match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                    Ok(Some(Event::ExecDone(d))) => break d.outcome,
+                    Ok(Some(_)) => continue,
+                    other => panic!("no answer to the cancel: {other:?}"),
+                }
+            };
+            assert_eq!(out, want);
+            assert!(asked.elapsed() < Duration::from_secs(2));
+        }
+        super::super::interrupt::ended("m1");
+        task.abort();
     }
 }

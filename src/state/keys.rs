@@ -265,7 +265,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Action::AdvanceDrill => return super::drill_flow::advance(state),
         Action::CancelRun => {
             if state.exec.running.is_some() {
-                state.notify("Cancelling: the command's process group is killed.");
+                state.notify(
+                    "Cancelling: a command's process group is killed; a Kubernetes call is abandoned (it may already have taken effect).",
+                );
                 return vec![Effect::CancelExec];
             }
             state.notify("Nothing is running.");
