@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use warroom::exec::gate::{self, GateConfig, Request};
 use warroom::exec::plan::Target;
 use warroom::exec::sim::{SIM_CONTEXT, SimCluster};
-use warroom::incident::{Journal, store};
+use warroom::incident::{Journal, RecordKind, store};
 use warroom::state::mitigation::{ExecDone, GateAnswer};
 use warroom::state::{Effect, Event, JournalStatus, Overlay, State, update};
 
@@ -32,6 +32,9 @@ struct World {
     executed: Vec<Effect>,
     /// Read-only runs (checks).
     checks: Vec<Effect>,
+    /// Every stage an action went through, in order: the gate's, then `prompt`,
+    /// `intent` (on disk), `execute`, `outcome` (on disk).
+    trace: Vec<String>,
 }
 
 impl World {
@@ -43,6 +46,7 @@ impl World {
             cfg: demo_gate(),
             executed: Vec::new(),
             checks: Vec::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -57,13 +61,20 @@ impl World {
                     update(state, Event::JournalReady(JournalStatus::Writable));
                     Event::Journaled(r)
                 }
-                Effect::Journal { kind, by } => Event::Journaled(
-                    self.journal
+                Effect::Journal { kind, by } => {
+                    let r = self
+                        .journal
                         .as_mut()
                         .unwrap()
                         .append(state.now, by, kind)
-                        .unwrap(),
-                ),
+                        .unwrap();
+                    match r.kind {
+                        RecordKind::MitigationIntent { .. } => self.trace.push("intent".into()),
+                        RecordKind::MitigationOutcome { .. } => self.trace.push("outcome".into()),
+                        _ => {}
+                    }
+                    Event::Journaled(r)
+                }
                 Effect::Gate {
                     spec,
                     alert,
@@ -87,8 +98,9 @@ impl World {
                         prometheus: None,
                         simulated: true,
                     };
+                    let mut stages = Vec::new();
                     let result = rt
-                        .block_on(gate::gate(
+                        .block_on(gate::gate_traced(
                             &cfg,
                             Request {
                                 spec: &spec,
@@ -97,13 +109,23 @@ impl World {
                                 context: SIM_CONTEXT,
                             },
                             &checks,
+                            &mut |st| stages.push(format!("{st:?}")),
                         ))
                         .map_err(|r| r.to_string());
-                    Event::Gated(Box::new(GateAnswer {
-                        dry_run,
-                        labels,
-                        result,
-                    }))
+                    self.trace.extend(stages);
+                    let more = update(
+                        state,
+                        Event::Gated(Box::new(GateAnswer {
+                            dry_run,
+                            labels,
+                            result,
+                        })),
+                    );
+                    if matches!(state.overlay, Some(Overlay::Mitigation(_))) {
+                        self.trace.push("prompt".into());
+                    }
+                    queue.extend(more);
+                    continue;
                 }
                 Effect::Execute {
                     ref id,
@@ -123,6 +145,7 @@ impl World {
                         other => panic!("the demo runs kube actions and reads, not {other:?}"),
                     };
                     let id = id.clone();
+                    self.trace.push("execute".into());
                     if plan.plan.mutating() {
                         self.executed.push(e);
                     } else {
@@ -241,6 +264,33 @@ fn a_typed_confirmation_runs_the_mitigation_between_its_journal_records() {
             .any(|l| l.contains("scaled from 8 to 12"))
     );
     assert!(s.exec.running.is_none());
+}
+
+#[test]
+fn a_mitigation_passes_every_stage_of_the_gate_then_the_prompt_intent_execution_and_outcome() {
+    let (mut w, mut s) = at_the_scale_step();
+    w.trace.clear();
+    keys(&mut w, &mut s, &["x"]);
+    keys(
+        &mut w,
+        &mut s,
+        &["c", "a", "t", "a", "l", "o", "g", "enter"],
+    );
+    assert_eq!(replicas(&w), 12);
+    assert_eq!(
+        w.trace,
+        [
+            "ReadOnly",
+            "ProtectedContexts",
+            "WrongCluster",
+            "Template",
+            "PreCheck(\"promql sum(kube_node_status_allocatable{resource=\\\"cpu\\\"}) - sum(kube_pod_container_resource_requests{resource=\\\"cpu\\\"}) > 4\")",
+            "prompt",
+            "intent",
+            "execute",
+            "outcome",
+        ]
+    );
 }
 
 #[test]

@@ -244,15 +244,39 @@ pub fn is_mutating(spec: &ActionSpec, read_only_tools: &[String]) -> bool {
     shlex::split(&spec.code).is_none_or(|w| !tools::is_read_only(&w, read_only_tools))
 }
 
+/// The gate's stages, in the order it takes them ([`gate_traced`] reports each as it
+/// starts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    ReadOnly,
+    ProtectedContexts,
+    WrongCluster,
+    /// Template validation (for a chaos experiment: the safety boundary) and the plan.
+    Template,
+    /// One automatic pre-check, as described.
+    PreCheck(String),
+}
+
 /// The single gate. Returns the plan ready for the prompt, or why not.
 pub async fn gate<C: PreChecks>(
     cfg: &GateConfig,
     req: Request<'_>,
     checks: &C,
 ) -> Result<GatedPlan, Refusal> {
+    gate_traced(cfg, req, checks, &mut |_| {}).await
+}
+
+/// [`gate`], telling `stage` each stage as it starts, so the order can be checked.
+pub async fn gate_traced<C: PreChecks>(
+    cfg: &GateConfig,
+    req: Request<'_>,
+    checks: &C,
+    stage: &mut (impl FnMut(Stage) + Send),
+) -> Result<GatedPlan, Refusal> {
     let mutating = is_mutating(req.spec, &cfg.read_only_tools);
     let ctx = req.context;
     // 1. Read-only mode: the flag or config, or this context.
+    stage(Stage::ReadOnly);
     if mutating {
         if cfg.read_only {
             return Err(Refusal::ReadOnly(
@@ -267,12 +291,15 @@ pub async fn gate<C: PreChecks>(
         }
     }
     // 2. Protected contexts: allowed, but only with the target's name typed.
+    stage(Stage::ProtectedContexts);
     let protected = cfg.protected_contexts.iter().any(|c| c == ctx);
     // 3. Wrong-cluster guard.
+    stage(Stage::WrongCluster);
     if mutating {
         wrong_cluster(cfg, req.labels, ctx)?;
     }
     // 4. Template validation (a chaos experiment: the boundary), and the plan.
+    stage(Stage::Template);
     if let Some(x) = &req.spec.experiment {
         crate::gameday::boundary::check_context(&x.boundary, ctx, &cfg.protected_contexts)
             .map_err(Refusal::Boundary)?;
@@ -286,6 +313,7 @@ pub async fn gate<C: PreChecks>(
     let mut results: Vec<CheckResult> = fits.into_iter().collect();
     // 5. Automatic pre-checks, in the order written; the first failure refuses.
     for c in &plan.prechecks {
+        stage(Stage::PreCheck(describe_check(c)));
         let r = checks.run(c, &plan, req.labels).await;
         if !r.ok {
             return Err(Refusal::PreCheck(format!(
@@ -910,6 +938,140 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    /// Pre-checks that fail when told to, answering by the check's description.
+    struct Answers(bool);
+    impl PreChecks for Answers {
+        async fn run(
+            &self,
+            check: &PreCheck,
+            _p: &Plan,
+            _l: &BTreeMap<String, String>,
+        ) -> CheckResult {
+            CheckResult {
+                check: describe_check(check),
+                ok: self.0,
+                detail: if self.0 { "fine" } else { "no headroom" }.into(),
+            }
+        }
+    }
+
+    fn traced(
+        cfg: &GateConfig,
+        spec: &ActionSpec,
+        labels: &BTreeMap<String, String>,
+        checks: &Answers,
+    ) -> (Result<GatedPlan, Refusal>, Vec<Stage>) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut stages = Vec::new();
+        let r = rt.block_on(gate_traced(
+            cfg,
+            Request {
+                spec,
+                alert: Some("fp1"),
+                labels,
+                context: "prod-eu",
+            },
+            checks,
+            &mut |s| stages.push(s),
+        ));
+        (r, stages)
+    }
+
+    /// A mitigation with two pre-checks: the PDB's headroom, then a PromQL condition.
+    fn checked_delete() -> ActionSpec {
+        let mut s = spec(
+            "kubectl -n {{namespace}} delete pod {{pod}}",
+            ActionKind::Mitigation,
+            Danger::Low,
+        );
+        s.prechecks = vec![
+            PreCheck::PdbHeadroom {
+                name: "cart".into(),
+                namespace: None,
+            },
+            PreCheck::Promql {
+                query: "up{namespace=\"{{namespace}}\"} == 1".into(),
+            },
+        ];
+        s
+    }
+
+    #[test]
+    fn a_plan_failing_every_stage_is_refused_by_the_first_in_order() {
+        let s = checked_delete();
+        // Read-only, the wrong cluster, a hostile label and a failing pre-check at once.
+        let mut bad = labels();
+        bad.insert("region".into(), "us-east-1".into());
+        bad.insert("pod".into(), "cart-1;reboot".into());
+        let cfg = GateConfig {
+            read_only: true,
+            region_contexts: [
+                ("eu-west-1".to_string(), "prod-eu".to_string()),
+                ("us-east-1".to_string(), "prod-us".to_string()),
+            ]
+            .into(),
+            ..cfg()
+        };
+        let no = Answers(false);
+        let (r, stages) = traced(&cfg, &s, &bad, &no);
+        assert!(matches!(r, Err(Refusal::ReadOnly(_))), "{r:?}");
+        assert_eq!(stages, vec![Stage::ReadOnly]);
+        // Each failure fixed in turn brings up the next stage's refusal, never a later one.
+        let cfg = GateConfig {
+            read_only: false,
+            ..cfg
+        };
+        let (r, stages) = traced(&cfg, &s, &bad, &no);
+        assert!(matches!(r, Err(Refusal::WrongCluster(_))), "{r:?}");
+        assert_eq!(
+            stages,
+            vec![
+                Stage::ReadOnly,
+                Stage::ProtectedContexts,
+                Stage::WrongCluster
+            ]
+        );
+        bad.insert("region".into(), "eu-west-1".into());
+        let (r, stages) = traced(&cfg, &s, &bad, &no);
+        assert!(matches!(r, Err(Refusal::Template(_))), "{r:?}");
+        assert_eq!(stages.last(), Some(&Stage::Template));
+        let (r, stages) = traced(&cfg, &s, &labels(), &no);
+        assert!(
+            matches!(&r, Err(Refusal::PreCheck(why)) if why.contains("pdb/cart in shop")),
+            "{r:?}"
+        );
+        // The first pre-check failed: the second was never asked.
+        assert_eq!(
+            stages.last(),
+            Some(&Stage::PreCheck(
+                "pdb/cart in shop allows a disruption".into()
+            ))
+        );
+        assert_eq!(stages.len(), 5);
+    }
+
+    #[test]
+    fn a_passing_plan_goes_through_every_stage_in_order() {
+        let (r, stages) = traced(&cfg(), &checked_delete(), &labels(), &Answers(true));
+        let g = r.unwrap();
+        assert_eq!(
+            stages,
+            vec![
+                Stage::ReadOnly,
+                Stage::ProtectedContexts,
+                Stage::WrongCluster,
+                Stage::Template,
+                Stage::PreCheck("pdb/cart in shop allows a disruption".into()),
+                Stage::PreCheck("promql up{namespace=\"shop\"} == 1".into()),
+            ]
+        );
+        // The protected context's stage shows in the prompt it leads to.
+        assert_eq!(g.typed.as_deref(), Some("cart-1"));
+        assert_eq!(g.checks.len(), 2);
     }
 
     #[test]
