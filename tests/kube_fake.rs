@@ -965,7 +965,7 @@ async fn kube_pre_checks_run_through_the_gate_against_the_api() {
     let checks = LiveChecks {
         kube: Some(api.runner()),
         prometheus: None,
-        simulated: false,
+        simulated: None,
     };
     let labels: BTreeMap<String, String> = [
         ("namespace".to_string(), "shop".to_string()),

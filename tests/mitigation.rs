@@ -91,12 +91,14 @@ impl World {
                         .build()
                         .unwrap();
                     // As in the demo: the simulated cluster answers the runbook's PromQL and
-                    // kube pre-checks, and says so.
+                    // kube pre-checks from its state, and says so.
                     let _ = rustls::crypto::ring::default_provider().install_default();
                     let checks = warroom::exec::checks::LiveChecks {
                         kube: None,
                         prometheus: None,
-                        simulated: true,
+                        simulated: Some(std::sync::Arc::new(std::sync::Mutex::new(
+                            self.cluster.clone(),
+                        ))),
                     };
                     let mut stages = Vec::new();
                     let result = rt
@@ -291,6 +293,40 @@ fn a_mitigation_passes_every_stage_of_the_gate_then_the_prompt_intent_execution_
             "outcome",
         ]
     );
+}
+
+#[test]
+fn the_demos_pre_checks_are_answered_from_the_simulated_cluster_and_can_fail() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x"]);
+    let Some(Overlay::Mitigation(p)) = &s.overlay else {
+        panic!("no prompt: {:?}", s.notice);
+    };
+    let shown = p.gated.prompt_lines().join("\n");
+    assert!(
+        shown.contains("> 4: 1 series (simulated cluster)"),
+        "{shown}"
+    );
+    keys(&mut w, &mut s, &["esc"]);
+    // The simulated cluster fills up: 20 catalog pods leave no 4 CPU free.
+    for (k, n) in w.cluster.workloads.iter_mut() {
+        if k.2 == "catalog" {
+            *n = 20;
+        }
+    }
+    keys(&mut w, &mut s, &["x"]);
+    assert!(s.overlay.is_none(), "no prompt for a failing pre-check");
+    let notice = s
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(
+        notice.starts_with("Pre-check failed: promql sum(kube_node_status_allocatable")
+            && notice.ends_with("0 series (simulated cluster)"),
+        "{notice}"
+    );
+    assert!(w.executed.is_empty());
 }
 
 #[test]

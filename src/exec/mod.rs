@@ -15,6 +15,7 @@ pub mod process;
 pub mod read;
 pub mod runtime;
 pub mod sim;
+pub mod sim_promql;
 pub mod template;
 pub mod tools;
 

@@ -178,7 +178,7 @@ impl ExecRuntime {
                         _ => None,
                     },
                     prometheus: self.prometheus.clone(),
-                    simulated: matches!(self.cluster, Cluster::Sim(_)),
+                    simulated: self.simulated(),
                 };
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
