@@ -466,7 +466,8 @@ pub fn build_plan(opts: &PlanOptions, req: Request<'_>) -> Result<Plan, Refusal>
         if spec.shell {
             shell_kubectl(code)?;
             let script = template::render_shell(code, &spec.declared_labels, req.labels)?;
-            Ok(vec![super::plan::SHELL.into(), "-c".into(), script])
+            let pinned = format!("{}{script}", kubectl_pin(opts, req.context));
+            Ok(vec![super::plan::SHELL.into(), "-c".into(), pinned])
         } else {
             let argv = template::render_argv(code, &spec.declared_labels, req.labels)?;
             hidden_kubectl(&argv)?;
@@ -587,9 +588,53 @@ fn hidden_kubectl(argv: &[String]) -> Result<(), Refusal> {
     }
 }
 
+/// What a `shell=true` script starts with, so the `kubectl` it runs reads the cluster the
+/// console checked: a shell function, found before any `kubectl` on `PATH` (also when the
+/// name comes from a variable), adding the active context and the configured kubeconfig.
+/// [`shell_kubectl`] refuses the ways around it (a path, `command`, `xargs`, `env`, a
+/// nested shell ...).
+pub fn kubectl_pin(opts: &PlanOptions, context: &str) -> String {
+    let q = |s: &str| {
+        shlex::try_quote(s)
+            .map(|q| q.into_owned())
+            .unwrap_or_else(|_| "''".into())
+    };
+    let kubeconfig = opts
+        .kubeconfig
+        .as_ref()
+        .map(|p| format!(" --kubeconfig={}", q(&p.display().to_string())))
+        .unwrap_or_default();
+    format!(
+        "kubectl() {{ command kubectl{kubeconfig} --context={} \"$@\"; }}\n",
+        q(context)
+    )
+}
+
+/// Words a shell command may start with before its program: keywords and assignments.
+fn shell_prefix(word: &str) -> bool {
+    matches!(
+        word,
+        "{" | "}"
+            | "!"
+            | "if"
+            | "then"
+            | "else"
+            | "elif"
+            | "fi"
+            | "do"
+            | "done"
+            | "while"
+            | "until"
+    ) || word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 /// In a `shell=true` block kubectl may only read (each `;`, `|`, `&`, `$(...)` or backtick
-/// segment is parsed; `xargs kubectl ...` and the like count): a change goes through the
-/// API as a block of its own.
+/// segment is parsed): a change goes through the API as a block of its own. And it must be
+/// a command of its own, named bare, so [`kubectl_pin`] pins it: `kubectl` by a path, after
+/// another program (`xargs`, `env`, `command`, `sh -c '...'`) or anywhere else in a word is
+/// refused.
 fn shell_kubectl(script: &str) -> Result<(), Refusal> {
     let spaced: String = script
         .chars()
@@ -604,12 +649,24 @@ fn shell_kubectl(script: &str) -> Result<(), Refusal> {
         )));
     };
     for segment in words.split(|w| w == ";") {
-        let Some(at) = segment
+        let at = segment
             .iter()
-            .position(|w| tools::program_name(w) == "kubectl")
-        else {
+            .position(|w| !shell_prefix(w))
+            .unwrap_or(segment.len());
+        if let Some(w) = segment
+            .iter()
+            .enumerate()
+            .find(|(i, w)| w.contains("kubectl") && (*i != at || w.as_str() != "kubectl"))
+            .map(|(_, w)| w)
+        {
+            return Err(Refusal::Unsupported(format!(
+                "in a shell block kubectl must be a command of its own, named bare, so the console can pin it to the checked cluster (found `{}`)",
+                sanitize::escape(w)
+            )));
+        }
+        if segment.get(at).map(String::as_str) != Some("kubectl") {
             continue;
-        };
+        }
         match parse_kubectl(&segment[at..]) {
             Ok(Kubectl::ReadOnly) => {}
             Ok(_) => {
@@ -1268,7 +1325,7 @@ mod tests {
                 argv: [
                     "/bin/sh",
                     "-c",
-                    "kubectl -n 'shop' get pods | grep 'cart-1'"
+                    "kubectl() { command kubectl --context=prod-eu \"$@\"; }\nkubectl -n 'shop' get pods | grep 'cart-1'"
                 ]
                 .map(String::from)
                 .to_vec()
@@ -1288,6 +1345,16 @@ mod tests {
             "kubectl get pods | kubectl apply -f -",
             "kubectl get pods -o name | xargs kubectl -n shop delete",
             "/usr/bin/kubectl --context=other get pods",
+            // Read-only, but out of the pin's reach: another program runs kubectl, or it
+            // is named by a path, or hidden in a word.
+            "kubectl get pods -o name | xargs kubectl -n shop describe",
+            "/usr/bin/kubectl -n shop get pods",
+            "command kubectl -n shop get pods",
+            "env kubectl -n shop get pods",
+            "sh -c 'kubectl -n shop delete pod x'",
+            "unset -f kubectl; kubectl -n shop get pods",
+            "kubectl() { :; }; kubectl get pods",
+            "kubectl-evict cart-1",
         ] {
             s.code = hidden.into();
             s.kind = ActionKind::Mitigation;
@@ -1297,6 +1364,61 @@ mod tests {
                     Err(Refusal::Unsupported(_))
                 ),
                 "{hidden}"
+            );
+        }
+    }
+
+    #[test]
+    fn kubectl_in_a_shell_block_reads_the_checked_cluster_whatever_it_is_called() {
+        let dir = tempfile::tempdir().unwrap();
+        // A stand-in kubectl on PATH that says how it was called.
+        let fake = dir.path().join("kubectl");
+        std::fs::write(&fake, "#!/bin/sh\necho \"kubectl $*\"\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cfg = GateConfig {
+            kubeconfig: Some("/etc/warroom/kube config".into()),
+            ..unprotected()
+        };
+        for (script, want) in [
+            ("kubectl -n {{namespace}} get pods | grep -c .", "1"),
+            (
+                "kubectl -n {{namespace}} get pods",
+                "kubectl --kubeconfig=/etc/warroom/kube config --context=prod-eu -n shop get pods",
+            ),
+            (
+                "{ FOO=1 kubectl -n {{namespace}} logs x; }",
+                "kubectl --kubeconfig=/etc/warroom/kube config --context=prod-eu -n shop logs x",
+            ),
+            // A name from a variable still finds the function first.
+            (
+                "k=kube; ${k}ctl -n {{namespace}} get pods",
+                "kubectl --kubeconfig=/etc/warroom/kube config --context=prod-eu -n shop get pods",
+            ),
+        ] {
+            let mut s = spec(script, ActionKind::Check, Danger::Low);
+            s.shell = true;
+            let g = run(&cfg, &s, &labels(), "prod-eu").unwrap();
+            let Target::Process { argv } = &g.plan.target else {
+                panic!("{:?}", g.plan.target)
+            };
+            let out = std::process::Command::new(&argv[0])
+                .args(&argv[1..])
+                .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+                .env("KUBECONFIG", "/somewhere/else")
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim(),
+                want,
+                "{script}"
+            );
+            assert!(
+                g.prompt_lines()
+                    .iter()
+                    .any(|l| l.contains("kubectl in it is pinned to context prod-eu")),
+                "{:?}",
+                g.prompt_lines()
             );
         }
     }

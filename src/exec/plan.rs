@@ -268,7 +268,8 @@ impl Plan {
                 out.push(format!("run:       {}", shown.join(" ")));
                 if argv.first().map(String::as_str) == Some(SHELL) {
                     out.push(format!(
-                        "shell:     runs through {SHELL}; every value is validated and quoted"
+                        "shell:     runs through {SHELL}; every value is validated and quoted; kubectl in it is pinned to context {}",
+                        e(&self.context)
                     ));
                 }
             }
