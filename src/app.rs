@@ -149,6 +149,7 @@ pub async fn perform(am: Option<&Alertmanager>, effect: Effect) -> Option<Event>
         | Effect::Execute { .. }
         | Effect::CancelExec
         | Effect::RemoveExperiments { .. }
+        | Effect::ExecuteStop(_)
         | Effect::MeasureRpo { .. }
         | Effect::ScoreDrill(_)
         | Effect::AppendDrillLog { .. } => None,
@@ -406,7 +407,8 @@ pub async fn run(opts: Options) -> anyhow::Result<u8> {
                 e @ (Effect::Gate { .. }
                 | Effect::Execute { .. }
                 | Effect::CancelExec
-                | Effect::RemoveExperiments { .. }) => exec.perform(e),
+                | Effect::RemoveExperiments { .. }
+                | Effect::ExecuteStop(_)) => exec.perform(e),
                 e @ (Effect::MeasureRpo { .. }
                 | Effect::ScoreDrill(_)
                 | Effect::AppendDrillLog { .. }) => {

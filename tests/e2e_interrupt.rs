@@ -232,7 +232,54 @@ fn after_sigkill_mid_command_the_next_start_records_an_unknown_outcome_and_warns
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("sleep-test / long-sleep"), "{text}");
     assert!(text.contains("its effect is unknown"), "{text}");
+    assert!(
+        text.contains("EFFECT UNKNOWN: it may or may not have taken effect"),
+        "{text}"
+    );
     assert!(!text.contains("NONE RECORDED"), "{text}");
+}
+
+#[test]
+fn the_cancel_key_kills_the_running_commands_group_and_journals_it_cancelled() {
+    let data = tempfile::tempdir().unwrap();
+    let mut s = live(data.path());
+    at_the_prompt(&s);
+    let pid = confirm_and_get_pid(&s);
+    assert!(group_member(pid).is_some(), "the command runs");
+    std::thread::sleep(Duration::from_millis(300));
+    // The keymap's cancel_run.
+    s.send_key(Key::Ctrl('k'));
+    assert_group_gone(pid);
+    s.wait_for_text("long-sleep: cancelled, exit -,");
+    let deadline = Instant::now() + TIMEOUT;
+    let mut recs = mitigation_records(data.path());
+    while recs.len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        recs = mitigation_records(data.path());
+    }
+    assert_eq!(recs.len(), 2, "{recs:#?}");
+    let intent: serde_json::Value = serde_json::from_str(&recs[0]).unwrap();
+    let outcome: serde_json::Value = serde_json::from_str(&recs[1]).unwrap();
+    assert_eq!(outcome["type"], "mitigation_outcome");
+    assert_eq!(outcome["id"], intent["id"]);
+    assert_eq!(outcome["outcome"], "cancelled", "{outcome}");
+    // Killed, it has no exit status of its own; how long it ran is recorded.
+    assert!(outcome["exit_code"].is_null(), "{outcome}");
+    let ms = outcome["duration_ms"].as_u64().unwrap_or_default();
+    assert!((300..60_000).contains(&ms), "{outcome}");
+    // The console is free again: nothing is running, quitting asks nothing.
+    s.send("q");
+    s.wait_exit(TIMEOUT);
+    assert_terminal_restored(&s);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["audit"])
+        .env("XDG_DATA_HOME", data.path())
+        .env("XDG_CONFIG_HOME", data.path().join("config"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("  outcome: cancelled (exit -, "), "{text}");
 }
 
 #[test]

@@ -35,9 +35,20 @@ fn scale_out_with_a_typed_confirmation_is_journaled_and_audited() {
     s.wait_for_text("Run this mitigation?");
     s.wait_for_text("scale deployment/catalog in catalog to 12 replicas");
     s.wait_for_text("type the target's name (catalog)");
-    // Enter alone does nothing.
+    // Enter alone does nothing: the prompt is still open after it, and what is typed next
+    // (keys are read in order) goes into its answer.
     s.send_key(Key::Enter);
-    s.send("catalog");
+    s.send("cat");
+    s.wait_for(
+        "the prompt still open, with the answer typed so far",
+        TIMEOUT,
+        |sc| {
+            let text = sc.contents();
+            text.contains("Run this mitigation?") && text.contains("> cat▏")
+        },
+    );
+    assert!(!s.screen_text().contains("Not confirmed"));
+    s.send("alog");
     s.send_key(Key::Enter);
     // Zoomed, the pane has room for the output under the step (the check output is there too).
     s.send("z");
@@ -86,4 +97,15 @@ fn scale_out_with_a_typed_confirmation_is_journaled_and_audited() {
         "{text}"
     );
     assert!(text.contains("outcome: succeeded (exit 0"), "{text}");
+    // The pre-check as planned, and its result as it was when confirmed.
+    assert!(
+        text.contains("    pre-check: promql sum(kube_node_status_allocatable{resource=\"cpu\"})"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "    checked: ok   promql sum(kube_node_status_allocatable{resource=\"cpu\"})"
+        ),
+        "{text}"
+    );
 }

@@ -584,7 +584,8 @@ fn finishing_records_every_open_intent_as_interrupted_before_returning() {
         },
         by: Some("tester".into()),
     };
-    // m1 ran and ended normally; m2 is running; m3 was confirmed but had not started.
+    // m1 ran and ended normally; m2 is running; m3 was confirmed but had not started; m4's
+    // API call is under way.
     writer.send(intent("fin-m1")).unwrap();
     writer
         .send(Command::Append {
@@ -598,8 +599,10 @@ fn finishing_records_every_open_intent_as_interrupted_before_returning() {
         })
         .unwrap();
     writer.send(intent("fin-m2")).unwrap();
-    interrupt::started("fin-m2");
+    interrupt::started("fin-m2", interrupt::Runner::Process);
     writer.send(intent("fin-m3")).unwrap();
+    writer.send(intent("fin-m4")).unwrap();
+    interrupt::started("fin-m4", interrupt::Runner::Kube);
     interrupt::finish("the console panicked", interrupt::FLUSH_WAIT);
     let records = warroom::incident::store::read_records(&root.path().join(&id)).unwrap();
     let outcomes: Vec<(String, String)> = records
@@ -611,7 +614,7 @@ fn finishing_records_every_open_intent_as_interrupted_before_returning() {
             _ => None,
         })
         .collect();
-    assert_eq!(outcomes.len(), 3, "{outcomes:#?}");
+    assert_eq!(outcomes.len(), 4, "{outcomes:#?}");
     assert_eq!(outcomes[0], ("fin-m1".into(), "succeeded".into()));
     assert_eq!(outcomes[1].0, "fin-m2");
     assert_eq!(
@@ -624,6 +627,16 @@ fn finishing_records_every_open_intent_as_interrupted_before_returning() {
         "{}",
         outcomes[2].1
     );
+    // An API call cannot be killed like a process group: it may have gone through.
+    assert_eq!(outcomes[3].0, "fin-m4");
+    assert_eq!(
+        outcomes[3].1,
+        "interrupted: the console panicked; the API call was under way and may have gone through: its effect is unknown, check it"
+    );
+    assert!(!outcomes[3].1.contains("process group"));
+    // The audit points it out, and only it.
+    let audit = warroom::incident::audit::render(&id, &records);
+    assert_eq!(audit.matches("EFFECT UNKNOWN").count(), 1, "{audit}");
     // Twice is harmless: nothing is open any more.
     interrupt::finish("again", interrupt::FLUSH_WAIT);
     let again = warroom::incident::store::read_records(&root.path().join(&id)).unwrap();

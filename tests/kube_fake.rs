@@ -2,7 +2,7 @@
 //! sends and expects (see `fixtures/kube-wire/`), and the tests of the kube runner against
 //! it: scale, restart, cordon, pod delete, custom resources, dry-run, 404 and 409.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -16,8 +16,11 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+use warroom::exec::gate::{self, GateConfig};
 use warroom::exec::kube::{KubeError, KubeRunner, RESTARTED_AT};
 use warroom::exec::plan::{KubeAction, Workload, chaos_kind};
+use warroom::exec::runtime::ExecRuntime;
+use warroom::state::{Effect, Event};
 
 /// One request as the server saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +51,9 @@ pub struct Cluster {
     pub events: Vec<Value>,
     /// (group, plural, namespace, name) → object.
     pub custom: BTreeMap<(String, String, String, String), Value>,
+    /// Names of objects someone else is changing right now: a change to one answers
+    /// 409 Conflict, as the API server does when its optimistic concurrency check fails.
+    pub contended: BTreeSet<String>,
     pub seen: Vec<Seen>,
 }
 
@@ -225,6 +231,23 @@ async fn handle(shared: &Mutex<Cluster>, req: Request<Incoming>) -> Response<Ful
         body: body.clone(),
     });
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // The object a change names: the last segment, or the one before `/scale`.
+    let named = match parts.as_slice() {
+        [.., kind, name, "scale"] | [.., kind, name] => Some((*kind, *name)),
+        _ => None,
+    };
+    if matches!(method.as_str(), "PATCH" | "DELETE")
+        && !parts.contains(&"chaos-mesh.org")
+        && let Some((kind, name)) = named.filter(|(_, n)| c.contended.contains(*n))
+    {
+        return status(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {kind} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+            ),
+        );
+    }
     let patch_ok = content_type.as_deref() == Some("application/merge-patch+json");
     let patch: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     match (method.as_str(), parts.as_slice()) {
@@ -586,6 +609,150 @@ async fn dry_runs_reach_the_server_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn uncordon_and_custom_resource_deletes_dry_run_too() {
+    let api = FakeApi::start(Cluster::shop()).await;
+    let r = api.runner();
+    api.cluster
+        .lock()
+        .unwrap()
+        .nodes
+        .insert("node-1".into(), true);
+    let uncordon = KubeAction::Uncordon {
+        node: "node-1".into(),
+    };
+    let said = r.apply(&uncordon, true).await.unwrap();
+    assert!(said.contains("server dry run"), "{said}");
+    assert!(
+        api.cluster.lock().unwrap().nodes["node-1"],
+        "still cordoned"
+    );
+    let seen = api.seen().pop().unwrap();
+    assert!(seen.path.contains("dryRun=All"), "{}", seen.path);
+    assert_eq!(seen.body, r#"{"spec":{"unschedulable":false}}"#);
+
+    let key = (
+        "chaos-mesh.org".to_string(),
+        "podchaos".to_string(),
+        "shop".to_string(),
+        "kill-cart".to_string(),
+    );
+    api.cluster
+        .lock()
+        .unwrap()
+        .custom
+        .insert(key.clone(), json!({"metadata": {"name": "kill-cart"}}));
+    let delete = KubeAction::DeleteCustom {
+        kind: chaos_kind("podchaos").unwrap(),
+        namespace: "shop".into(),
+        name: "kill-cart".into(),
+    };
+    let said = r.apply(&delete, true).await.unwrap();
+    assert!(said.contains("server dry run"), "{said}");
+    assert!(api.cluster.lock().unwrap().custom.contains_key(&key));
+    let seen = api.seen().pop().unwrap();
+    assert_eq!(seen.method, "DELETE");
+    assert!(
+        seen.body.contains("\"dryRun\":[\"All\"]"),
+        "the dry run is in the DeleteOptions body: {}",
+        seen.body
+    );
+    // The real delete afterwards removes it.
+    r.apply(&delete, false).await.unwrap();
+    assert!(api.cluster.lock().unwrap().custom.is_empty());
+}
+
+#[tokio::test]
+async fn conflicts_on_workloads_nodes_and_pods_are_409_errors_that_change_nothing() {
+    let mut cluster = Cluster::shop();
+    for n in ["cart", "node-1", "cart-7d9f8-abcde"] {
+        cluster.contended.insert(n.into());
+    }
+    let api = FakeApi::start(cluster).await;
+    let r = api.runner();
+    let restart = KubeAction::Restart {
+        workload: Workload::Deployment,
+        namespace: "shop".into(),
+        name: "cart".into(),
+    };
+    let cordon = KubeAction::Cordon {
+        node: "node-1".into(),
+    };
+    let pod = KubeAction::DeletePod {
+        namespace: "shop".into(),
+        name: "cart-7d9f8-abcde".into(),
+    };
+    for a in [scale_cart(9), restart, cordon, pod] {
+        let e = r.apply(&a, false).await.unwrap_err();
+        assert!(
+            matches!(&e, KubeError::Api { code: 409, reason, .. } if reason == "Conflict"),
+            "{}: {e}",
+            a.describe()
+        );
+        assert!(e.to_string().starts_with("409 Conflict: "), "{e}");
+    }
+    {
+        let c = api.cluster.lock().unwrap();
+        assert_eq!(
+            c.workloads[&("deployments".into(), "shop".into(), "cart".into())].0,
+            3
+        );
+        assert!(c.workloads.values().all(|(_, ann)| ann.is_empty()));
+        assert!(!c.nodes["node-1"]);
+        assert_eq!(c.pods.len(), 2);
+    }
+    // Through the runtime the operator sees it as a failure, not a success.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let mut rt = ExecRuntime::with_runner(GateConfig::default(), "staging", r, tx);
+    let g = gate::gate(
+        &GateConfig::default(),
+        gate::Request {
+            spec: &warroom::exec::ActionSpec {
+                runbook: "rb".into(),
+                name: "scale".into(),
+                kind: warroom::exec::ActionKind::Mitigation,
+                danger: warroom::exec::Danger::Low,
+                code: "kubectl -n shop scale deployment/cart --replicas=9".into(),
+                dry_run: None,
+                timeout: None,
+                shell: false,
+                safety_question: None,
+                declared_labels: Vec::new(),
+                prechecks: Vec::new(),
+                manifest: None,
+                experiment: None,
+                emergency: None,
+            },
+            alert: None,
+            labels: &BTreeMap::new(),
+            context: "staging",
+        },
+        &gate::NoPreChecks,
+    )
+    .await
+    .unwrap();
+    rt.perform(Effect::Execute {
+        id: "c1".into(),
+        confirmation: g.confirm("y"),
+        plan: Box::new(g),
+        dry_run: false,
+    });
+    let out = loop {
+        match rx.recv().await {
+            Some(Event::ExecDone(d)) => break d,
+            Some(_) => continue,
+            None => panic!("no answer"),
+        }
+    };
+    assert!(
+        out.outcome.starts_with("failed: 409 Conflict"),
+        "{}",
+        out.outcome
+    );
+    assert_eq!(out.exit_code, None);
+    warroom::exec::interrupt::ended("c1");
+}
+
+#[tokio::test]
 async fn restart_sets_the_annotation_kube_rs_uses() {
     let api = FakeApi::start(Cluster::shop()).await;
     let r = api.runner();
@@ -798,7 +965,7 @@ async fn kube_pre_checks_run_through_the_gate_against_the_api() {
     let checks = LiveChecks {
         kube: Some(api.runner()),
         prometheus: None,
-        simulated: false,
+        simulated: None,
     };
     let labels: BTreeMap<String, String> = [
         ("namespace".to_string(), "shop".to_string()),

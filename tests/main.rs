@@ -22,6 +22,7 @@ mod render_cache;
 mod runbook_pane;
 mod runbooks;
 mod snapshots;
+mod stop;
 mod support;
 mod theme;
 mod update;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use warroom::exec::gate::{self, GateConfig, Request};
 use warroom::exec::plan::Target;
 use warroom::exec::sim::{SIM_CONTEXT, SimCluster};
-use warroom::incident::{Journal, store};
+use warroom::incident::{Journal, RecordKind, store};
 use warroom::state::mitigation::{ExecDone, GateAnswer};
 use warroom::state::{Effect, Event, JournalStatus, Overlay, State, update};
 
@@ -32,6 +32,9 @@ struct World {
     executed: Vec<Effect>,
     /// Read-only runs (checks).
     checks: Vec<Effect>,
+    /// Every stage an action went through, in order: the gate's, then `prompt`,
+    /// `intent` (on disk), `execute`, `outcome` (on disk).
+    trace: Vec<String>,
 }
 
 impl World {
@@ -43,6 +46,7 @@ impl World {
             cfg: demo_gate(),
             executed: Vec::new(),
             checks: Vec::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -57,13 +61,20 @@ impl World {
                     update(state, Event::JournalReady(JournalStatus::Writable));
                     Event::Journaled(r)
                 }
-                Effect::Journal { kind, by } => Event::Journaled(
-                    self.journal
+                Effect::Journal { kind, by } => {
+                    let r = self
+                        .journal
                         .as_mut()
                         .unwrap()
                         .append(state.now, by, kind)
-                        .unwrap(),
-                ),
+                        .unwrap();
+                    match r.kind {
+                        RecordKind::MitigationIntent { .. } => self.trace.push("intent".into()),
+                        RecordKind::MitigationOutcome { .. } => self.trace.push("outcome".into()),
+                        _ => {}
+                    }
+                    Event::Journaled(r)
+                }
                 Effect::Gate {
                     spec,
                     alert,
@@ -80,15 +91,18 @@ impl World {
                         .build()
                         .unwrap();
                     // As in the demo: the simulated cluster answers the runbook's PromQL and
-                    // kube pre-checks, and says so.
+                    // kube pre-checks from its state, and says so.
                     let _ = rustls::crypto::ring::default_provider().install_default();
                     let checks = warroom::exec::checks::LiveChecks {
                         kube: None,
                         prometheus: None,
-                        simulated: true,
+                        simulated: Some(std::sync::Arc::new(std::sync::Mutex::new(
+                            self.cluster.clone(),
+                        ))),
                     };
+                    let mut stages = Vec::new();
                     let result = rt
-                        .block_on(gate::gate(
+                        .block_on(gate::gate_traced(
                             &cfg,
                             Request {
                                 spec: &spec,
@@ -97,13 +111,23 @@ impl World {
                                 context: SIM_CONTEXT,
                             },
                             &checks,
+                            &mut |st| stages.push(format!("{st:?}")),
                         ))
                         .map_err(|r| r.to_string());
-                    Event::Gated(Box::new(GateAnswer {
-                        dry_run,
-                        labels,
-                        result,
-                    }))
+                    self.trace.extend(stages);
+                    let more = update(
+                        state,
+                        Event::Gated(Box::new(GateAnswer {
+                            dry_run,
+                            labels,
+                            result,
+                        })),
+                    );
+                    if matches!(state.overlay, Some(Overlay::Mitigation(_))) {
+                        self.trace.push("prompt".into());
+                    }
+                    queue.extend(more);
+                    continue;
                 }
                 Effect::Execute {
                     ref id,
@@ -123,6 +147,7 @@ impl World {
                         other => panic!("the demo runs kube actions and reads, not {other:?}"),
                     };
                     let id = id.clone();
+                    self.trace.push("execute".into());
                     if plan.plan.mutating() {
                         self.executed.push(e);
                     } else {
@@ -241,6 +266,67 @@ fn a_typed_confirmation_runs_the_mitigation_between_its_journal_records() {
             .any(|l| l.contains("scaled from 8 to 12"))
     );
     assert!(s.exec.running.is_none());
+}
+
+#[test]
+fn a_mitigation_passes_every_stage_of_the_gate_then_the_prompt_intent_execution_and_outcome() {
+    let (mut w, mut s) = at_the_scale_step();
+    w.trace.clear();
+    keys(&mut w, &mut s, &["x"]);
+    keys(
+        &mut w,
+        &mut s,
+        &["c", "a", "t", "a", "l", "o", "g", "enter"],
+    );
+    assert_eq!(replicas(&w), 12);
+    assert_eq!(
+        w.trace,
+        [
+            "ReadOnly",
+            "ProtectedContexts",
+            "WrongCluster",
+            "Template",
+            "PreCheck(\"promql sum(kube_node_status_allocatable{resource=\\\"cpu\\\"}) - sum(kube_pod_container_resource_requests{resource=\\\"cpu\\\"}) > 4\")",
+            "prompt",
+            "intent",
+            "execute",
+            "outcome",
+        ]
+    );
+}
+
+#[test]
+fn the_demos_pre_checks_are_answered_from_the_simulated_cluster_and_can_fail() {
+    let (mut w, mut s) = at_the_scale_step();
+    keys(&mut w, &mut s, &["x"]);
+    let Some(Overlay::Mitigation(p)) = &s.overlay else {
+        panic!("no prompt: {:?}", s.notice);
+    };
+    let shown = p.gated.prompt_lines().join("\n");
+    assert!(
+        shown.contains("> 4: 1 series (simulated cluster)"),
+        "{shown}"
+    );
+    keys(&mut w, &mut s, &["esc"]);
+    // The simulated cluster fills up: 20 catalog pods leave no 4 CPU free.
+    for (k, n) in w.cluster.workloads.iter_mut() {
+        if k.2 == "catalog" {
+            *n = 20;
+        }
+    }
+    keys(&mut w, &mut s, &["x"]);
+    assert!(s.overlay.is_none(), "no prompt for a failing pre-check");
+    let notice = s
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(
+        notice.starts_with("Pre-check failed: promql sum(kube_node_status_allocatable")
+            && notice.ends_with("0 series (simulated cluster)"),
+        "{notice}"
+    );
+    assert!(w.executed.is_empty());
 }
 
 #[test]

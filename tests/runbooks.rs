@@ -532,17 +532,26 @@ fn kubectl_the_console_would_refuse_is_a_lint_error() {
             "{code}: {d:?}"
         );
     }
-    // In a shell block only kubectl that changes something is refused.
+    // In a shell block kubectl that changes something is refused, and so is kubectl the
+    // console cannot pin to the checked cluster (behind another program, by a path).
     let shell = good().replace("{name=df kind=check", "{name=df kind=check shell=true");
-    let text = shell.replace(
-        "diskctl -n {{namespace}} exec {{pod}} -- df -h /data",
+    for script in [
         "kubectl -n {{namespace}} get pods -o name | xargs kubectl -n {{namespace}} delete",
-    );
-    assert!(
-        lint_text(&text)
-            .iter()
-            .any(|d| d.code == "unsupported-kubectl")
-    );
+        "kubectl -n {{namespace}} get pods -o name | xargs kubectl -n {{namespace}} describe",
+        "/usr/local/bin/kubectl -n {{namespace}} get pods | grep -c Running",
+        "sh -c 'kubectl -n {{namespace}} get pods'",
+    ] {
+        let text = shell.replace(
+            "diskctl -n {{namespace}} exec {{pod}} -- df -h /data",
+            script,
+        );
+        assert!(
+            lint_text(&text)
+                .iter()
+                .any(|d| d.code == "unsupported-kubectl"),
+            "{script}"
+        );
+    }
     let text = shell.replace(
         "diskctl -n {{namespace}} exec {{pod}} -- df -h /data",
         "kubectl -n {{namespace}} get pods | grep -c Running",

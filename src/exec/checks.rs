@@ -12,7 +12,9 @@ use super::gate::{CheckResult, PreChecks};
 use super::kube::KubeRunner;
 use super::plan::{Plan, describe_check};
 use super::process;
+use super::sim::SimCluster;
 use crate::sources::prometheus::Prometheus;
+use std::sync::{Arc, Mutex};
 
 /// How long one pre-check may take.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -21,9 +23,10 @@ pub struct LiveChecks {
     pub kube: Option<KubeRunner>,
     /// The configured Prometheus (the SLO panel's), with its token and CA settings.
     pub prometheus: Option<Prometheus>,
-    /// The demo: Prometheus and Kubernetes conditions are answered by the simulation and
-    /// say so, since there is no server to ask.
-    pub simulated: bool,
+    /// The demo: PromQL and Kubernetes conditions are answered from the simulated
+    /// cluster's state (its series, replicas and PDBs) and say so, since there is no
+    /// server to ask.
+    pub simulated: Option<Arc<Mutex<SimCluster>>>,
 }
 
 impl PreChecks for LiveChecks {
@@ -33,12 +36,57 @@ impl PreChecks for LiveChecks {
         plan: &Plan,
         _labels: &BTreeMap<String, String>,
     ) -> CheckResult {
-        let (ok, detail) = match check {
-            PreCheck::Promql { .. } | PreCheck::Replicas { .. } | PreCheck::PdbHeadroom { .. }
-                if self.simulated =>
-            {
-                (true, "simulated (demo)".to_string())
-            }
+        let (ok, detail) = match (check, &self.simulated) {
+            (
+                PreCheck::Promql { .. } | PreCheck::Replicas { .. } | PreCheck::PdbHeadroom { .. },
+                Some(sim),
+            ) => simulated(sim, check, plan),
+            (check, _) => self.live(check, plan).await,
+        };
+        CheckResult {
+            check: describe_check(check),
+            ok,
+            detail,
+        }
+    }
+}
+
+/// A demo pre-check, answered from the simulated cluster as it is now.
+fn simulated(sim: &Mutex<SimCluster>, check: &PreCheck, plan: &Plan) -> (bool, String) {
+    let Ok(c) = sim.lock() else {
+        return (false, "the simulated cluster is unavailable".into());
+    };
+    let ns = |n: &Option<String>| {
+        n.clone()
+            .or_else(|| plan.namespace.clone())
+            .unwrap_or_default()
+    };
+    let (ok, detail) = match check {
+        PreCheck::Promql { query } => match c.promql(query) {
+            Ok(v) => (!v.is_empty(), format!("{} series", v.len())),
+            Err(e) => (false, e),
+        },
+        PreCheck::Replicas {
+            kind,
+            name,
+            namespace,
+            min,
+        } => match c.available(*kind, &ns(namespace), name) {
+            Ok(n) => (n >= *min, format!("{n} available")),
+            Err(e) => (false, e),
+        },
+        PreCheck::PdbHeadroom { name, namespace } => match c.pdb_headroom(&ns(namespace), name) {
+            Ok(n) => (n >= 1, format!("{n} disruptions allowed")),
+            Err(e) => (false, e),
+        },
+        _ => (false, "not simulated".into()),
+    };
+    (ok, format!("{detail} (simulated cluster)"))
+}
+
+impl LiveChecks {
+    async fn live(&self, check: &PreCheck, plan: &Plan) -> (bool, String) {
+        match check {
             PreCheck::Unsupported { text } => {
                 (false, format!("`{text}` cannot be checked automatically"))
             }
@@ -74,16 +122,9 @@ impl PreChecks for LiveChecks {
                     _ => (false, "no cluster or namespace to ask".into()),
                 }
             }
-        };
-        CheckResult {
-            check: describe_check(check),
-            ok,
-            detail,
         }
     }
-}
 
-impl LiveChecks {
     /// True when the instant query returns at least one series.
     async fn promql(&self, query: &str) -> (bool, String) {
         let Some(p) = &self.prometheus else {
@@ -159,7 +200,7 @@ mod tests {
         LiveChecks {
             kube: None,
             prometheus,
-            simulated: false,
+            simulated: None,
         }
     }
 
@@ -181,6 +222,7 @@ mod tests {
             prechecks: pre,
             manifest: None,
             experiment: None,
+            emergency: None,
         };
         let labels: BTreeMap<String, String> = [("tenant".to_string(), "acme".to_string())].into();
         gate_with(checks, spec, labels).await
@@ -279,5 +321,64 @@ mod tests {
                 "{code}: {err}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn the_demos_kube_pre_checks_read_the_simulated_cluster() {
+        let sim = Arc::new(Mutex::new(SimCluster::demo()));
+        let c = LiveChecks {
+            kube: None,
+            prometheus: None,
+            simulated: Some(sim.clone()),
+        };
+        let spec = ActionSpec {
+            runbook: "rb".into(),
+            name: "restart".into(),
+            kind: ActionKind::Mitigation,
+            danger: Danger::Low,
+            code: "kubectl -n payments rollout restart deployment/payments".into(),
+            dry_run: None,
+            timeout: None,
+            shell: false,
+            safety_question: None,
+            declared_labels: Vec::new(),
+            prechecks: Vec::new(),
+            manifest: None,
+            experiment: None,
+            emergency: None,
+        };
+        let plan = gate_with(&c, spec, BTreeMap::new()).await.unwrap().plan;
+        let run = |check: PreCheck| {
+            let c = &c;
+            let plan = &plan;
+            async move { c.run(&check, plan, &BTreeMap::new()).await }
+        };
+        let replicas = |min| PreCheck::Replicas {
+            kind: crate::exec::plan::Workload::Deployment,
+            name: "payments".into(),
+            namespace: None,
+            min,
+        };
+        let r = run(replicas(2)).await;
+        assert!(r.ok, "{r:?}");
+        assert_eq!(r.detail, "6 available (simulated cluster)");
+        assert!(!run(replicas(7)).await.ok);
+        let pdb = |name: &str| PreCheck::PdbHeadroom {
+            name: name.into(),
+            namespace: Some("payments".into()),
+        };
+        let r = run(pdb("payments")).await;
+        assert!(r.ok, "{r:?}");
+        assert_eq!(r.detail, "1 disruptions allowed (simulated cluster)");
+        // One replica fewer and the budget has no room.
+        sim.lock()
+            .unwrap()
+            .workloads
+            .values_mut()
+            .for_each(|n| *n = (*n).min(5));
+        let r = run(pdb("payments")).await;
+        assert!(!r.ok, "{r:?}");
+        let r = run(pdb("nope")).await;
+        assert!(!r.ok && r.detail.contains("not found"), "{r:?}");
     }
 }

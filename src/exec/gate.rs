@@ -200,6 +200,14 @@ impl GatedPlan {
         })
     }
 
+    /// The confirmation of an emergency stop, which asks no one: only for a plan the gate
+    /// passed as one ([`ActionSpec::emergency`]), and only to delete a chaos experiment.
+    pub fn confirm_emergency(&self) -> Option<Confirmation> {
+        emergency_stop(&self.plan).then(|| Confirmation {
+            fingerprint: self.fingerprint.clone(),
+        })
+    }
+
     /// The text recorded as the journal's intent: the plan and the checks, as shown.
     pub fn intent_text(&self) -> String {
         let mut lines = self.plan.lines();
@@ -207,6 +215,17 @@ impl GatedPlan {
         lines.push(format!("fingerprint: {}", self.fingerprint));
         lines.join("\n")
     }
+}
+
+/// An emergency stop the console may run without the prompt: it only takes something
+/// away (a chaos experiment's deletion), and waits on no check.
+fn emergency_stop(plan: &Plan) -> bool {
+    plan.emergency.is_some()
+        && plan.prechecks.is_empty()
+        && matches!(
+            plan.target,
+            Target::Kube(super::plan::KubeAction::DeleteCustom { .. })
+        )
 }
 
 /// True when the block changes something, judged from the template alone (no values yet),
@@ -225,15 +244,39 @@ pub fn is_mutating(spec: &ActionSpec, read_only_tools: &[String]) -> bool {
     shlex::split(&spec.code).is_none_or(|w| !tools::is_read_only(&w, read_only_tools))
 }
 
+/// The gate's stages, in the order it takes them ([`gate_traced`] reports each as it
+/// starts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    ReadOnly,
+    ProtectedContexts,
+    WrongCluster,
+    /// Template validation (for a chaos experiment: the safety boundary) and the plan.
+    Template,
+    /// One automatic pre-check, as described.
+    PreCheck(String),
+}
+
 /// The single gate. Returns the plan ready for the prompt, or why not.
 pub async fn gate<C: PreChecks>(
     cfg: &GateConfig,
     req: Request<'_>,
     checks: &C,
 ) -> Result<GatedPlan, Refusal> {
+    gate_traced(cfg, req, checks, &mut |_| {}).await
+}
+
+/// [`gate`], telling `stage` each stage as it starts, so the order can be checked.
+pub async fn gate_traced<C: PreChecks>(
+    cfg: &GateConfig,
+    req: Request<'_>,
+    checks: &C,
+    stage: &mut (impl FnMut(Stage) + Send),
+) -> Result<GatedPlan, Refusal> {
     let mutating = is_mutating(req.spec, &cfg.read_only_tools);
     let ctx = req.context;
     // 1. Read-only mode: the flag or config, or this context.
+    stage(Stage::ReadOnly);
     if mutating {
         if cfg.read_only {
             return Err(Refusal::ReadOnly(
@@ -248,20 +291,29 @@ pub async fn gate<C: PreChecks>(
         }
     }
     // 2. Protected contexts: allowed, but only with the target's name typed.
+    stage(Stage::ProtectedContexts);
     let protected = cfg.protected_contexts.iter().any(|c| c == ctx);
     // 3. Wrong-cluster guard.
+    stage(Stage::WrongCluster);
     if mutating {
         wrong_cluster(cfg, req.labels, ctx)?;
     }
     // 4. Template validation (a chaos experiment: the boundary), and the plan.
+    stage(Stage::Template);
     if let Some(x) = &req.spec.experiment {
         crate::gameday::boundary::check_context(&x.boundary, ctx, &cfg.protected_contexts)
             .map_err(Refusal::Boundary)?;
     }
     let (plan, fits) = resolve_with_fit(&cfg.plan_options(), req)?;
+    if req.spec.emergency.is_some() && !emergency_stop(&plan) {
+        return Err(Refusal::Unsupported(
+            "an emergency stop may only delete a chaos experiment, with no pre-checks".into(),
+        ));
+    }
     let mut results: Vec<CheckResult> = fits.into_iter().collect();
     // 5. Automatic pre-checks, in the order written; the first failure refuses.
     for c in &plan.prechecks {
+        stage(Stage::PreCheck(describe_check(c)));
         let r = checks.run(c, &plan, req.labels).await;
         if !r.ok {
             return Err(Refusal::PreCheck(format!(
@@ -368,6 +420,7 @@ fn experiment_plan(
         prechecks: Vec::new(),
         alert: req.alert.map(String::from),
         changes: true,
+        emergency: None,
     };
     let check = CheckResult {
         check: format!("boundary {}", b.describe()),
@@ -413,7 +466,8 @@ pub fn build_plan(opts: &PlanOptions, req: Request<'_>) -> Result<Plan, Refusal>
         if spec.shell {
             shell_kubectl(code)?;
             let script = template::render_shell(code, &spec.declared_labels, req.labels)?;
-            Ok(vec![super::plan::SHELL.into(), "-c".into(), script])
+            let pinned = format!("{}{script}", kubectl_pin(opts, req.context));
+            Ok(vec![super::plan::SHELL.into(), "-c".into(), pinned])
         } else {
             let argv = template::render_argv(code, &spec.declared_labels, req.labels)?;
             hidden_kubectl(&argv)?;
@@ -534,9 +588,53 @@ fn hidden_kubectl(argv: &[String]) -> Result<(), Refusal> {
     }
 }
 
+/// What a `shell=true` script starts with, so the `kubectl` it runs reads the cluster the
+/// console checked: a shell function, found before any `kubectl` on `PATH` (also when the
+/// name comes from a variable), adding the active context and the configured kubeconfig.
+/// [`shell_kubectl`] refuses the ways around it (a path, `command`, `xargs`, `env`, a
+/// nested shell ...).
+pub fn kubectl_pin(opts: &PlanOptions, context: &str) -> String {
+    let q = |s: &str| {
+        shlex::try_quote(s)
+            .map(|q| q.into_owned())
+            .unwrap_or_else(|_| "''".into())
+    };
+    let kubeconfig = opts
+        .kubeconfig
+        .as_ref()
+        .map(|p| format!(" --kubeconfig={}", q(&p.display().to_string())))
+        .unwrap_or_default();
+    format!(
+        "kubectl() {{ command kubectl{kubeconfig} --context={} \"$@\"; }}\n",
+        q(context)
+    )
+}
+
+/// Words a shell command may start with before its program: keywords and assignments.
+fn shell_prefix(word: &str) -> bool {
+    matches!(
+        word,
+        "{" | "}"
+            | "!"
+            | "if"
+            | "then"
+            | "else"
+            | "elif"
+            | "fi"
+            | "do"
+            | "done"
+            | "while"
+            | "until"
+    ) || word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 /// In a `shell=true` block kubectl may only read (each `;`, `|`, `&`, `$(...)` or backtick
-/// segment is parsed; `xargs kubectl ...` and the like count): a change goes through the
-/// API as a block of its own.
+/// segment is parsed): a change goes through the API as a block of its own. And it must be
+/// a command of its own, named bare, so [`kubectl_pin`] pins it: `kubectl` by a path, after
+/// another program (`xargs`, `env`, `command`, `sh -c '...'`) or anywhere else in a word is
+/// refused.
 fn shell_kubectl(script: &str) -> Result<(), Refusal> {
     let spaced: String = script
         .chars()
@@ -551,12 +649,24 @@ fn shell_kubectl(script: &str) -> Result<(), Refusal> {
         )));
     };
     for segment in words.split(|w| w == ";") {
-        let Some(at) = segment
+        let at = segment
             .iter()
-            .position(|w| tools::program_name(w) == "kubectl")
-        else {
+            .position(|w| !shell_prefix(w))
+            .unwrap_or(segment.len());
+        if let Some(w) = segment
+            .iter()
+            .enumerate()
+            .find(|(i, w)| w.contains("kubectl") && (*i != at || w.as_str() != "kubectl"))
+            .map(|(_, w)| w)
+        {
+            return Err(Refusal::Unsupported(format!(
+                "in a shell block kubectl must be a command of its own, named bare, so the console can pin it to the checked cluster (found `{}`)",
+                sanitize::escape(w)
+            )));
+        }
+        if segment.get(at).map(String::as_str) != Some("kubectl") {
             continue;
-        };
+        }
         match parse_kubectl(&segment[at..]) {
             Ok(Kubectl::ReadOnly) => {}
             Ok(_) => {
@@ -593,6 +703,7 @@ fn finish_plan(
         prechecks,
         alert: req.alert.map(String::from),
         changes: is_mutating(spec, &opts.read_only_tools),
+        emergency: spec.emergency.clone(),
     }
 }
 
@@ -708,6 +819,7 @@ mod tests {
             prechecks: Vec::new(),
             manifest: None,
             experiment: None,
+            emergency: None,
         }
     }
 
@@ -717,6 +829,9 @@ mod tests {
             ("pod", "cart-1"),
             ("node", "node-1"),
             ("region", "eu-west-1"),
+            // What a game-day experiment's deletion fills its template with.
+            ("kind", "podchaos"),
+            ("name", "kill-cart"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -862,7 +977,227 @@ mod tests {
             s.shell = true;
             specs.push(s);
         }
+        // The game-day's emergency stops (the abort, the kill switch, the end of the
+        // game-day): they skip the prompt, never the gate.
+        specs.push(removal("kill switch").0);
         specs
+    }
+
+    fn removal(reason: &str) -> (ActionSpec, BTreeMap<String, String>) {
+        ActionSpec::removal(
+            "gameday/g",
+            "kill-cart",
+            reason,
+            &KubeAction::DeleteCustom {
+                kind: chaos_kind("PodChaos").unwrap(),
+                namespace: "shop".into(),
+                name: "gd-kill-cart".into(),
+            },
+        )
+        .unwrap()
+    }
+
+    /// Pre-checks that fail when told to, answering by the check's description.
+    struct Answers(bool);
+    impl PreChecks for Answers {
+        async fn run(
+            &self,
+            check: &PreCheck,
+            _p: &Plan,
+            _l: &BTreeMap<String, String>,
+        ) -> CheckResult {
+            CheckResult {
+                check: describe_check(check),
+                ok: self.0,
+                detail: if self.0 { "fine" } else { "no headroom" }.into(),
+            }
+        }
+    }
+
+    fn traced(
+        cfg: &GateConfig,
+        spec: &ActionSpec,
+        labels: &BTreeMap<String, String>,
+        checks: &Answers,
+    ) -> (Result<GatedPlan, Refusal>, Vec<Stage>) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut stages = Vec::new();
+        let r = rt.block_on(gate_traced(
+            cfg,
+            Request {
+                spec,
+                alert: Some("fp1"),
+                labels,
+                context: "prod-eu",
+            },
+            checks,
+            &mut |s| stages.push(s),
+        ));
+        (r, stages)
+    }
+
+    /// A mitigation with two pre-checks: the PDB's headroom, then a PromQL condition.
+    fn checked_delete() -> ActionSpec {
+        let mut s = spec(
+            "kubectl -n {{namespace}} delete pod {{pod}}",
+            ActionKind::Mitigation,
+            Danger::Low,
+        );
+        s.prechecks = vec![
+            PreCheck::PdbHeadroom {
+                name: "cart".into(),
+                namespace: None,
+            },
+            PreCheck::Promql {
+                query: "up{namespace=\"{{namespace}}\"} == 1".into(),
+            },
+        ];
+        s
+    }
+
+    #[test]
+    fn a_plan_failing_every_stage_is_refused_by_the_first_in_order() {
+        let s = checked_delete();
+        // Read-only, the wrong cluster, a hostile label and a failing pre-check at once.
+        let mut bad = labels();
+        bad.insert("region".into(), "us-east-1".into());
+        bad.insert("pod".into(), "cart-1;reboot".into());
+        let cfg = GateConfig {
+            read_only: true,
+            region_contexts: [
+                ("eu-west-1".to_string(), "prod-eu".to_string()),
+                ("us-east-1".to_string(), "prod-us".to_string()),
+            ]
+            .into(),
+            ..cfg()
+        };
+        let no = Answers(false);
+        let (r, stages) = traced(&cfg, &s, &bad, &no);
+        assert!(matches!(r, Err(Refusal::ReadOnly(_))), "{r:?}");
+        assert_eq!(stages, vec![Stage::ReadOnly]);
+        // Each failure fixed in turn brings up the next stage's refusal, never a later one.
+        let cfg = GateConfig {
+            read_only: false,
+            ..cfg
+        };
+        let (r, stages) = traced(&cfg, &s, &bad, &no);
+        assert!(matches!(r, Err(Refusal::WrongCluster(_))), "{r:?}");
+        assert_eq!(
+            stages,
+            vec![
+                Stage::ReadOnly,
+                Stage::ProtectedContexts,
+                Stage::WrongCluster
+            ]
+        );
+        bad.insert("region".into(), "eu-west-1".into());
+        let (r, stages) = traced(&cfg, &s, &bad, &no);
+        assert!(matches!(r, Err(Refusal::Template(_))), "{r:?}");
+        assert_eq!(stages.last(), Some(&Stage::Template));
+        let (r, stages) = traced(&cfg, &s, &labels(), &no);
+        assert!(
+            matches!(&r, Err(Refusal::PreCheck(why)) if why.contains("pdb/cart in shop")),
+            "{r:?}"
+        );
+        // The first pre-check failed: the second was never asked.
+        assert_eq!(
+            stages.last(),
+            Some(&Stage::PreCheck(
+                "pdb/cart in shop allows a disruption".into()
+            ))
+        );
+        assert_eq!(stages.len(), 5);
+    }
+
+    #[test]
+    fn a_passing_plan_goes_through_every_stage_in_order() {
+        let (r, stages) = traced(&cfg(), &checked_delete(), &labels(), &Answers(true));
+        let g = r.unwrap();
+        assert_eq!(
+            stages,
+            vec![
+                Stage::ReadOnly,
+                Stage::ProtectedContexts,
+                Stage::WrongCluster,
+                Stage::Template,
+                Stage::PreCheck("pdb/cart in shop allows a disruption".into()),
+                Stage::PreCheck("promql up{namespace=\"shop\"} == 1".into()),
+            ]
+        );
+        // The protected context's stage shows in the prompt it leads to.
+        assert_eq!(g.typed.as_deref(), Some("cart-1"));
+        assert_eq!(g.checks.len(), 2);
+    }
+
+    #[test]
+    fn emergency_stops_pass_the_whole_gate_and_only_a_deletion_skips_the_prompt() {
+        let (s, l) = removal("abort");
+        let g = run(&unprotected(), &s, &l, "prod-eu").unwrap();
+        assert_eq!(
+            g.plan.target,
+            Target::Kube(KubeAction::DeleteCustom {
+                kind: chaos_kind("PodChaos").unwrap(),
+                namespace: "shop".into(),
+                name: "gd-kill-cart".into(),
+            })
+        );
+        let c = g.confirm_emergency().expect("a stop confirms itself");
+        assert!(c.binds(&g));
+        assert!(
+            g.intent_text()
+                .contains("stop:      emergency stop (abort): no prompt"),
+            "{}",
+            g.intent_text()
+        );
+        // Read-only comes first, as for every action.
+        let ro = GateConfig {
+            read_only: true,
+            ..unprotected()
+        };
+        assert!(matches!(
+            run(&ro, &s, &l, "prod-eu"),
+            Err(Refusal::ReadOnly(_))
+        ));
+        // The journal's values are validated like any label's.
+        let mut bad = l.clone();
+        bad.insert("name".into(), "x;reboot".into());
+        assert!(matches!(
+            run(&unprotected(), &s, &bad, "prod-eu"),
+            Err(Refusal::Template(_))
+        ));
+        // Nothing else may be an emergency stop: not another action, not one with checks.
+        let mut scale = spec(
+            "kubectl -n {{namespace}} scale deployment/cart --replicas=0",
+            ActionKind::Mitigation,
+            Danger::Low,
+        );
+        scale.emergency = Some("abort".into());
+        assert!(matches!(
+            run(&unprotected(), &scale, &l, "prod-eu"),
+            Err(Refusal::Unsupported(_))
+        ));
+        let mut checked = s.clone();
+        checked.prechecks = vec![PreCheck::Promql { query: "up".into() }];
+        assert!(matches!(
+            run(&unprotected(), &checked, &l, "prod-eu"),
+            Err(Refusal::Unsupported(_))
+        ));
+        // A plan that is no stop never confirms itself, whatever it deletes.
+        let mut plain = s.clone();
+        plain.emergency = None;
+        let g = run(&unprotected(), &plain, &l, "prod-eu").unwrap();
+        assert!(g.confirm_emergency().is_none());
+        assert!(
+            ActionSpec::removal(
+                "gameday/g",
+                "x",
+                "abort",
+                &KubeAction::Cordon { node: "n".into() }
+            )
+            .is_none()
+        );
     }
 
     /// Each sample stands for the action it is listed for: the exhaustive list above
@@ -990,7 +1325,7 @@ mod tests {
                 argv: [
                     "/bin/sh",
                     "-c",
-                    "kubectl -n 'shop' get pods | grep 'cart-1'"
+                    "kubectl() { command kubectl --context=prod-eu \"$@\"; }\nkubectl -n 'shop' get pods | grep 'cart-1'"
                 ]
                 .map(String::from)
                 .to_vec()
@@ -1010,6 +1345,16 @@ mod tests {
             "kubectl get pods | kubectl apply -f -",
             "kubectl get pods -o name | xargs kubectl -n shop delete",
             "/usr/bin/kubectl --context=other get pods",
+            // Read-only, but out of the pin's reach: another program runs kubectl, or it
+            // is named by a path, or hidden in a word.
+            "kubectl get pods -o name | xargs kubectl -n shop describe",
+            "/usr/bin/kubectl -n shop get pods",
+            "command kubectl -n shop get pods",
+            "env kubectl -n shop get pods",
+            "sh -c 'kubectl -n shop delete pod x'",
+            "unset -f kubectl; kubectl -n shop get pods",
+            "kubectl() { :; }; kubectl get pods",
+            "kubectl-evict cart-1",
         ] {
             s.code = hidden.into();
             s.kind = ActionKind::Mitigation;
@@ -1019,6 +1364,61 @@ mod tests {
                     Err(Refusal::Unsupported(_))
                 ),
                 "{hidden}"
+            );
+        }
+    }
+
+    #[test]
+    fn kubectl_in_a_shell_block_reads_the_checked_cluster_whatever_it_is_called() {
+        let dir = tempfile::tempdir().unwrap();
+        // A stand-in kubectl on PATH that says how it was called.
+        let fake = dir.path().join("kubectl");
+        std::fs::write(&fake, "#!/bin/sh\necho \"kubectl $*\"\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cfg = GateConfig {
+            kubeconfig: Some("/etc/warroom/kube config".into()),
+            ..unprotected()
+        };
+        for (script, want) in [
+            ("kubectl -n {{namespace}} get pods | grep -c .", "1"),
+            (
+                "kubectl -n {{namespace}} get pods",
+                "kubectl --kubeconfig=/etc/warroom/kube config --context=prod-eu -n shop get pods",
+            ),
+            (
+                "{ FOO=1 kubectl -n {{namespace}} logs x; }",
+                "kubectl --kubeconfig=/etc/warroom/kube config --context=prod-eu -n shop logs x",
+            ),
+            // A name from a variable still finds the function first.
+            (
+                "k=kube; ${k}ctl -n {{namespace}} get pods",
+                "kubectl --kubeconfig=/etc/warroom/kube config --context=prod-eu -n shop get pods",
+            ),
+        ] {
+            let mut s = spec(script, ActionKind::Check, Danger::Low);
+            s.shell = true;
+            let g = run(&cfg, &s, &labels(), "prod-eu").unwrap();
+            let Target::Process { argv } = &g.plan.target else {
+                panic!("{:?}", g.plan.target)
+            };
+            let out = std::process::Command::new(&argv[0])
+                .args(&argv[1..])
+                .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+                .env("KUBECONFIG", "/somewhere/else")
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim(),
+                want,
+                "{script}"
+            );
+            assert!(
+                g.prompt_lines()
+                    .iter()
+                    .any(|l| l.contains("kubectl in it is pinned to context prod-eu")),
+                "{:?}",
+                g.prompt_lines()
             );
         }
     }

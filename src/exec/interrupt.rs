@@ -20,21 +20,31 @@ use crate::sources::journal::Command;
 /// How long the console waits at exit for the interrupted outcomes to be on disk.
 pub const FLUSH_WAIT: Duration = Duration::from_secs(3);
 
-/// Mitigations running now, by intent id, with when they started.
-static STARTED: Mutex<BTreeMap<String, Instant>> = Mutex::new(BTreeMap::new());
+/// What carries a mitigation out: it decides what an interruption leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runner {
+    /// A process group, which the console kills on its way out.
+    Process,
+    /// A Kubernetes API call: once sent it cannot be called back, so an interruption
+    /// leaves its effect unknown.
+    Kube,
+}
+
+/// Mitigations running now, by intent id, with when they started and on what.
+static STARTED: Mutex<BTreeMap<String, (Instant, Runner)>> = Mutex::new(BTreeMap::new());
 
 /// The journal thread's command queue, once it runs.
 static JOURNAL: Mutex<Option<UnboundedSender<Command>>> = Mutex::new(None);
 
 /// A confirmed mitigation starts running.
-pub fn started(id: &str) {
+pub fn started(id: &str, runner: Runner) {
     if let Ok(mut s) = STARTED.lock() {
-        s.insert(id.to_string(), Instant::now());
+        s.insert(id.to_string(), (Instant::now(), runner));
     }
 }
 
-/// Its outcome is recorded: forget it. Returns when it started, if it did.
-pub fn ended(id: &str) -> Option<Instant> {
+/// Its outcome is recorded: forget it. Returns when it started and on what, if it did.
+pub fn ended(id: &str) -> Option<(Instant, Runner)> {
     STARTED.lock().ok().and_then(|mut s| s.remove(id))
 }
 
@@ -45,13 +55,25 @@ pub fn register_journal(tx: UnboundedSender<Command>) {
     }
 }
 
-/// The outcome text for an intent that had no outcome when the console ended.
-pub fn interrupted_text(why: &str, started: bool) -> String {
-    if started {
-        format!("interrupted: {why}; its process group was killed")
-    } else {
-        format!("interrupted before it started: {why}; nothing ran")
+/// The outcome text for an intent that had no outcome when the console ended: a process
+/// was killed with its group; an API call may have gone through, so its effect is unknown.
+pub fn interrupted_text(why: &str, started: Option<Runner>) -> String {
+    match started {
+        Some(Runner::Process) => format!("interrupted: {why}; its process group was killed"),
+        Some(Runner::Kube) => format!(
+            "interrupted: {why}; the API call was under way and may have gone through: {EFFECT_UNKNOWN}, check it"
+        ),
+        None => format!("interrupted before it started: {why}; nothing ran"),
     }
+}
+
+/// What every outcome whose effect nobody knows says.
+pub const EFFECT_UNKNOWN: &str = "its effect is unknown";
+
+/// The outcome leaves the action's effect unknown (a kube call cut short, a console killed
+/// while it ran): the audit and the screen point it out.
+pub fn effect_unknown(outcome: &str) -> bool {
+    outcome.contains(EFFECT_UNKNOWN)
 }
 
 /// The console is ending: kill every running command's process group, then record every

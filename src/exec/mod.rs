@@ -15,6 +15,7 @@ pub mod process;
 pub mod read;
 pub mod runtime;
 pub mod sim;
+pub mod sim_promql;
 pub mod template;
 pub mod tools;
 
@@ -110,6 +111,12 @@ pub struct ActionSpec {
     /// A chaos game-day's experiment: the gate checks the manifest against the boundary
     /// and the plan creates it; `code` is then only a description.
     pub experiment: Option<crate::gameday::ChaosRequest>,
+    /// An emergency stop, with why (`abort`, `kill switch`, `game-day ended`): the
+    /// deletion of a game-day's experiment. It passes the whole gate and is journaled
+    /// before and after like any action, but runs without the interactive prompt
+    /// ([`gate::GatedPlan::confirm_emergency`]); the gate refuses it for anything but the
+    /// deletion of a chaos experiment. Never set from a runbook.
+    pub emergency: Option<String>,
 }
 
 impl ActionSpec {
@@ -143,9 +150,57 @@ impl ActionSpec {
                 crate::runbook::KubeVerb::Delete => ManifestVerb::Delete,
             }),
             experiment: None,
+            emergency: None,
         }
     }
+
+    /// The emergency stop that deletes one game-day experiment, and the values its
+    /// template takes (the journal's namespace, kind and object name, validated by the
+    /// gate like any label). `None` for anything but the deletion of a chaos experiment.
+    pub fn removal(
+        runbook: &str,
+        experiment: &str,
+        reason: &str,
+        action: &plan::KubeAction,
+    ) -> Option<(ActionSpec, std::collections::BTreeMap<String, String>)> {
+        let plan::KubeAction::DeleteCustom {
+            kind,
+            namespace,
+            name,
+        } = action
+        else {
+            return None;
+        };
+        let labels = [
+            ("namespace", namespace.as_str()),
+            ("kind", kind.plural.as_str()),
+            ("name", name.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let spec = ActionSpec {
+            runbook: runbook.to_string(),
+            name: format!("remove {experiment}"),
+            kind: ActionKind::Mitigation,
+            danger: Danger::Low,
+            code: "kubectl -n {{namespace}} delete {{kind}} {{name}}".into(),
+            dry_run: None,
+            timeout: Some(REMOVE_TIMEOUT),
+            shell: false,
+            safety_question: None,
+            declared_labels: vec!["namespace".into(), "kind".into(), "name".into()],
+            prechecks: Vec::new(),
+            manifest: None,
+            experiment: None,
+            emergency: Some(reason.to_string()),
+        };
+        Some((spec, labels))
+    }
 }
+
+/// How long one attempt at deleting a game-day experiment may take.
+pub const REMOVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A runbook pre-check block as the gate runs it. Kube checks are read as
 /// `deployment/NAME [-n NS] available [N]` (or `statefulset/...`: at least N, default 1,

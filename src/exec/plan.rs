@@ -175,6 +175,10 @@ impl KubeAction {
     }
 }
 
+/// How [`Plan::lines`] starts the line of an emergency stop (the audit and the postmortem
+/// recognise such an intent by it).
+pub const EMERGENCY_LINE: &str = "stop:      ";
+
 /// The shell a `shell=true` block runs through, as `SHELL -c SCRIPT`.
 pub const SHELL: &str = "/bin/sh";
 
@@ -220,6 +224,9 @@ pub struct Plan {
     /// The gate judged the block to change something ([`super::gate::is_mutating`]): a
     /// mitigation, or a check whose command is not known to only read.
     pub changes: bool,
+    /// An emergency stop and why ([`super::ActionSpec::emergency`]): shown, so the
+    /// journal's intent says it ran without a prompt.
+    pub emergency: Option<String>,
 }
 
 impl Plan {
@@ -261,7 +268,8 @@ impl Plan {
                 out.push(format!("run:       {}", shown.join(" ")));
                 if argv.first().map(String::as_str) == Some(SHELL) {
                     out.push(format!(
-                        "shell:     runs through {SHELL}; every value is validated and quoted"
+                        "shell:     runs through {SHELL}; every value is validated and quoted; kubectl in it is pinned to context {}",
+                        e(&self.context)
                     ));
                 }
             }
@@ -302,6 +310,12 @@ impl Plan {
         }
         if let Some(q) = &self.safety_question {
             out.push(format!("question:  {}", e(q)));
+        }
+        if let Some(why) = &self.emergency {
+            out.push(format!(
+                "{EMERGENCY_LINE}emergency stop ({}): no prompt; journaled before and after",
+                e(why)
+            ));
         }
         out
     }
@@ -681,6 +695,7 @@ mod tests {
             prechecks: Vec::new(),
             alert: Some("abc".into()),
             changes: true,
+            emergency: None,
         };
         let f = plan.fingerprint(&[]);
         assert_eq!(f, plan.clone().fingerprint(&[]));
@@ -711,6 +726,7 @@ mod tests {
             prechecks: Vec::new(),
             alert: None,
             changes: true,
+            emergency: None,
         };
         let text = plan.lines().join("\n");
         assert!(text.contains("run:       echo 'a b' x\\u{200B}y"), "{text}");

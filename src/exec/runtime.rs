@@ -1,5 +1,5 @@
 //! The runtime's half of running commands: performs [`Effect::Gate`], [`Effect::Execute`],
-//! [`Effect::CancelExec`] and [`Effect::RemoveExperiments`] on tasks and reports back as
+//! [`Effect::CancelExec`], [`Effect::RemoveExperiments`] and [`Effect::ExecuteStop`] on tasks and reports back as
 //! events, so the loop never blocks on a process or the API.
 
 use std::path::Path;
@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::checks::LiveChecks;
-use super::gate::{self, GateConfig, Request};
+use super::gate::{self, GateConfig, NoPreChecks, Request};
 use super::kube::{KubeError, KubeRunner};
 use super::plan::{DryRun, KubeAction, Target};
 use super::process;
 use super::sim::{SIM_CONTEXT, SimCluster};
+use super::{ActionSpec, REMOVE_TIMEOUT};
 use crate::sources::prometheus::Prometheus;
 use crate::state::gameday::{RemoveTarget, Removed};
 use crate::state::mitigation::{ExecDone, GateAnswer, plan_argv};
+use crate::state::stop::{StopGated, StopRun, Stopped};
 use crate::state::{Effect, Event};
 
 /// Where kube actions go.
@@ -176,7 +178,7 @@ impl ExecRuntime {
                         _ => None,
                     },
                     prometheus: self.prometheus.clone(),
-                    simulated: matches!(self.cluster, Cluster::Sim(_)),
+                    simulated: self.simulated(),
                 };
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
@@ -210,7 +212,13 @@ impl ExecRuntime {
                     && confirmation.as_ref().is_some_and(|c| c.binds(&plan))
                 {
                     // From here on an exit records it as interrupted, not as never started.
-                    super::interrupt::started(&id);
+                    let runner = match plan.plan.target {
+                        Target::Kube(_) => super::interrupt::Runner::Kube,
+                        Target::Process { .. } | Target::KubeRead(_) => {
+                            super::interrupt::Runner::Process
+                        }
+                    };
+                    super::interrupt::started(&id, runner);
                 }
                 let tx = self.tx.clone();
                 let cluster = self.cluster.clone();
@@ -254,9 +262,11 @@ impl ExecRuntime {
                     }
                     if let Target::KubeRead(read) = &plan.plan.target {
                         let answer = match &cluster {
+                            // A read changes nothing: cancelling it only stops the wait.
                             Cluster::Api(k) => tokio::select! {
                                 r = k.read(read) => r.map_err(|e| e.to_string()),
                                 _ = tokio::time::sleep(timeout) => Err("timed out".to_string()),
+                                _ = cancelled(cancel_rx) => Err(CANCELLED.to_string()),
                             },
                             Cluster::Sim(s) => s
                                 .lock()
@@ -276,6 +286,7 @@ impl ExecRuntime {
                                 }
                                 done(Some(code), "exited".into())
                             }
+                            Err(e) if e == CANCELLED => done(None, e),
                             Err(e) => {
                                 let e = crate::sanitize::escape(&e).into_owned();
                                 let _ = tx.send(Event::ExecLine(format!("! {e}"))).await;
@@ -311,13 +322,22 @@ impl ExecRuntime {
             Effect::RemoveExperiments { reason, targets } => {
                 for t in targets {
                     let tx = self.tx.clone();
-                    let cluster = self.cluster.clone();
+                    let cfg = self.gate.clone();
+                    let context = self.context.clone();
                     let reason = reason.clone();
                     tokio::spawn(async move {
-                        let removed = remove(&cluster, t, reason).await;
-                        let _ = tx.send(Event::ExperimentRemoved(removed)).await;
+                        let event = gate_stop(&cfg, &context, t, reason).await;
+                        let _ = tx.send(event).await;
                     });
                 }
+            }
+            Effect::ExecuteStop(run) => {
+                let tx = self.tx.clone();
+                let cluster = self.cluster.clone();
+                tokio::spawn(async move {
+                    let stopped = execute_stop(&cluster, *run).await;
+                    let _ = tx.send(Event::ExperimentRemoved(stopped)).await;
+                });
             }
             _ => {}
         }
@@ -326,10 +346,80 @@ impl ExecRuntime {
 
 /// Attempts at deleting one experiment before the console reports it could not.
 const REMOVE_ATTEMPTS: u32 = 3;
-const REMOVE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Deletes one experiment, with no prompt and no gate: removal is the safe direction. A
-/// 404 means it is already gone; other failures are retried a few times.
+/// An experiment's deletion at the gate, as an emergency stop: read-only mode and the
+/// rest refuse it like any action ([`Event::ExperimentRemoved`], not deleted); what
+/// passes goes back for its intent record ([`Event::StopGated`]).
+async fn gate_stop(cfg: &GateConfig, context: &str, t: RemoveTarget, reason: String) -> Event {
+    let Some((spec, labels)) = ActionSpec::removal(&t.runbook, &t.experiment, &reason, &t.action)
+    else {
+        return refused_stop(&t, &reason, "not a chaos experiment's deletion");
+    };
+    let req = Request {
+        spec: &spec,
+        alert: None,
+        labels: &labels,
+        context,
+    };
+    match gate::gate(cfg, req, &NoPreChecks).await {
+        Ok(gated) if gated.plan.target == Target::Kube(t.action.clone()) => {
+            Event::StopGated(Box::new(StopGated {
+                reason,
+                target: t,
+                gated,
+            }))
+        }
+        Ok(_) => refused_stop(&t, &reason, "the plan is not the deletion asked for"),
+        Err(why) => {
+            tracing::warn!(experiment = %t.experiment, "deletion refused: {why}");
+            refused_stop(&t, &reason, &why.to_string())
+        }
+    }
+}
+
+fn refused_stop(t: &RemoveTarget, reason: &str, why: &str) -> Event {
+    Event::ExperimentRemoved(Stopped {
+        intent: None,
+        duration_ms: 0,
+        removed: crate::state::stop::refused(t, reason, why),
+    })
+}
+
+/// Carries out a gated emergency stop: only with its own confirmation, only the deletion
+/// the gate passed.
+async fn execute_stop(cluster: &Cluster, run: StopRun) -> Stopped {
+    let started = Instant::now();
+    let StopRun {
+        id,
+        reason,
+        target,
+        gated,
+        confirmation,
+    } = run;
+    let bound = confirmation.binds(&gated)
+        && gated.confirm_emergency().is_some()
+        && gated.plan.target == Target::Kube(target.action.clone());
+    if !bound {
+        return Stopped {
+            intent: id,
+            duration_ms: 0,
+            removed: crate::state::stop::refused(&target, &reason, "not the stop the gate passed"),
+        };
+    }
+    if let Some(id) = &id {
+        // From here on an exit records it as interrupted, its effect unknown.
+        super::interrupt::started(id, super::interrupt::Runner::Kube);
+    }
+    let removed = remove(cluster, target, reason).await;
+    Stopped {
+        intent: id,
+        duration_ms: started.elapsed().as_millis() as u64,
+        removed,
+    }
+}
+
+/// Deletes one experiment the gate passed. A 404 means it is already gone; other
+/// failures are retried a few times.
 async fn remove(cluster: &Cluster, t: RemoveTarget, reason: String) -> Removed {
     let object = t.action.target_name();
     let mut last = String::new();
@@ -405,11 +495,6 @@ async fn run_kube(
     cancel: oneshot::Receiver<()>,
     done: &impl Fn(Option<i32>, String) -> Event,
 ) -> Event {
-    let cancelled = async {
-        if cancel.await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
     tokio::select! {
         r = cluster.apply(action, dry_run) => match r {
             Ok(said) => {
@@ -422,7 +507,25 @@ async fn run_kube(
             }
         },
         _ = tokio::time::sleep(timeout) => done(None, "timed out".into()),
-        _ = cancelled => done(None, "cancelled".into()),
+        // The request may already be at the API server: dropping it calls nothing back.
+        _ = cancelled(cancel) => done(None, if dry_run {
+            CANCELLED.to_string()
+        } else {
+            format!(
+                "{CANCELLED}: the API call may have gone through: {}, check it",
+                super::interrupt::EFFECT_UNKNOWN
+            )
+        }),
+    }
+}
+
+/// What a cancelled run's outcome starts with.
+const CANCELLED: &str = "cancelled";
+
+/// Resolves when the cancel key is pressed; never, if the sender is dropped.
+async fn cancelled(cancel: oneshot::Receiver<()>) {
+    if cancel.await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -434,12 +537,20 @@ mod tests {
     use std::collections::BTreeMap;
 
     async fn gated(replicas: u32) -> GatedPlan {
+        gated_code(
+            &format!("kubectl -n catalog scale deployment/catalog --replicas={replicas}"),
+            ActionKind::Mitigation,
+        )
+        .await
+    }
+
+    async fn gated_code(code: &str, kind: ActionKind) -> GatedPlan {
         let spec = ActionSpec {
             runbook: "rb".into(),
             name: "scale".into(),
-            kind: ActionKind::Mitigation,
+            kind,
             danger: Danger::Low,
-            code: format!("kubectl -n catalog scale deployment/catalog --replicas={replicas}"),
+            code: code.to_string(),
             dry_run: None,
             timeout: None,
             shell: false,
@@ -448,6 +559,7 @@ mod tests {
             prechecks: Vec::new(),
             manifest: None,
             experiment: None,
+            emergency: None,
         };
         let labels = BTreeMap::new();
         let cfg = GateConfig::default();
@@ -511,5 +623,58 @@ mod tests {
         let out = execute(&mut rt, &mut rx, exec(plan.confirm("y"))).await;
         assert_eq!(out, "succeeded");
         assert_eq!(replicas(&rt), 12);
+    }
+
+    /// An API server that takes connections and never answers.
+    async fn stalled_api() -> (KubeRunner, tokio::task::JoinHandle<()>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((c, _)) = l.accept().await {
+                held.push(c);
+            }
+        });
+        (KubeRunner::for_url(&url).unwrap(), task)
+    }
+
+    #[tokio::test]
+    async fn the_cancel_key_ends_api_reads_and_calls_and_a_cancelled_call_is_of_unknown_effect() {
+        let (runner, task) = stalled_api().await;
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut rt = ExecRuntime::with_runner(GateConfig::default(), SIM_CONTEXT, runner, tx);
+        let read = gated_code("kubectl -n catalog get pods", ActionKind::Check).await;
+        assert!(matches!(read.plan.target, Target::KubeRead(_)));
+        let scale = gated(12).await;
+        for (plan, confirmation, want) in [
+            (read.clone(), None, "cancelled".to_string()),
+            (
+                scale.clone(),
+                scale.confirm("y"),
+                "cancelled: the API call may have gone through: its effect is unknown, check it"
+                    .to_string(),
+            ),
+        ] {
+            rt.perform(Effect::Execute {
+                id: "m1".into(),
+                plan: Box::new(plan),
+                confirmation,
+                dry_run: false,
+            });
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let asked = Instant::now();
+            rt.perform(Effect::CancelExec);
+            let out = loop {
+                match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                    Ok(Some(Event::ExecDone(d))) => break d.outcome,
+                    Ok(Some(_)) => continue,
+                    other => panic!("no answer to the cancel: {other:?}"),
+                }
+            };
+            assert_eq!(out, want);
+            assert!(asked.elapsed() < Duration::from_secs(2));
+        }
+        super::super::interrupt::ended("m1");
+        task.abort();
     }
 }

@@ -23,6 +23,9 @@ pub struct SimCluster {
     pub custom: BTreeSet<(String, String, String)>,
     /// Chaos experiments in the cluster: when created, and their `spec.duration`.
     pub chaos: BTreeMap<(String, String, String), (Instant, Option<Duration>)>,
+    /// PodDisruptionBudgets: (namespace, name) → `minAvailable` of the deployment of the
+    /// same name.
+    pub pdbs: BTreeMap<(String, String), i32>,
 }
 
 fn not_found(what: &str, name: &str) -> KubeError {
@@ -51,7 +54,30 @@ impl SimCluster {
         for n in ["node-a", "node-b", "node-c"] {
             c.nodes.insert(n.into(), false);
         }
+        c.pdbs.insert(("catalog".into(), "catalog".into()), 6);
+        c.pdbs.insert(("payments".into(), "payments".into()), 5);
         c
+    }
+
+    /// A workload's available replicas (every simulated replica is available).
+    pub fn available(&self, kind: Workload, namespace: &str, name: &str) -> Result<i32, String> {
+        self.workloads
+            .get(&(kind, namespace.to_string(), name.to_string()))
+            .copied()
+            .ok_or_else(|| not_found(kind.as_str(), name).to_string())
+    }
+
+    /// A PodDisruptionBudget's `disruptionsAllowed`: its deployment's available replicas
+    /// above `minAvailable`.
+    pub fn pdb_headroom(&self, namespace: &str, name: &str) -> Result<i32, String> {
+        let min = self
+            .pdbs
+            .get(&(namespace.to_string(), name.to_string()))
+            .ok_or_else(|| not_found("poddisruptionbudgets.policy", name).to_string())?;
+        let up = self
+            .available(Workload::Deployment, namespace, name)
+            .unwrap_or(0);
+        Ok((up - min).max(0))
     }
 
     /// Does what the API server would; with `dry_run`, only answers.

@@ -50,6 +50,12 @@ pub fn render(id: &str, records: &[Record]) -> String {
                             code.map_or_else(|| "-".to_string(), |c| c.to_string()),
                             t.format("%H:%M:%SZ")
                         );
+                        if crate::exec::interrupt::effect_unknown(&what) {
+                            let _ = writeln!(
+                                out,
+                                "  EFFECT UNKNOWN: it may or may not have taken effect; check the system before acting again"
+                            );
+                        }
                     }
                     None => {
                         let _ = writeln!(
@@ -131,5 +137,20 @@ mod tests {
         assert!(text.contains("    checked:   ok pdb"));
         assert!(text.contains("outcome: succeeded (exit 0, 12 ms"));
         assert!(text.contains("NONE RECORDED"));
+        assert!(!text.contains("EFFECT UNKNOWN"), "{text}");
+        // A console killed mid-run (found at the next start): the audit says to check.
+        let mut killed = records.clone();
+        killed.push(rec(
+            4,
+            RecordKind::MitigationOutcome {
+                id: "m2".into(),
+                exit_code: None,
+                duration_ms: 0,
+                outcome: crate::state::mitigation::UNKNOWN_OUTCOME.into(),
+            },
+        ));
+        let text = render("inc-1", &killed);
+        assert!(text.contains("  EFFECT UNKNOWN: it may or may not have taken effect"));
+        assert_eq!(text.matches("EFFECT UNKNOWN").count(), 1, "{text}");
     }
 }

@@ -110,6 +110,13 @@ fn describe(r: &Record, names: &BTreeMap<String, String>) -> Option<String> {
             exit_code.map_or("none (killed or timed out)".into(), |c| c.to_string()),
             duration_ms
         ),
+        RecordKind::MitigationIntent { name, plan, .. }
+            if plan
+                .lines()
+                .any(|l| l.starts_with(crate::exec::plan::EMERGENCY_LINE)) =>
+        {
+            format!("Emergency stop `{name}` journaled: {plan}")
+        }
         RecordKind::MitigationIntent {
             name,
             plan,

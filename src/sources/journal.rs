@@ -165,8 +165,8 @@ fn interrupt(
         let kind = RecordKind::MitigationOutcome {
             id: id.clone(),
             exit_code: None,
-            duration_ms: started.map_or(0, |t| t.elapsed().as_millis() as u64),
-            outcome: crate::exec::interrupt::interrupted_text(why, started.is_some()),
+            duration_ms: started.map_or(0, |(t, _)| t.elapsed().as_millis() as u64),
+            outcome: crate::exec::interrupt::interrupted_text(why, started.map(|(_, r)| r)),
         };
         match journal.append(Utc::now(), None, kind) {
             Ok(record) => {

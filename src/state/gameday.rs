@@ -28,6 +28,10 @@ const CREATE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const SAFETY_QUESTION: &str =
     "Does on-call know a game-day is running, and is someone watching the SLO dashboards?";
 
+/// A read-only console (`--read-only`, `read_only: true`) deletes nothing: the gate would
+/// refuse each deletion, so the abort and the kill switch say so instead.
+const READ_ONLY_STOP: &str = "Read-only: this console deletes nothing (--read-only or read_only: true); use the kill switch of a console that may act, or kubectl";
+
 /// The game-day on screen.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GameDayView {
@@ -50,6 +54,8 @@ pub struct GameDayView {
 /// One experiment to delete.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoveTarget {
+    /// The game-day's `runbook` id: the emergency stop's intent record names it.
+    pub runbook: String,
     pub experiment: String,
     pub action: KubeAction,
 }
@@ -330,6 +336,7 @@ fn targets(state: &State) -> Vec<RemoveTarget> {
         .filter(|e| !state.gameday.removing.contains(&e.name))
         .filter_map(|e| {
             Some(RemoveTarget {
+                runbook: run::runbook_id(&run.name),
                 experiment: e.name.clone(),
                 action: KubeAction::DeleteCustom {
                     kind: chaos_kind(&e.kind)?,
@@ -387,6 +394,10 @@ fn trip(
     let targets = targets(state);
     let creating = creating(state);
     if targets.is_empty() && creating.is_empty() {
+        return Vec::new();
+    }
+    if state.read_only {
+        state.notify(format!("ABORT: {detail}; {READ_ONLY_STOP}"));
         return Vec::new();
     }
     let Some(run) = &state.gameday.run else {
@@ -447,6 +458,10 @@ pub fn kill_switch(state: &mut State) -> Vec<Effect> {
         let text =
             format!("Read-only: {why}; the console running the game-day has the kill switch");
         state.notify(text);
+        return Vec::new();
+    }
+    if state.read_only {
+        state.notify(READ_ONLY_STOP);
         return Vec::new();
     }
     let targets = targets(state);
@@ -634,6 +649,7 @@ fn experiment_spec(state: &State, name: &str) -> Result<ActionSpec, String> {
                 .map(|e| e.pods)
                 .sum(),
         }),
+        emergency: None,
     })
 }
 

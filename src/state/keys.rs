@@ -266,7 +266,9 @@ pub fn on_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Action::Abandon => return super::drill_flow::abandon(state),
         Action::CancelRun => {
             if state.exec.running.is_some() {
-                state.notify("Cancelling: the command's process group is killed.");
+                state.notify(
+                    "Cancelling: a command's process group is killed; a Kubernetes call is abandoned (it may already have taken effect).",
+                );
                 return vec![Effect::CancelExec];
             }
             state.notify("Nothing is running.");

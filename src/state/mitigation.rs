@@ -58,6 +58,8 @@ pub struct ExecState {
     /// A block is at the gate: its answer starts it or shows its prompt, so nothing else
     /// may start meanwhile.
     pub gating: bool,
+    /// Emergency stops whose intent record is on its way: each runs when it lands.
+    pub stops: Vec<super::stop::StopRun>,
 }
 
 impl ExecState {
@@ -239,7 +241,7 @@ fn confirmed(state: &mut State, p: Prompt, c: Confirmation) -> Vec<Effect> {
 /// bookkeeping pair intents with outcomes by it, across restarts and consoles. It carries
 /// the journal's next sequence number and a counter, and is checked against every intent
 /// already recorded.
-fn intent_id(state: &mut State) -> String {
+pub(super) fn intent_id(state: &mut State) -> String {
     let taken: std::collections::BTreeSet<&str> = state
         .incident
         .iter()

@@ -18,6 +18,7 @@ pub mod labels;
 pub mod mitigation;
 pub mod picker;
 pub mod runbook_view;
+pub mod stop;
 
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
@@ -359,8 +360,10 @@ pub enum Event {
     GameDayLoaded(Box<crate::gameday::GameDay>),
     /// A poll of the game-day's abort condition.
     AbortReading(crate::gameday::Reading),
-    /// A game-day experiment deletion ended.
-    ExperimentRemoved(gameday::Removed),
+    /// The gate passed a game-day experiment's deletion (an emergency stop).
+    StopGated(Box<stop::StopGated>),
+    /// A game-day experiment deletion ended (or the gate refused it).
+    ExperimentRemoved(stop::Stopped),
     /// Prometheus's answer to [`Effect::MeasureRpo`]: seconds of data lost, or why not.
     RpoQueried(Result<f64, String>),
     /// The answer to [`Effect::ScoreDrill`].
@@ -437,12 +440,16 @@ pub enum Effect {
     },
     /// Kill what is running (its whole process group).
     CancelExec,
-    /// Delete these game-day experiments now, without a prompt (removal is the safe
-    /// direction); each answers with [`Event::ExperimentRemoved`].
+    /// Delete these game-day experiments now: each passes the gate as an emergency stop
+    /// (no prompt: removal is the safe direction) and answers with [`Event::StopGated`],
+    /// or with [`Event::ExperimentRemoved`] when the gate refuses it.
     RemoveExperiments {
         reason: String,
         targets: Vec<gameday::RemoveTarget>,
     },
+    /// Delete one experiment the gate passed, its intent journaled (unless the journal
+    /// failed); answers with [`Event::ExperimentRemoved`].
+    ExecuteStop(Box<stop::StopRun>),
     /// Evaluate the drill's RPO query at `at`; answer with [`Event::RpoQueried`].
     MeasureRpo { query: String, at: DateTime<Utc> },
     /// Hash the drill file, read the log, score; answer with [`Event::DrillScored`].
@@ -1012,6 +1019,7 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Journaled(record) => {
             apply_record(state, &record);
             let mut effects = mitigation::after_record(state, &record);
+            effects.extend(stop::after_record(state, &record));
             effects.extend(gameday::after_record(state, &record));
             effects.extend(drill_flow::after_record(state, &record));
             effects
@@ -1029,7 +1037,7 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             // Whatever was typed ahead assumed records that will never land.
             state.key_queue.clear();
             state.in_flight = 0;
-            Vec::new()
+            stop::journal_failed(state)
         }
         Event::JournalReady(status) => {
             let writable = status == JournalStatus::Writable;
@@ -1085,7 +1093,8 @@ fn update_one(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::AbortReading(r) => gameday::on_reading(state, r),
-        Event::ExperimentRemoved(r) => gameday::removed(state, r),
+        Event::StopGated(g) => stop::on_gated(state, *g),
+        Event::ExperimentRemoved(r) => stop::done(state, r),
     }
 }
 
