@@ -15,7 +15,7 @@ pub struct Screen<B> {
     shown: Buffer,
     /// The frame being drawn.
     next: Buffer,
-    /// The cells of one damaged rectangle, before and after, to compare.
+    /// One changed row, before and after, for the diff that names its changed cells.
     before: Buffer,
     after: Buffer,
     /// The terminal's contents are unknown or were cleared: the next frame is sent whole.

@@ -1,6 +1,6 @@
 //! A region's widgets, collected before they are drawn, so that a region (a pane, a summary
-//! line, the status bar) whose widgets are the same as last frame's is copied from the cells
-//! it drew then instead of being laid out again. Laying out text (wrapping, grapheme
+//! line, the status bar) whose widgets are the same as last frame's is left as it is on the
+//! screen, or copied from the cells it drew then, instead of being laid out again. Laying out text (wrapping, grapheme
 //! segmentation, styling cell by cell) is most of a frame's work, and in an idle second only
 //! the clocks change.
 //!
