@@ -1,6 +1,8 @@
 //! The programs measured and the sane, harmless environments they need: warroom's demo,
-//! warroom live against 10 000 alerts served over loopback, bottom with its defaults,
-//! kdash against a cluster that refuses connections, gitui in a small git repository.
+//! warroom live against 10 000 alerts served over loopback (polled once, polled every 2 s
+//! unchanged, and polled every 2 s with every alert changed each time), bottom with its
+//! defaults, kdash against a cluster that refuses connections, gitui in a small git
+//! repository.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -28,11 +30,19 @@ pub struct Fixtures {
 impl Fixtures {
     pub fn new() -> std::io::Result<Fixtures> {
         let dir = tempfile::tempdir()?;
-        let alertmanager_url = serve_alerts(alerts_body(10_000))?;
-        std::fs::write(
-            dir.path().join("warroom.yaml"),
-            format!("alertmanager:\n  url: {alertmanager_url}\n  interval: 30s\n"),
-        )?;
+        let same = serve_alerts(vec![alerts_body(10_000, 0)])?;
+        // Every alert starts a second later in the second body: each poll changes them all.
+        let churn = serve_alerts(vec![alerts_body(10_000, 0), alerts_body(10_000, 1)])?;
+        for (file, url, interval) in [
+            ("warroom.yaml", &same, "30s"),
+            ("polls.yaml", &same, "2s"),
+            ("churn.yaml", &churn, "2s"),
+        ] {
+            std::fs::write(
+                dir.path().join(file),
+                format!("alertmanager:\n  url: {url}\n  interval: {interval}\n"),
+            )?;
+        }
         std::fs::write(
             dir.path().join("kubeconfig"),
             "apiVersion: v1\nkind: Config\ncurrent-context: bench\n\
@@ -77,10 +87,11 @@ fn git_repo(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A `GET /api/v2/alerts` body of `n` alerts, shaped like a busy Alertmanager's.
-pub fn alerts_body(n: usize) -> Vec<u8> {
+/// A `GET /api/v2/alerts` body of `n` alerts, shaped like a busy Alertmanager's, started
+/// two hours ago less `later` seconds.
+pub fn alerts_body(n: usize, later: u64) -> Vec<u8> {
     let sev = ["critical", "page", "warning"];
-    let now = chrono_like_now();
+    let now = chrono_like_now(later);
     let mut out = String::from("[");
     for i in 0..n {
         if i > 0 {
@@ -98,12 +109,14 @@ pub fn alerts_body(n: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Two hours ago, as RFC 3339, without a date crate: alert ages then read in minutes.
-fn chrono_like_now() -> String {
+/// Two hours ago (plus `later` seconds), as RFC 3339, without a date crate: alert ages then
+/// read in minutes.
+fn chrono_like_now(later: u64) -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-        - 7200;
+        - 7200
+        + later;
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;
@@ -123,11 +136,13 @@ fn chrono_like_now() -> String {
     )
 }
 
-/// Serves `body` to every request on a loopback port, one connection at a time.
-fn serve_alerts(body: Vec<u8>) -> std::io::Result<String> {
+/// Serves the alert bodies in turn to `GET /api/v2/alerts`, no group to
+/// `/api/v2/alerts/groups`, on a loopback port, one connection at a time.
+fn serve_alerts(bodies: Vec<Vec<u8>>) -> std::io::Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let url = format!("http://{}", listener.local_addr()?);
     std::thread::spawn(move || {
+        let mut turn = 0;
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
             let mut reader = BufReader::new(match conn.try_clone() {
@@ -135,16 +150,25 @@ fn serve_alerts(body: Vec<u8>) -> std::io::Result<String> {
                 Err(_) => continue,
             });
             let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let groups = line.contains("/api/v2/alerts/groups");
+            line.clear();
             while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
                 line.clear();
             }
+            let body: &[u8] = if groups {
+                b"[]"
+            } else {
+                turn += 1;
+                &bodies[turn % bodies.len()]
+            };
             let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                 body.len()
             );
             let _ = conn
                 .write_all(head.as_bytes())
-                .and_then(|()| conn.write_all(&body));
+                .and_then(|()| conn.write_all(body));
         }
     });
     Ok(url)
@@ -190,6 +214,21 @@ pub fn all(warroom: &str, peers: Option<&Path>, fx: &Fixtures) -> (Vec<Subject>,
             key_shows: "Help",
         },
     ];
+    for (name, file) in [
+        ("warroom-10k-polls", "polls.yaml"),
+        ("warroom-10k-churn", "churn.yaml"),
+    ] {
+        list.push(Subject {
+            name,
+            bin: warroom.into(),
+            args: vec!["--config".into(), dir.join(file).display().to_string()],
+            env: Vec::new(),
+            cwd: None,
+            settle: vec!["Alerts", "tenant-"],
+            key: b"?",
+            key_shows: "Help",
+        });
+    }
     let mut missing = Vec::new();
     let peer_list: [(&'static str, &str, Subject); 3] = [
         (
